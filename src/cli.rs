@@ -1,0 +1,469 @@
+//! The command line (clap). Each command parses its arguments, calls the authority,
+//! and prints JSON; errors print one line on stderr and exit non-zero.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use time::OffsetDateTime;
+
+use crate::authority::{Authority, IssueRequest, IssuedCard, Options};
+use crate::clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::pki::cert::Serial;
+use crate::rules::{Cause, CertKind};
+use crate::store::sqlite::SqliteStore;
+use crate::store::CardId;
+
+/// jpki-mock: a mock JPKI certificate authority (TEST CA, NOT FOR PRODUCTION).
+#[derive(Debug, Parser)]
+#[command(name = "jpki-mock", version, about, long_about = None)]
+pub struct Cli {
+    /// State directory (SQLite database and key files).
+    #[arg(
+        long,
+        global = true,
+        env = "JPKI_MOCK_STATE",
+        default_value = "./jpki-state"
+    )]
+    pub state: PathBuf,
+    /// Configuration file (default: the built-in config/jpki-mock.toml).
+    #[arg(long, global = true, env = "JPKI_MOCK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The current time for this command: RFC 3339 or a date (00:00 JST).
+    #[arg(long, global = true, env = "JPKI_MOCK_NOW", value_parser = instant_arg)]
+    pub now: Option<OffsetDateTime>,
+    /// TEST ONLY: derive every new key from this seed, for byte-identical fixtures.
+    #[arg(long, global = true, env = "JPKI_MOCK_SEED", hide_env_values = true)]
+    pub seed: Option<String>,
+    /// Print errors (and the init report) as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+fn instant_arg(text: &str) -> std::result::Result<OffsetDateTime, String> {
+    clock::parse_instant(text).map_err(|e| e.to_string())
+}
+
+/// A CA, named by the kind of certificate it issues.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Kind {
+    /// The signing-certificate CA.
+    Sign,
+    /// The auth-certificate CA.
+    Auth,
+}
+
+impl From<Kind> for CertKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Sign => CertKind::Sign,
+            Kind::Auth => CertKind::Auth,
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the sign and auth CAs and their OCSP responders (idempotent).
+    Init {
+        /// Base URL issued certificates will carry in their CRL and OCSP URLs.
+        #[arg(long, env = "JPKI_MOCK_BASE_URL")]
+        base_url: Option<String>,
+    },
+    /// Run the HTTP server (initialises the state first if it is empty).
+    Serve {
+        /// Listen address.
+        #[arg(long, env = "JPKI_MOCK_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// Base URL to record (default: the recorded one, else derived from --listen).
+        #[arg(long, env = "JPKI_MOCK_BASE_URL")]
+        base_url: Option<String>,
+    },
+    /// Issue a card and its certificates; prints the card as JSON.
+    Issue(IssueArgs),
+    /// Apply a revocation cause to a card.
+    Revoke {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// stop | lost | stolen | card_invalidated | name_change | address_change |
+        /// ex_officio | leak.
+        #[arg(long)]
+        cause: String,
+        /// For stop, ex_officio and leak: which certificates (default both).
+        #[arg(long, value_delimiter = ',')]
+        certs: Option<Vec<String>>,
+        /// Revocation time (default: now).
+        #[arg(long, value_parser = instant_arg)]
+        at: Option<OffsetDateTime>,
+    },
+    /// Renew certificates inside their renewal window.
+    Renew {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// Which certificates (default: every unrevoked one).
+        #[arg(long, value_delimiter = ',')]
+        certs: Option<Vec<String>>,
+    },
+    /// Card reissue: invalidate the card's certificates and issue a new card (200 yen).
+    Reissue {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+    },
+    /// Show a card or a certificate as JSON.
+    Show {
+        /// What to show.
+        #[command(subcommand)]
+        what: Show,
+    },
+    /// List every card as JSON.
+    List,
+    /// Write a CA's current CRL (DER, or PEM with --pem).
+    Crl {
+        /// Which CA.
+        kind: Kind,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// PEM instead of DER.
+        #[arg(long)]
+        pem: bool,
+    },
+    /// Write a CA certificate (DER, or PEM with --pem).
+    Ca {
+        /// Which CA.
+        kind: Kind,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// PEM instead of DER.
+        #[arg(long)]
+        pem: bool,
+    },
+}
+
+/// `show` targets.
+#[derive(Debug, Subcommand)]
+pub enum Show {
+    /// A card and its certificates.
+    Card {
+        /// Card id.
+        id: i64,
+    },
+    /// One certificate.
+    Cert {
+        /// Serial, decimal or 0x-prefixed hex.
+        serial: String,
+    },
+}
+
+/// `issue` options; the same fields as the admin API's `POST /cards`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Surname and given name separated by a space (either width).
+    #[arg(long)]
+    pub name: String,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    pub birth: String,
+    /// male | female | unknown.
+    #[arg(long)]
+    pub gender: String,
+    /// Address in Japanese, from the prefecture on.
+    #[arg(long)]
+    pub address: String,
+    /// Prefecture/municipality in romaji, e.g. Tokyo-to/Shinagawa-ku.
+    #[arg(long)]
+    pub locality: Option<String>,
+    /// The card's issue date (default: today, JST).
+    #[arg(long)]
+    pub issued_on: Option<String>,
+    /// The card's expiry date (default: computed from the birthday).
+    #[arg(long)]
+    pub card_expiry: Option<String>,
+    /// Signing PIN: 6-16 of A-Z and 0-9, with a letter and a digit.
+    #[arg(long, env = "JPKI_MOCK_SIGN_PIN", hide_env_values = true)]
+    pub sign_pin: Option<String>,
+    /// Auth PIN: 4 digits.
+    #[arg(long, env = "JPKI_MOCK_AUTH_PIN", hide_env_values = true)]
+    pub auth_pin: Option<String>,
+    /// Issue only this certificate.
+    #[arg(long)]
+    pub only: Option<Kind>,
+    /// Issue a signing certificate even to a holder under 15.
+    #[arg(long)]
+    pub force_sign: bool,
+    /// rsa2048 | p256 (default from config).
+    #[arg(long)]
+    pub key_alg: Option<String>,
+    /// Also write sign.pem, sign.key, auth.pem, auth.key, chain-*.pem into DIR.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl IssueArgs {
+    fn request(&self) -> IssueRequest {
+        IssueRequest {
+            name: self.name.clone(),
+            birth: self.birth.clone(),
+            gender: self.gender.clone(),
+            address: self.address.clone(),
+            locality: self.locality.clone(),
+            issued_on: self.issued_on.clone(),
+            card_expiry: self.card_expiry.clone(),
+            sign_pin: self.sign_pin.clone(),
+            auth_pin: self.auth_pin.clone(),
+            only: self.only.map(|k| CertKind::from(k).as_str().to_string()),
+            force_sign: self.force_sign,
+            key_alg: self.key_alg.clone(),
+        }
+    }
+}
+
+/// Runs the CLI and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if json {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"error": error.code(), "message": error.to_string()})
+                );
+            } else {
+                eprintln!("jpki-mock: error: {error}");
+            }
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(path) => Config::load(path),
+        None => Ok(Config::default()),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Crypto(format!("JSON encoding: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn parse_kinds(list: &Option<Vec<String>>) -> Result<Option<Vec<CertKind>>> {
+    list.as_ref()
+        .map(|items| {
+            items
+                .iter()
+                .map(|s| {
+                    s.trim()
+                        .parse()
+                        .map_err(|e| Error::BadInput(format!("--certs: {e}")))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+/// Parses a serial given as decimal or `0x` hex.
+pub fn parse_serial(text: &str) -> Result<Serial> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map(Serial).map_err(|_| {
+        Error::BadInput(format!(
+            "{text:?} is not a serial number (decimal or 0x hex)"
+        ))
+    })
+}
+
+fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e)),
+        None => std::io::stdout()
+            .write_all(bytes)
+            .map_err(|e| Error::io("cannot write to stdout", e)),
+    }
+}
+
+fn der_or_pem(der: Vec<u8>, label: &str, as_pem: bool) -> Vec<u8> {
+    if as_pem {
+        crate::pki::pem_encode(label, &der).into_bytes()
+    } else {
+        der
+    }
+}
+
+fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
+    let store = SqliteStore::open(&cli.state)?;
+    Authority::open(
+        Box::new(store),
+        config,
+        Options {
+            now: cli.now,
+            key_seed: cli.seed.clone(),
+        },
+    )
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let config = load_config(cli.config.as_deref())?;
+    let options = Options {
+        now: cli.now,
+        key_seed: cli.seed.clone(),
+    };
+    match &cli.command {
+        Command::Init { base_url } => {
+            let mut store = SqliteStore::create(&cli.state)?;
+            let report = Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
+            if cli.json {
+                print_json(&report)?;
+            } else {
+                for kind in &report.created {
+                    println!("created the {kind} CA and its OCSP responder");
+                }
+                for kind in &report.kept {
+                    println!("kept the existing {kind} CA (init is idempotent)");
+                }
+                println!("state: {}", cli.state.display());
+                println!("base URL: {}", report.base_url);
+            }
+            Ok(())
+        }
+        Command::Serve { listen, base_url } => {
+            let listen = listen.unwrap_or(config.server.listen);
+            let mut store = SqliteStore::create(&cli.state)?;
+            let derived = format!("http://{listen}");
+            let report = Authority::init(
+                &mut store,
+                &config,
+                &options,
+                base_url.as_deref(),
+                Some(&derived),
+            )?;
+            for kind in &report.created {
+                eprintln!("initialised: created the {kind} CA and its OCSP responder");
+            }
+            let authority = Authority::open(Box::new(store), config, options)?;
+            let base_url = authority.base_url()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::io("cannot start the async runtime", e))?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| Error::io(format!("cannot listen on {listen}"), e))?;
+                let local = listener
+                    .local_addr()
+                    .map_err(|e| Error::io("cannot read the listen address", e))?;
+                print!("{}", http::banner(&base_url, local, &cli.state));
+                std::io::stdout().flush().ok();
+                http::serve(
+                    listener,
+                    http::router(http::AppState::new(authority)),
+                    http::shutdown_signal(),
+                )
+                .await
+            })
+        }
+        Command::Issue(args) => {
+            let mut authority = open_authority(&cli, config)?;
+            let issued = authority.issue(&args.request())?;
+            if let Some(dir) = &args.out {
+                write_issued_files(dir, &issued)?;
+            }
+            print_json(&issued)
+        }
+        Command::Revoke {
+            card,
+            cause,
+            certs,
+            at,
+        } => {
+            let cause: Cause = cause
+                .parse()
+                .map_err(|e| Error::BadInput(format!("--cause: {e}")))?;
+            let kinds = parse_kinds(certs)?;
+            let mut authority = open_authority(&cli, config)?;
+            let report = authority.revoke(CardId(*card), cause, kinds.as_deref(), *at)?;
+            print_json(&report)
+        }
+        Command::Renew { card, certs } => {
+            let kinds = parse_kinds(certs)?;
+            let mut authority = open_authority(&cli, config)?;
+            print_json(&authority.renew(CardId(*card), kinds.as_deref())?)
+        }
+        Command::Reissue { card } => {
+            let mut authority = open_authority(&cli, config)?;
+            print_json(&authority.reissue(CardId(*card))?)
+        }
+        Command::Show { what } => {
+            let authority = open_authority(&cli, config)?;
+            match what {
+                Show::Card { id } => print_json(&authority.card_view(CardId(*id))?),
+                Show::Cert { serial } => {
+                    print_json(&authority.certificate_view(parse_serial(serial)?)?)
+                }
+            }
+        }
+        Command::List => {
+            let authority = open_authority(&cli, config)?;
+            print_json(&authority.card_views()?)
+        }
+        Command::Crl { kind, out, pem } => {
+            let mut authority = open_authority(&cli, config)?;
+            let der = authority.crl((*kind).into())?;
+            write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
+        }
+        Command::Ca { kind, out, pem } => {
+            let authority = open_authority(&cli, config)?;
+            let der = authority.ca((*kind).into()).ca.certificate_der().to_vec();
+            write_output(out.as_deref(), &der_or_pem(der, "CERTIFICATE", *pem))
+        }
+    }
+}
+
+/// Writes `sign.pem`, `sign.key`, `auth.pem`, `auth.key`, `chain-sign.pem` and
+/// `chain-auth.pem` (keys with mode 0600).
+fn write_issued_files(dir: &Path, issued: &IssuedCard) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    for (kind, certificate) in [("sign", &issued.sign), ("auth", &issued.auth)] {
+        let Some(c) = certificate else { continue };
+        let write = |name: String, text: &str, secret: bool| -> Result<()> {
+            let path = dir.join(name);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            if secret {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            options
+                .open(&path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+        };
+        write(format!("{kind}.pem"), &c.cert_pem, false)?;
+        write(format!("{kind}.key"), &c.key_pem, true)?;
+        write(format!("chain-{kind}.pem"), &c.chain_pem, false)?;
+    }
+    Ok(())
+}

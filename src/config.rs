@@ -1,0 +1,417 @@
+//! Configuration: raw TOML becomes a validated `Config` once, at start-up. The
+//! committed `config/jpki-mock.toml` is the default and is compiled in, so the two
+//! cannot drift apart.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use der::asn1::ObjectIdentifier;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::pki::keys::KeyAlg;
+use crate::rules::{Cause, CrlReason, Feb29Rule, ReasonMap, ValidityRules};
+
+/// The default configuration file, as committed.
+pub const DEFAULT_TOML: &str = include_str!("../config/jpki-mock.toml");
+
+/// How the OCSP responderID names the responder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponderIdKind {
+    /// SHA-1 of the responder's public key (default).
+    ByKey,
+    /// The responder certificate's subject DN.
+    ByName,
+}
+
+/// Certificate-profile settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileConfig {
+    /// `O=` of the CA DNs.
+    pub org: String,
+    /// Policy OID of signing certificates.
+    pub sign_policy: ObjectIdentifier,
+    /// Policy OID of auth certificates.
+    pub auth_policy: ObjectIdentifier,
+    /// CPS URI.
+    pub cps_uri: String,
+    /// AIA OCSP URL in signing certificates.
+    pub sign_ocsp_url: bool,
+    /// Default key algorithm.
+    pub key_alg: KeyAlg,
+    /// CA validity in years.
+    pub ca_validity_years: u32,
+    /// Responder certificate validity in days.
+    pub responder_validity_days: u32,
+}
+
+/// HTTP server settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Base URL for `init` when none is recorded.
+    pub base_url: Option<String>,
+}
+
+/// CRL timing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrlConfig {
+    /// How far thisUpdate is backdated.
+    pub backdate: Duration,
+    /// thisUpdate to nextUpdate.
+    pub next_update: Duration,
+}
+
+/// OCSP settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OcspConfig {
+    /// thisUpdate to nextUpdate.
+    pub validity: Duration,
+    /// responderID form.
+    pub responder_id: ResponderIdKind,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Certificate profile.
+    pub profile: ProfileConfig,
+    /// Validity rules (domain.md §2).
+    pub validity: ValidityRules,
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// CRLs.
+    pub crl: CrlConfig,
+    /// OCSP.
+    pub ocsp: OcspConfig,
+    /// CRLReason of each cause.
+    pub reasons: ReasonMap,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    profile: RawProfile,
+    validity: RawValidity,
+    server: RawServer,
+    crl: RawCrl,
+    ocsp: RawOcsp,
+    reasons: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawProfile {
+    org: Option<String>,
+    sign_policy_oid: Option<String>,
+    auth_policy_oid: Option<String>,
+    cps_uri: Option<String>,
+    sign_ocsp_url: Option<bool>,
+    key_alg: Option<String>,
+    ca_validity_years: Option<u32>,
+    responder_validity_days: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawValidity {
+    card_birthdays_adult: Option<u32>,
+    card_birthdays_minor: Option<u32>,
+    cert_birthdays: Option<u32>,
+    adult_age: Option<u32>,
+    min_sign_age: Option<u32>,
+    feb29: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    listen: Option<String>,
+    base_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawCrl {
+    backdate_seconds: Option<u64>,
+    next_update_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawOcsp {
+    validity_seconds: Option<u64>,
+    responder_id: Option<String>,
+}
+
+fn bad(key: &str, message: impl std::fmt::Display) -> Error {
+    Error::BadInput(format!("config: {key}: {message}"))
+}
+
+fn oid(key: &str, text: Option<String>, default: &str) -> Result<ObjectIdentifier> {
+    let text = text.unwrap_or_else(|| default.to_string());
+    ObjectIdentifier::new(&text).map_err(|_| bad(key, format!("{text:?} is not an OID")))
+}
+
+fn positive(key: &str, value: Option<u32>, default: u32) -> Result<u32> {
+    match value.unwrap_or(default) {
+        0 => Err(bad(key, "must be at least 1")),
+        n => Ok(n),
+    }
+}
+
+fn seconds(key: &str, value: Option<u64>, default: u64, min: u64) -> Result<Duration> {
+    let value = value.unwrap_or(default);
+    if value < min || value > 10 * 365 * 86_400 {
+        return Err(bad(
+            key,
+            format!("{value} is out of range ({min} to 315360000 seconds)"),
+        ));
+    }
+    Ok(Duration::from_secs(value))
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The compiled-in default file is checked by a unit test.
+        Config::from_toml(DEFAULT_TOML).expect("the default config is valid")
+    }
+}
+
+impl Config {
+    /// Parses and validates a TOML text. Missing keys take their defaults.
+    pub fn from_toml(text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| Error::BadInput(format!("config: {}", e.message())))?;
+        let p = raw.profile;
+        let org = p.org.unwrap_or_else(|| "JPKI-MOCK".into());
+        if org.trim().is_empty() {
+            return Err(bad("profile.org", "must not be empty"));
+        }
+        let cps_uri = p
+            .cps_uri
+            .unwrap_or_else(|| "http://www.jpki.go.jp/cps.html".into());
+        if !cps_uri.is_ascii() || cps_uri.is_empty() {
+            return Err(bad("profile.cps_uri", "must be a non-empty ASCII URI"));
+        }
+        let profile = ProfileConfig {
+            org,
+            sign_policy: oid(
+                "profile.sign_policy_oid",
+                p.sign_policy_oid,
+                "1.2.392.200149.8.5.1.1.20",
+            )?,
+            auth_policy: oid(
+                "profile.auth_policy_oid",
+                p.auth_policy_oid,
+                "1.2.392.200149.8.5.1.3.30",
+            )?,
+            cps_uri,
+            sign_ocsp_url: p.sign_ocsp_url.unwrap_or(true),
+            key_alg: p
+                .key_alg
+                .map(|s| s.parse().map_err(|e| bad("profile.key_alg", e)))
+                .transpose()?
+                .unwrap_or_default(),
+            ca_validity_years: positive("profile.ca_validity_years", p.ca_validity_years, 10)?,
+            responder_validity_days: positive(
+                "profile.responder_validity_days",
+                p.responder_validity_days,
+                30,
+            )?,
+        };
+
+        let v = raw.validity;
+        let defaults = ValidityRules::default();
+        let validity = ValidityRules {
+            card_birthdays_adult: positive(
+                "validity.card_birthdays_adult",
+                v.card_birthdays_adult,
+                defaults.card_birthdays_adult,
+            )?,
+            card_birthdays_minor: positive(
+                "validity.card_birthdays_minor",
+                v.card_birthdays_minor,
+                defaults.card_birthdays_minor,
+            )?,
+            cert_birthdays: positive(
+                "validity.cert_birthdays",
+                v.cert_birthdays,
+                defaults.cert_birthdays,
+            )?,
+            adult_age: v.adult_age.unwrap_or(defaults.adult_age),
+            min_sign_age: v.min_sign_age.unwrap_or(defaults.min_sign_age),
+            feb29: v
+                .feb29
+                .map(|s| s.parse::<Feb29Rule>().map_err(|e| bad("validity.feb29", e)))
+                .transpose()?
+                .unwrap_or_default(),
+        };
+
+        let listen_text = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let server = ServerConfig {
+            listen: listen_text.parse().map_err(|_| {
+                bad(
+                    "server.listen",
+                    format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+                )
+            })?,
+            base_url: raw
+                .server
+                .base_url
+                .filter(|s| !s.is_empty())
+                .map(|s| normalize_base_url(&s).map_err(|e| bad("server.base_url", e)))
+                .transpose()?,
+        };
+
+        let crl = CrlConfig {
+            backdate: seconds("crl.backdate_seconds", raw.crl.backdate_seconds, 300, 0)?,
+            next_update: seconds(
+                "crl.next_update_seconds",
+                raw.crl.next_update_seconds,
+                86_400,
+                60,
+            )?,
+        };
+        let ocsp = OcspConfig {
+            validity: seconds(
+                "ocsp.validity_seconds",
+                raw.ocsp.validity_seconds,
+                86_400,
+                60,
+            )?,
+            responder_id: match raw.ocsp.responder_id.as_deref().unwrap_or("by_key") {
+                "by_key" => ResponderIdKind::ByKey,
+                "by_name" => ResponderIdKind::ByName,
+                other => {
+                    return Err(bad(
+                        "ocsp.responder_id",
+                        format!("{other:?}: expected by_key or by_name"),
+                    ))
+                }
+            },
+        };
+
+        let mut reasons = ReasonMap::default();
+        for (cause, reason) in raw.reasons {
+            let cause_value = if cause == "superseded" {
+                Cause::Superseded
+            } else {
+                cause
+                    .parse::<Cause>()
+                    .map_err(|e| bad(&format!("reasons.{cause}"), e))?
+            };
+            let reason_value = reason
+                .parse::<CrlReason>()
+                .map_err(|e| bad(&format!("reasons.{cause}"), e))?;
+            reasons.set(cause_value, reason_value);
+        }
+
+        Ok(Config {
+            profile,
+            validity,
+            server,
+            crl,
+            ocsp,
+            reasons,
+        })
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read config {}", path.display()), e))?;
+        Config::from_toml(&text)
+    }
+}
+
+/// Checks a base URL (`http://` or `https://`, ASCII, no query) and drops a trailing
+/// slash.
+pub fn normalize_base_url(text: &str) -> std::result::Result<String, String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| format!("{text:?} must start with http:// or https://"))?;
+    if rest.is_empty()
+        || !trimmed.is_ascii()
+        || trimmed.contains(|c: char| c.is_ascii_whitespace() || c == '?' || c == '#')
+    {
+        return Err(format!("{text:?} is not a usable base URL"));
+    }
+    Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_file_equals_the_empty_config() {
+        assert_eq!(
+            Config::from_toml(DEFAULT_TOML).unwrap(),
+            Config::from_toml("").unwrap()
+        );
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let c = Config::default();
+        assert_eq!(c.profile.org, "JPKI-MOCK");
+        assert_eq!(
+            c.profile.sign_policy.to_string(),
+            "1.2.392.200149.8.5.1.1.20"
+        );
+        assert_eq!(c.validity, ValidityRules::default());
+        assert_eq!(c.crl.backdate, Duration::from_secs(300));
+        assert_eq!(c.ocsp.validity, Duration::from_secs(86_400));
+        assert_eq!(c.reasons.reason(Cause::Lost), CrlReason::CertificateHold);
+    }
+
+    #[test]
+    fn settings_override_defaults() {
+        let c = Config::from_toml(
+            "[profile]\norg = \"JPKI\"\nkey_alg = \"p256\"\n[validity]\nfeb29 = \"mar1\"\n[reasons]\nlost = \"keyCompromise\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.profile.org, "JPKI");
+        assert_eq!(c.profile.key_alg, KeyAlg::P256);
+        assert_eq!(c.validity.feb29, Feb29Rule::Mar1);
+        assert_eq!(c.reasons.reason(Cause::Lost), CrlReason::KeyCompromise);
+    }
+
+    #[test]
+    fn bad_configs_are_refused_with_the_key_named() {
+        for (text, needle) in [
+            ("[profile]\norgg = \"x\"\n", "orgg"),
+            ("[nonsense]\n", "nonsense"),
+            ("[profile]\nsign_policy_oid = \"abc\"\n", "sign_policy_oid"),
+            ("[profile]\nkey_alg = \"rsa1024\"\n", "key_alg"),
+            ("[validity]\nfeb29 = \"feb30\"\n", "feb29"),
+            ("[validity]\ncert_birthdays = 0\n", "cert_birthdays"),
+            ("[server]\nlisten = \"nowhere\"\n", "listen"),
+            ("[server]\nbase_url = \"ftp://x\"\n", "base_url"),
+            ("[reasons]\nlost = \"misplaced\"\n", "reasons.lost"),
+            ("[reasons]\nforgotten = \"keyCompromise\"\n", "forgotten"),
+            ("[ocsp]\nresponder_id = \"by_hash\"\n", "responder_id"),
+            ("[crl]\nnext_update_seconds = 1\n", "next_update_seconds"),
+            ("[profile]\norg = 5\n", "org"),
+            ("not toml at all [", "config"),
+        ] {
+            let err = Config::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn base_url_is_normalised() {
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(normalize_base_url("127.0.0.1:8080").is_err());
+        assert!(normalize_base_url("http://").is_err());
+    }
+}

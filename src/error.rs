@@ -1,0 +1,100 @@
+//! The crate's one error type. `http::error` maps it to HTTP statuses and `cli` to exit
+//! codes; nothing else decides how an error is reported.
+
+use crate::rules::CertKind;
+
+/// Everything that can go wrong in jpki-mock.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller's input is malformed or breaks a rule about its shape (400).
+    #[error("{0}")]
+    BadInput(String),
+    /// A card, certificate or CA that does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but a JPKI rule refuses it, e.g. renewal outside the
+    /// window (409).
+    #[error("{0}")]
+    Refused(String),
+    /// A wrong PIN; the card's counter went up (403).
+    #[error("wrong {kind} PIN: {remaining_tries} tries left before the PIN locks")]
+    WrongPin {
+        /// Which PIN.
+        kind: CertKind,
+        /// Tries left before it locks.
+        remaining_tries: u32,
+    },
+    /// The PIN is locked until `pin-reset` (423).
+    #[error("the {0} PIN is locked; reset it with pin-reset")]
+    PinLocked(CertKind),
+    /// The state directory or the configuration is missing or unusable.
+    #[error("{0}")]
+    State(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// File I/O failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Key generation, signing or encoding failed (an internal error).
+    #[error("cryptography or encoding failed: {0}")]
+    Crypto(String),
+}
+
+impl Error {
+    /// A short machine-readable code, used as `error` in JSON bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadInput(_) => "bad_input",
+            Error::NotFound(_) => "not_found",
+            Error::Refused(_) => "refused",
+            Error::WrongPin { .. } => "wrong_pin",
+            Error::PinLocked(_) => "pin_locked",
+            Error::State(_) => "state",
+            Error::Database(_) => "database",
+            Error::Io { .. } => "io",
+            Error::Crypto(_) => "internal",
+        }
+    }
+
+    /// The HTTP status this error is answered with. The admin API, and every other
+    /// route that reports an `Error`, uses this and nothing else.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::BadInput(_) => 400,
+            Error::NotFound(_) => 404,
+            Error::Refused(_) => 409,
+            Error::WrongPin { .. } => 403,
+            Error::PinLocked(_) => 423,
+            Error::State(_) | Error::Database(_) | Error::Io { .. } | Error::Crypto(_) => 500,
+        }
+    }
+
+    /// The process exit code of the CLI: 1 for a refused request (bad input, a rule,
+    /// not found, a PIN) and for failures of the state; usage errors (2) are clap's.
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<der::Error> for Error {
+    fn from(e: der::Error) -> Self {
+        Error::Crypto(format!("DER encoding: {e}"))
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,190 @@
+//! The HTTP server: publication (CA certificates, CRLs) and health. Handlers are thin:
+//! they parse, call the authority, and format. `error` is the only place errors become
+//! statuses.
+
+pub mod error;
+pub mod publish;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+
+use crate::authority::Authority;
+use crate::error::{Error, Result};
+use crate::rules::CertKind;
+
+/// How long a client may take to send a request's headers (slowloris, idle
+/// keep-alive connections).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may take from headers to response, body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The mutable server state, behind one lock.
+pub struct Shared {
+    /// The authority.
+    pub authority: Authority,
+    /// The cached CRL of each CA (index: `CertKind as usize`).
+    pub crls: [Option<publish::CachedCrl>; 2],
+}
+
+impl Shared {
+    /// The authority's now.
+    pub fn now(&self) -> Result<OffsetDateTime> {
+        self.authority.now()
+    }
+}
+
+/// Handle on the server state, cloned into every handler.
+#[derive(Clone)]
+pub struct AppState {
+    shared: Arc<Mutex<Shared>>,
+    ca_ders: Arc<[bytes::Bytes; 2]>,
+}
+
+impl AppState {
+    /// Wraps an opened authority.
+    pub fn new(authority: Authority) -> Self {
+        let ca_ders =
+            Arc::new(CertKind::ALL.map(|kind| {
+                bytes::Bytes::copy_from_slice(authority.ca(kind).ca.certificate_der())
+            }));
+        Self {
+            shared: Arc::new(Mutex::new(Shared {
+                authority,
+                crls: [None, None],
+            })),
+            ca_ders,
+        }
+    }
+
+    /// A CA certificate, DER.
+    pub fn ca_der(&self, kind: CertKind) -> bytes::Bytes {
+        self.ca_ders[kind as usize].clone()
+    }
+
+    /// Runs `work` on the blocking pool with the state locked (SQLite and signing
+    /// block).
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Shared) -> Result<T> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = shared.lock().map_err(|_| {
+                Error::State("a previous request panicked while holding the state".into())
+            })?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::State(format!("a request task failed: {e}")))?
+    }
+}
+
+/// The router (without a socket, so tests can call it with `oneshot`).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/ca/{file}", get(publish::ca_certificate))
+        .route("/crl/{file}", get(publish::crl))
+        .fallback(|| async { error::plain(axum::http::StatusCode::NOT_FOUND, "not found") })
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// An HTTP date (IMF-fixdate), as in `Last-Modified` and `Expires`.
+pub fn http_date(instant: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    instant
+        .to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .expect("every instant formats as an HTTP date")
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open requests
+/// finish (up to 10 s). HTTP/1.1 with a header read timeout on every connection.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a moment, go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service.clone());
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+/// The banner `serve` prints: loud about being a test CA, with every endpoint.
+pub fn banner(base_url: &str, listen: SocketAddr, state_dir: &std::path::Path) -> String {
+    format!(
+        "jpki-mock: TEST CA, NOT FOR PRODUCTION. Its keys are in plain files.\n\
+         listening on http://{listen}\n\
+         state directory: {state}\n\
+         base URL in certificates: {base_url}\n\
+         CA certificates: {base_url}/ca/sign.cer  {base_url}/ca/auth.cer\n\
+         CRLs:            {base_url}/crl/sign.crl  {base_url}/crl/auth.crl\n\
+         health:          {base_url}/healthz\n",
+        state = state_dir.display()
+    )
+}

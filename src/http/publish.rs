@@ -1,0 +1,134 @@
+//! Publication routes: CA certificates and CRLs. The CRL is rebuilt only when the state
+//! changed (any process) or its nextUpdate is near, and otherwise served from memory.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::Digest;
+use time::OffsetDateTime;
+
+use super::error::plain;
+use super::{http_date, AppState};
+use crate::error::Result;
+use crate::rules::CertKind;
+
+/// A CRL kept in memory with what decides when to rebuild it.
+#[derive(Clone, Debug)]
+pub struct CachedCrl {
+    revision: u64,
+    der: bytes::Bytes,
+    etag: String,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+}
+
+fn kind_of_file(file: &str, suffix: &str) -> Option<CertKind> {
+    match file.strip_suffix(suffix)? {
+        "sign" => Some(CertKind::Sign),
+        "auth" => Some(CertKind::Auth),
+        _ => None,
+    }
+}
+
+/// `GET /ca/{sign,auth}.{cer,pem}`.
+pub async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let (kind, as_pem) = if let Some(kind) = kind_of_file(&file, ".cer") {
+        (kind, false)
+    } else if let Some(kind) = kind_of_file(&file, ".pem") {
+        (kind, true)
+    } else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no such CA certificate: try /ca/sign.cer or /ca/auth.cer",
+        );
+    };
+    let der = state.ca_der(kind);
+    if as_pem {
+        (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            crate::pki::pem_encode("CERTIFICATE", &der),
+        )
+            .into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/pkix-cert")], der).into_response()
+    }
+}
+
+/// `GET /crl/{sign,auth}.crl`.
+pub async fn crl(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(kind) = kind_of_file(&file, ".crl") else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no such CRL: try /crl/sign.crl or /crl/auth.crl",
+        );
+    };
+    let cached = match state.blocking(move |s| current_crl(s, kind)).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let now = match state.blocking(|s| s.now()).await {
+        Ok(now) => now,
+        Err(e) => return e.into_response(),
+    };
+    let max_age = (cached.next_update - now).whole_seconds().max(0);
+    let mut response_headers = HeaderMap::new();
+    let etag = HeaderValue::from_str(&cached.etag).expect("hex ETag is a valid header");
+    response_headers.insert(header::ETAG, etag);
+    response_headers.insert(
+        header::LAST_MODIFIED,
+        HeaderValue::from_str(&http_date(cached.this_update)).expect("HTTP date is ASCII"),
+    );
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("max-age={max_age}")).expect("ASCII"),
+    );
+    let not_modified = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == cached.etag || tag.trim() == "*");
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
+    }
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pkix-crl"),
+    );
+    (response_headers, cached.der).into_response()
+}
+
+/// The CRL to serve now: the cached one unless the state changed, the clock moved
+/// before its thisUpdate, or less than a tenth of its validity is left.
+fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
+    let revision = shared.authority.store().revision()?;
+    let now = shared.now()?;
+    let slot = &shared.crls[kind as usize];
+    if let Some(cached) = slot {
+        let margin = (cached.next_update - cached.this_update) / 10;
+        if cached.revision == revision
+            && now >= cached.this_update
+            && now < cached.next_update - margin
+        {
+            return Ok(cached.clone());
+        }
+    }
+    let der = shared.authority.crl(kind)?;
+    let config = &shared.authority.config().crl;
+    let this_update = now - config.backdate;
+    let cached = CachedCrl {
+        // The CRL number bumps the revision counter in no store; read it before the
+        // build so that a concurrent change forces another rebuild.
+        revision,
+        etag: format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&der)[..16])),
+        der: der.into(),
+        this_update,
+        next_update: this_update + config.next_update,
+    };
+    shared.crls[kind as usize] = Some(cached.clone());
+    Ok(cached)
+}

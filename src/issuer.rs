@@ -1,0 +1,79 @@
+//! An issuer holds a CA (or responder) key with its certificate and signs exactly what
+//! it is given. It decides nothing: what goes into a certificate is the authority's
+//! and the profile's business.
+
+use der::{Decode, Encode};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+
+use crate::error::{Error, Result};
+use crate::pki::cert::signed_envelope;
+use crate::pki::keys::KeyPair;
+
+/// A signing key and the certificate that names it.
+#[derive(Debug)]
+pub struct Issuer {
+    certificate: Certificate,
+    certificate_der: Vec<u8>,
+    key: KeyPair,
+}
+
+impl Issuer {
+    /// Pairs a certificate (DER) with its private key; refuses a key that does not
+    /// match the certificate.
+    pub fn new(certificate_der: Vec<u8>, key: KeyPair) -> Result<Self> {
+        let certificate = Certificate::from_der(&certificate_der)?;
+        let cert_spki = certificate
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()?;
+        if cert_spki != key.spki_der() {
+            return Err(Error::State(
+                "a key file does not match its certificate in the state".into(),
+            ));
+        }
+        Ok(Self {
+            certificate,
+            certificate_der,
+            key,
+        })
+    }
+
+    /// The certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The certificate, DER.
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.certificate_der
+    }
+
+    /// The key.
+    pub fn key(&self) -> &KeyPair {
+        &self.key
+    }
+
+    /// The algorithm this issuer signs with.
+    pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        self.key.signature_algorithm()
+    }
+
+    /// Signs a TBSCertificate or TBSCertList and returns the whole signed structure, DER.
+    pub fn sign_tbs(&self, tbs: &impl Encode) -> Result<Vec<u8>> {
+        sign_with(&self.key, tbs)
+    }
+
+    /// Signs raw bytes (e.g. an OCSP ResponseData).
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
+        self.key.sign(message)
+    }
+}
+
+/// Signs a TBS structure with `key` (used for self-signed CA certificates, before the
+/// issuer exists).
+pub fn sign_with(key: &KeyPair, tbs: &impl Encode) -> Result<Vec<u8>> {
+    let tbs_der = tbs.to_der()?;
+    let signature = key.sign(&tbs_der)?;
+    signed_envelope(&tbs_der, &key.signature_algorithm(), &signature)
+}

@@ -1,0 +1,5 @@
+//! The `jpki-mock` binary: parse the command line, run it, exit with its code.
+
+fn main() -> std::process::ExitCode {
+    jpki_mock::cli::main()
+}

@@ -1,0 +1,498 @@
+//! The certificates of the JPKI profile (`profile.md`): the two self-signed CAs, their
+//! delegated OCSP responders, and the signing and auth leaves, with the real
+//! certificates' extension order and string types. Builds `TBSCertificate`s; the
+//! `Issuer` signs them.
+
+use der::asn1::{Any, BitString, Ia5String, Null, OctetString, Utf8StringRef};
+use der::{Decode, Encode};
+use sha1::{Digest, Sha1};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use time::OffsetDateTime;
+use x509_cert::certificate::{TbsCertificate, Version};
+use x509_cert::ext::pkix::certpolicy::{PolicyInformation, PolicyQualifierInfo};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName, OtherName};
+use x509_cert::ext::pkix::{
+    AccessDescription, AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages,
+};
+use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Validity;
+use x509_cert::Certificate;
+
+use super::names;
+use super::oids;
+use super::time::x509_time;
+use crate::error::{Error, Result};
+use crate::rules::locality::Locality;
+use crate::rules::CertKind;
+
+/// The profile settings that shape certificates (from config and the recorded base URL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertProfile {
+    /// `O=` of the CA DNs.
+    pub org: String,
+    /// Policy OID of signing certificates.
+    pub sign_policy: der::asn1::ObjectIdentifier,
+    /// Policy OID of auth certificates.
+    pub auth_policy: der::asn1::ObjectIdentifier,
+    /// CPS URI qualifier of both policies.
+    pub cps_uri: String,
+    /// Whether signing certificates carry an AIA OCSP URL (mock; real ones have none).
+    pub sign_ocsp_url: bool,
+    /// Base URL of the HTTP endpoints, without a trailing slash.
+    pub base_url: String,
+}
+
+impl CertProfile {
+    /// `<base-url>/crl/<kind>.crl`.
+    pub fn crl_url(&self, kind: CertKind) -> String {
+        format!("{}/crl/{}.crl", self.base_url, kind.as_str())
+    }
+
+    /// `<base-url>/ocsp/<kind>`.
+    pub fn ocsp_url(&self, kind: CertKind) -> String {
+        format!("{}/ocsp/{}", self.base_url, kind.as_str())
+    }
+
+    fn policy(&self, kind: CertKind) -> der::asn1::ObjectIdentifier {
+        match kind {
+            CertKind::Sign => self.sign_policy,
+            CertKind::Auth => self.auth_policy,
+        }
+    }
+}
+
+/// A certificate serial: the mock's one 4-byte positive counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Serial(pub u32);
+
+impl Serial {
+    /// As an X.509 serial number.
+    pub fn to_x509(self) -> Result<SerialNumber> {
+        Ok(SerialNumber::new(&self.0.to_be_bytes())?)
+    }
+
+    /// From an X.509 serial number, if it fits 4 bytes.
+    pub fn from_x509(serial: &SerialNumber) -> Option<Self> {
+        let bytes = serial.as_bytes();
+        let bytes = match bytes {
+            [0, rest @ ..] => rest,
+            all => all,
+        };
+        if bytes.len() > 4 {
+            return None;
+        }
+        Some(Serial(
+            bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
+        ))
+    }
+
+    /// Upper-case hex, as openssl prints it.
+    pub fn hex(self) -> String {
+        format!("{:08X}", self.0)
+    }
+}
+
+impl std::fmt::Display for Serial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Wraps an encodable extension value.
+pub fn extension(
+    oid: der::asn1::ObjectIdentifier,
+    critical: bool,
+    value: &impl Encode,
+) -> Result<Extension> {
+    Ok(Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
+}
+
+/// The key identifier of a public key: SHA-1 of the subjectPublicKey BIT STRING's
+/// contents (RFC 5280 §4.2.1.2, method 1). The OCSP issuerKeyHash is the same hash.
+pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+    Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
+}
+
+fn spki_from_der(spki_der: &[u8]) -> Result<SubjectPublicKeyInfoOwned> {
+    Ok(SubjectPublicKeyInfoOwned::from_der(spki_der)?)
+}
+
+fn key_usage(usages: impl Into<der::flagset::FlagSet<KeyUsages>>) -> Result<Extension> {
+    extension(oids::KEY_USAGE, true, &KeyUsage(usages.into()))
+}
+
+fn subject_key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Result<Extension> {
+    extension(
+        oids::SUBJECT_KEY_IDENTIFIER,
+        false,
+        &OctetString::new(key_identifier(spki))?,
+    )
+}
+
+/// authorityKeyIdentifier with keyIdentifier, authorityCertIssuer and
+/// authorityCertSerialNumber, as JPKI leaves carry it.
+fn authority_key_identifier(ca: &Certificate) -> Result<Extension> {
+    let tbs = &ca.tbs_certificate;
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(key_identifier(
+            &tbs.subject_public_key_info,
+        ))?),
+        authority_cert_issuer: Some(vec![GeneralName::DirectoryName(tbs.issuer.clone())]),
+        authority_cert_serial_number: Some(tbs.serial_number.clone()),
+    };
+    extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &aki)
+}
+
+fn certificate_policies(policy: der::asn1::ObjectIdentifier, cps_uri: &str) -> Result<Extension> {
+    let cps = Ia5String::new(cps_uri)
+        .map_err(|_| Error::BadInput(format!("CPS URI {cps_uri:?} is not ASCII")))?;
+    let policies = vec![PolicyInformation {
+        policy_identifier: policy,
+        policy_qualifiers: Some(vec![PolicyQualifierInfo {
+            policy_qualifier_id: oids::QT_CPS,
+            qualifier: Some(Any::encode_from(&cps)?),
+        }]),
+    }];
+    extension(oids::CERTIFICATE_POLICIES, true, &policies)
+}
+
+fn uri(text: &str) -> Result<GeneralName> {
+    Ok(GeneralName::UniformResourceIdentifier(
+        Ia5String::new(text).map_err(|_| Error::BadInput(format!("URL {text:?} is not ASCII")))?,
+    ))
+}
+
+/// The names of a certificate's CRL distribution point: the municipality's
+/// directoryName, then (mock) the CRL URL. The CRL's issuingDistributionPoint is built
+/// from these same values so that the two are byte-identical.
+pub fn crl_distribution_point_names(
+    profile: &CertProfile,
+    kind: CertKind,
+    locality: &Locality,
+) -> Result<[GeneralName; 2]> {
+    Ok([
+        GeneralName::DirectoryName(names::crl_distribution_point_name(
+            kind,
+            &profile.org,
+            locality,
+        )?),
+        crl_url_name(profile, kind)?,
+    ])
+}
+
+/// The CRL URL of a CA as a GeneralName (the last name of every distribution point).
+pub fn crl_url_name(profile: &CertProfile, kind: CertKind) -> Result<GeneralName> {
+    uri(&profile.crl_url(kind))
+}
+
+fn serial_digest(label: &str, serial: Serial) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::new()
+        .chain_update(label.as_bytes())
+        .chain_update(serial.0.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+/// The signing certificate's CN (28 characters): the issue instant in JST as
+/// `YYYYMMDDhhmmss`, 13 digits and an upper-case letter, derived from the serial.
+pub fn sign_common_name(issued_at: OffsetDateTime, serial: Serial) -> String {
+    let jst = issued_at.to_offset(crate::rules::jst::JST);
+    let digest = serial_digest("jpki-mock sign CN", serial);
+    let number = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % 10_000_000_000_000;
+    let letter = char::from(b'A' + digest[8] % 26);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}{number:013}{letter}",
+        jst.year(),
+        u8::from(jst.month()),
+        jst.day(),
+        jst.hour(),
+        jst.minute(),
+        jst.second()
+    )
+}
+
+/// The auth certificate's CN: 23 characters of 0-9 and A-Z, derived from the serial.
+pub fn auth_common_name(serial: Serial) -> String {
+    const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    serial_digest("jpki-mock auth CN", serial)[..23]
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % 36]))
+        .collect()
+}
+
+fn crl_distribution_points(
+    profile: &CertProfile,
+    kind: CertKind,
+    locality: &Locality,
+) -> Result<Extension> {
+    let points = vec![DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(
+            crl_distribution_point_names(profile, kind, locality)?.to_vec(),
+        )),
+        reasons: None,
+        crl_issuer: None,
+    }];
+    extension(oids::CRL_DISTRIBUTION_POINTS, false, &points)
+}
+
+fn authority_info_access(ocsp_url: &str) -> Result<Extension> {
+    let access = vec![AccessDescription {
+        access_method: oids::AD_OCSP,
+        access_location: uri(ocsp_url)?,
+    }];
+    extension(oids::AUTHORITY_INFO_ACCESS, false, &access)
+}
+
+fn japanese_ca_name(oid: der::asn1::ObjectIdentifier, kind: CertKind) -> Result<Extension> {
+    let names = vec![GeneralName::DirectoryName(names::ca_japanese_name(kind)?)];
+    extension(oid, false, &names)
+}
+
+fn tbs(
+    serial: Serial,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    validity: (OffsetDateTime, OffsetDateTime),
+    subject: Name,
+    spki: SubjectPublicKeyInfoOwned,
+    extensions: Vec<Extension>,
+) -> Result<TbsCertificate> {
+    Ok(TbsCertificate {
+        version: Version::V3,
+        serial_number: serial.to_x509()?,
+        signature,
+        issuer,
+        validity: Validity {
+            not_before: x509_time(validity.0)?,
+            not_after: x509_time(validity.1)?,
+        },
+        subject,
+        subject_public_key_info: spki,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    })
+}
+
+/// What a CA certificate needs.
+#[derive(Clone, Debug)]
+pub struct CaParams<'a> {
+    /// Which CA.
+    pub kind: CertKind,
+    /// Its serial.
+    pub serial: Serial,
+    /// Validity start.
+    pub not_before: OffsetDateTime,
+    /// Validity end.
+    pub not_after: OffsetDateTime,
+    /// The CA key's SubjectPublicKeyInfo, DER.
+    pub spki_der: &'a [u8],
+    /// The key's signature algorithm (self-signed).
+    pub signature_algorithm: AlgorithmIdentifierOwned,
+}
+
+/// The self-signed CA certificate's TBS: keyUsage, basicConstraints, SKI and the
+/// Japanese name as subjectAltName.
+pub fn ca_tbs(profile: &CertProfile, params: CaParams<'_>) -> Result<TbsCertificate> {
+    let spki = spki_from_der(params.spki_der)?;
+    let name = names::ca_name(params.kind, &profile.org)?;
+    let extensions = vec![
+        key_usage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)?,
+        extension(
+            oids::BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: None,
+            },
+        )?,
+        subject_key_identifier(&spki)?,
+        japanese_ca_name(oids::SUBJECT_ALT_NAME, params.kind)?,
+    ];
+    tbs(
+        params.serial,
+        params.signature_algorithm,
+        name.clone(),
+        (params.not_before, params.not_after),
+        name,
+        spki,
+        extensions,
+    )
+}
+
+/// What a leaf or responder certificate needs besides its issuer.
+#[derive(Clone, Debug)]
+pub struct LeafParams<'a> {
+    /// Its serial.
+    pub serial: Serial,
+    /// Validity start (the issue instant).
+    pub not_before: OffsetDateTime,
+    /// Validity end.
+    pub not_after: OffsetDateTime,
+    /// The subject key, SubjectPublicKeyInfo DER.
+    pub spki_der: &'a [u8],
+}
+
+fn issued_by(
+    ca: &Certificate,
+    params: &LeafParams<'_>,
+    subject: Name,
+    extensions: impl FnOnce(&SubjectPublicKeyInfoOwned) -> Result<Vec<Extension>>,
+) -> Result<TbsCertificate> {
+    let spki = spki_from_der(params.spki_der)?;
+    let extensions = extensions(&spki)?;
+    tbs(
+        params.serial,
+        ca.signature_algorithm.clone(),
+        ca.tbs_certificate.subject.clone(),
+        (params.not_before, params.not_after),
+        subject,
+        spki,
+        extensions,
+    )
+}
+
+/// The delegated OCSP responder certificate's TBS (mock): keyUsage digitalSignature,
+/// EKU OCSPSigning, id-pkix-ocsp-nocheck, AKI, SKI.
+pub fn responder_tbs(
+    profile: &CertProfile,
+    kind: CertKind,
+    ca: &Certificate,
+    params: LeafParams<'_>,
+) -> Result<TbsCertificate> {
+    let subject = names::responder_name(kind, &profile.org)?;
+    issued_by(ca, &params, subject, |spki| {
+        Ok(vec![
+            key_usage(KeyUsages::DigitalSignature)?,
+            extension(
+                oids::EXTENDED_KEY_USAGE,
+                false,
+                &vec![oids::KP_OCSP_SIGNING],
+            )?,
+            extension(oids::OCSP_NOCHECK, false, &Null)?,
+            authority_key_identifier(ca)?,
+            subject_key_identifier(spki)?,
+        ])
+    })
+}
+
+/// The four basic facts of a signing certificate, already in certificate form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderFacts {
+    /// Surname, U+3000, given name.
+    pub name: String,
+    /// `EYYYYMMDD` with the era digit.
+    pub birth_date: String,
+    /// `1`, `2` or `3`.
+    pub gender_code: char,
+    /// The address, digits full-width.
+    pub address: String,
+    /// Substitute-character flags of `name`.
+    pub name_flags: String,
+    /// Substitute-character flags of `address`.
+    pub address_flags: String,
+}
+
+fn other_name(oid: der::asn1::ObjectIdentifier, value: &str) -> Result<GeneralName> {
+    Ok(GeneralName::OtherName(OtherName {
+        type_id: oid,
+        value: Any::encode_from(&Utf8StringRef::new(value)?)?,
+    }))
+}
+
+/// The subjectAltName of a signing certificate: six otherNames in the real order.
+fn holder_alt_name(facts: &HolderFacts) -> Result<Extension> {
+    let names = vec![
+        other_name(oids::JPKI_NAME, &facts.name)?,
+        other_name(oids::JPKI_BIRTH_DATE, &facts.birth_date)?,
+        other_name(oids::JPKI_GENDER, &facts.gender_code.to_string())?,
+        other_name(oids::JPKI_ADDRESS, &facts.address)?,
+        other_name(oids::JPKI_NAME_FLAGS, &facts.name_flags)?,
+        other_name(oids::JPKI_ADDRESS_FLAGS, &facts.address_flags)?,
+    ];
+    extension(oids::SUBJECT_ALT_NAME, false, &names)
+}
+
+/// The signing certificate's TBS, extensions in the real order: keyUsage, SAN,
+/// certificatePolicies, issuerAltName, cRLDistributionPoints, (mock) AIA, AKI, SKI.
+pub fn sign_tbs(
+    profile: &CertProfile,
+    ca: &Certificate,
+    params: LeafParams<'_>,
+    locality: &Locality,
+    common_name: &str,
+    facts: &HolderFacts,
+) -> Result<TbsCertificate> {
+    let kind = CertKind::Sign;
+    let subject = names::sign_subject(locality, common_name)?;
+    issued_by(ca, &params, subject, |spki| {
+        let mut extensions = vec![
+            key_usage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation)?,
+            holder_alt_name(facts)?,
+            certificate_policies(profile.policy(kind), &profile.cps_uri)?,
+            japanese_ca_name(oids::ISSUER_ALT_NAME, kind)?,
+            crl_distribution_points(profile, kind, locality)?,
+        ];
+        if profile.sign_ocsp_url {
+            extensions.push(authority_info_access(&profile.ocsp_url(kind))?);
+        }
+        extensions.push(authority_key_identifier(ca)?);
+        extensions.push(subject_key_identifier(spki)?);
+        Ok(extensions)
+    })
+}
+
+/// The auth certificate's TBS: keyUsage, EKU clientAuth, certificatePolicies,
+/// issuerAltName, cRLDistributionPoints, AIA, AKI, SKI; no subjectAltName.
+pub fn auth_tbs(
+    profile: &CertProfile,
+    ca: &Certificate,
+    params: LeafParams<'_>,
+    locality: &Locality,
+    common_name: &str,
+) -> Result<TbsCertificate> {
+    let kind = CertKind::Auth;
+    let subject = names::auth_subject(common_name)?;
+    issued_by(ca, &params, subject, |spki| {
+        Ok(vec![
+            key_usage(KeyUsages::DigitalSignature)?,
+            extension(oids::EXTENDED_KEY_USAGE, false, &vec![oids::KP_CLIENT_AUTH])?,
+            certificate_policies(profile.policy(kind), &profile.cps_uri)?,
+            japanese_ca_name(oids::ISSUER_ALT_NAME, kind)?,
+            crl_distribution_points(profile, kind, locality)?,
+            authority_info_access(&profile.ocsp_url(kind))?,
+            authority_key_identifier(ca)?,
+            subject_key_identifier(spki)?,
+        ])
+    })
+}
+
+/// Signs a DER-encoded TBS structure and wraps it as `SEQUENCE { tbs, algorithm,
+/// signature }`, the shape shared by certificates and CRLs. The TBS bytes are copied
+/// once, not re-encoded.
+pub fn signed_envelope(
+    tbs_der: &[u8],
+    algorithm: &AlgorithmIdentifierOwned,
+    signature: &[u8],
+) -> Result<Vec<u8>> {
+    #[derive(der::Sequence)]
+    struct Signed<'a> {
+        tbs: der::asn1::AnyRef<'a>,
+        algorithm: AlgorithmIdentifierOwned,
+        signature: BitString,
+    }
+    let signed = Signed {
+        tbs: der::asn1::AnyRef::from_der(tbs_der)?,
+        algorithm: algorithm.clone(),
+        signature: BitString::from_bytes(signature)?,
+    };
+    Ok(signed.to_der()?)
+}

@@ -1,0 +1,17 @@
+//! Encoding only, bytes in and bytes out: names, certificates, CRLs, OCSP and keys.
+//! Nothing here knows about HTTP, SQL or the clock.
+
+pub mod cert;
+pub mod crl;
+pub mod keys;
+pub mod names;
+pub mod oids;
+pub mod time;
+
+/// PEM-encodes DER with LF line endings (as openssl writes it).
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}

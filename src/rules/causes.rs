@@ -1,0 +1,736 @@
+//! Revocation causes, the certificates they revoke (`domain.md` §4) and their RFC 5280
+//! CRLReason codes (`profile.md`, "Reason codes").
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The two JPKI certificates on a card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CertKind {
+    /// The signing certificate (署名用電子証明書).
+    Sign,
+    /// The user authentication certificate (利用者証明用電子証明書).
+    Auth,
+}
+
+/// The accepted spellings of [`CertKind`], for error messages.
+const CERT_KIND_NAMES: &str = "sign, auth";
+
+impl CertKind {
+    /// Both kinds, signing first.
+    pub const ALL: [CertKind; 2] = [CertKind::Sign, CertKind::Auth];
+
+    /// The API spelling: `"sign"` or `"auth"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertKind::Sign => "sign",
+            CertKind::Auth => "auth",
+        }
+    }
+}
+
+impl fmt::Display for CertKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CertKind {
+    type Err = CauseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CertKind::ALL
+            .into_iter()
+            .find(|kind| s.eq_ignore_ascii_case(kind.as_str()))
+            .ok_or_else(|| CauseError::UnknownCertKind {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// An event on a card that revokes certificates (`domain.md` §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// The holder asks to stop using a certificate.
+    Stop,
+    /// The card was reported lost.
+    Lost,
+    /// The card was reported stolen.
+    Stolen,
+    /// The card was returned, reissued or invalidated.
+    CardInvalidated,
+    /// The holder's name changed (including former surname 旧氏 or alias 通称).
+    NameChange,
+    /// The holder's address changed.
+    AddressChange,
+    /// Revoked by the issuing body on its own authority.
+    ExOfficio,
+    /// Key or card information leaked.
+    Leak,
+    /// Internal: the certificate was renewed.
+    Superseded,
+}
+
+/// The accepted spellings of the user causes, for error messages.
+const USER_CAUSE_NAMES: &str =
+    "stop, lost, stolen, card_invalidated, name_change, address_change, ex_officio, leak";
+
+/// Formats a list of kinds as `sign`, `auth`, `sign and auth` or `nothing`.
+fn describe_kinds(kinds: &[CertKind]) -> String {
+    match kinds {
+        [] => "nothing".to_owned(),
+        [one] => one.as_str().to_owned(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(|k| k.as_str()).collect();
+            format!("{} and {}", init.join(", "), last.as_str())
+        }
+    }
+}
+
+/// Sorts kinds (sign first) and removes duplicates.
+fn normalize(kinds: &[CertKind]) -> Vec<CertKind> {
+    let mut kinds = kinds.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+impl Cause {
+    /// Every cause, the internal `Superseded` last.
+    pub const ALL: [Cause; 9] = [
+        Cause::Stop,
+        Cause::Lost,
+        Cause::Stolen,
+        Cause::CardInvalidated,
+        Cause::NameChange,
+        Cause::AddressChange,
+        Cause::ExOfficio,
+        Cause::Leak,
+        Cause::Superseded,
+    ];
+
+    /// The causes a user may request: all but the internal `Superseded`.
+    pub const USER_CAUSES: [Cause; 8] = [
+        Cause::Stop,
+        Cause::Lost,
+        Cause::Stolen,
+        Cause::CardInvalidated,
+        Cause::NameChange,
+        Cause::AddressChange,
+        Cause::ExOfficio,
+        Cause::Leak,
+    ];
+
+    /// The API spelling, e.g. `"card_invalidated"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Stop => "stop",
+            Cause::Lost => "lost",
+            Cause::Stolen => "stolen",
+            Cause::CardInvalidated => "card_invalidated",
+            Cause::NameChange => "name_change",
+            Cause::AddressChange => "address_change",
+            Cause::ExOfficio => "ex_officio",
+            Cause::Leak => "leak",
+            Cause::Superseded => "superseded",
+        }
+    }
+
+    /// Position in [`Cause::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Cause::Stop => 0,
+            Cause::Lost => 1,
+            Cause::Stolen => 2,
+            Cause::CardInvalidated => 3,
+            Cause::NameChange => 4,
+            Cause::AddressChange => 5,
+            Cause::ExOfficio => 6,
+            Cause::Leak => 7,
+            Cause::Superseded => 8,
+        }
+    }
+
+    /// The certificates this cause always revokes, or `None` when the caller chooses them.
+    pub fn fixed_targets(self) -> Option<&'static [CertKind]> {
+        match self {
+            Cause::Lost | Cause::Stolen | Cause::CardInvalidated => Some(&CertKind::ALL),
+            Cause::NameChange | Cause::AddressChange => Some(&[CertKind::Sign]),
+            Cause::Stop | Cause::ExOfficio | Cause::Leak | Cause::Superseded => None,
+        }
+    }
+
+    /// The default CRLReason from `profile.md` ("Reason codes").
+    pub fn default_reason(self) -> CrlReason {
+        match self {
+            Cause::Stop | Cause::CardInvalidated => CrlReason::CessationOfOperation,
+            Cause::Lost => CrlReason::CertificateHold,
+            Cause::Stolen | Cause::Leak => CrlReason::KeyCompromise,
+            Cause::NameChange | Cause::AddressChange | Cause::ExOfficio => {
+                CrlReason::AffiliationChanged
+            }
+            Cause::Superseded => CrlReason::Superseded,
+        }
+    }
+
+    /// The certificate kinds this cause revokes, sorted (sign first) and deduplicated.
+    ///
+    /// For `stop`, `ex_officio`, `leak` and `superseded`, `chosen` picks the kinds
+    /// (`None` means both; an empty list is refused). The other causes have fixed
+    /// targets; a `chosen` list is refused unless it names exactly those targets.
+    pub fn targets(self, chosen: Option<&[CertKind]>) -> Result<Vec<CertKind>, CauseError> {
+        let chosen = chosen.map(normalize);
+        match (self.fixed_targets(), chosen) {
+            (Some(fixed), None) => Ok(fixed.to_vec()),
+            (Some(fixed), Some(chosen)) if chosen == fixed => Ok(chosen),
+            (Some(fixed), Some(chosen)) => Err(CauseError::FixedTargets {
+                cause: self,
+                fixed: fixed.to_vec(),
+                chosen,
+            }),
+            (None, None) => Ok(CertKind::ALL.to_vec()),
+            (None, Some(chosen)) if chosen.is_empty() => {
+                Err(CauseError::EmptyChoice { cause: self })
+            }
+            (None, Some(chosen)) => Ok(chosen),
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Cause {
+    type Err = CauseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case(Cause::Superseded.as_str()) {
+            return Err(CauseError::InternalCause {
+                given: s.to_owned(),
+            });
+        }
+        Cause::USER_CAUSES
+            .into_iter()
+            .find(|cause| s.eq_ignore_ascii_case(cause.as_str()))
+            .ok_or_else(|| CauseError::UnknownCause {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// An RFC 5280 CRLReason (code 7 is unused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CrlReason {
+    /// `unspecified` (0); a CRL entry with it omits the reasonCode extension.
+    Unspecified,
+    /// `keyCompromise` (1).
+    KeyCompromise,
+    /// `cACompromise` (2).
+    CaCompromise,
+    /// `affiliationChanged` (3).
+    AffiliationChanged,
+    /// `superseded` (4).
+    Superseded,
+    /// `cessationOfOperation` (5).
+    CessationOfOperation,
+    /// `certificateHold` (6).
+    CertificateHold,
+    /// `removeFromCRL` (8).
+    RemoveFromCrl,
+    /// `privilegeWithdrawn` (9).
+    PrivilegeWithdrawn,
+    /// `aACompromise` (10).
+    AaCompromise,
+}
+
+/// The accepted spellings of [`CrlReason`], for error messages.
+const CRL_REASON_NAMES: &str = "unspecified, keyCompromise, cACompromise, affiliationChanged, \
+     superseded, cessationOfOperation, certificateHold, removeFromCRL, privilegeWithdrawn, \
+     aACompromise (case-insensitive; snake_case such as key_compromise also accepted)";
+
+impl CrlReason {
+    /// Every reason, in code order.
+    pub const ALL: [CrlReason; 10] = [
+        CrlReason::Unspecified,
+        CrlReason::KeyCompromise,
+        CrlReason::CaCompromise,
+        CrlReason::AffiliationChanged,
+        CrlReason::Superseded,
+        CrlReason::CessationOfOperation,
+        CrlReason::CertificateHold,
+        CrlReason::RemoveFromCrl,
+        CrlReason::PrivilegeWithdrawn,
+        CrlReason::AaCompromise,
+    ];
+
+    /// The RFC 5280 ReasonCode value.
+    pub fn code(self) -> u8 {
+        match self {
+            CrlReason::Unspecified => 0,
+            CrlReason::KeyCompromise => 1,
+            CrlReason::CaCompromise => 2,
+            CrlReason::AffiliationChanged => 3,
+            CrlReason::Superseded => 4,
+            CrlReason::CessationOfOperation => 5,
+            CrlReason::CertificateHold => 6,
+            CrlReason::RemoveFromCrl => 8,
+            CrlReason::PrivilegeWithdrawn => 9,
+            CrlReason::AaCompromise => 10,
+        }
+    }
+
+    /// The reason with this RFC 5280 code, or `None` (7 and codes above 10).
+    pub fn from_code(code: u8) -> Option<Self> {
+        CrlReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The RFC 5280 ASN.1 name, e.g. `"keyCompromise"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrlReason::Unspecified => "unspecified",
+            CrlReason::KeyCompromise => "keyCompromise",
+            CrlReason::CaCompromise => "cACompromise",
+            CrlReason::AffiliationChanged => "affiliationChanged",
+            CrlReason::Superseded => "superseded",
+            CrlReason::CessationOfOperation => "cessationOfOperation",
+            CrlReason::CertificateHold => "certificateHold",
+            CrlReason::RemoveFromCrl => "removeFromCRL",
+            CrlReason::PrivilegeWithdrawn => "privilegeWithdrawn",
+            CrlReason::AaCompromise => "aACompromise",
+        }
+    }
+
+    /// The snake_case spelling, e.g. `"key_compromise"`.
+    pub fn snake_case(self) -> &'static str {
+        match self {
+            CrlReason::Unspecified => "unspecified",
+            CrlReason::KeyCompromise => "key_compromise",
+            CrlReason::CaCompromise => "ca_compromise",
+            CrlReason::AffiliationChanged => "affiliation_changed",
+            CrlReason::Superseded => "superseded",
+            CrlReason::CessationOfOperation => "cessation_of_operation",
+            CrlReason::CertificateHold => "certificate_hold",
+            CrlReason::RemoveFromCrl => "remove_from_crl",
+            CrlReason::PrivilegeWithdrawn => "privilege_withdrawn",
+            CrlReason::AaCompromise => "aa_compromise",
+        }
+    }
+}
+
+impl fmt::Display for CrlReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CrlReason {
+    type Err = CauseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CrlReason::ALL
+            .into_iter()
+            .find(|r| s.eq_ignore_ascii_case(r.as_str()) || s.eq_ignore_ascii_case(r.snake_case()))
+            .ok_or_else(|| CauseError::UnknownCrlReason {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// The CRLReason written for each cause (overridable in config).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReasonMap {
+    /// The reason for each cause, indexed like [`Cause::ALL`].
+    reasons: [CrlReason; 9],
+}
+
+impl Default for ReasonMap {
+    fn default() -> Self {
+        ReasonMap {
+            reasons: Cause::ALL.map(Cause::default_reason),
+        }
+    }
+}
+
+impl ReasonMap {
+    /// The CRLReason for `cause`.
+    pub fn reason(&self, cause: Cause) -> CrlReason {
+        self.reasons[cause.index()]
+    }
+
+    /// Overrides the CRLReason for `cause`.
+    pub fn set(&mut self, cause: Cause, reason: CrlReason) {
+        self.reasons[cause.index()] = reason;
+    }
+
+    /// Every `(cause, reason)` pair, in the order of [`Cause::ALL`].
+    pub fn entries(&self) -> impl Iterator<Item = (Cause, CrlReason)> + '_ {
+        Cause::ALL
+            .into_iter()
+            .map(|cause| (cause, self.reason(cause)))
+    }
+}
+
+/// A cause, certificate kind or CRL reason that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CauseError {
+    /// The cause name is not known.
+    #[error("unknown cause {given:?}: expected one of {USER_CAUSE_NAMES}")]
+    UnknownCause {
+        /// The text given.
+        given: String,
+    },
+    /// `superseded` was requested, but only renewal may use it.
+    #[error(
+        "cause {given:?} is internal (used by renewal) and cannot be requested: expected one of {USER_CAUSE_NAMES}"
+    )]
+    InternalCause {
+        /// The text given.
+        given: String,
+    },
+    /// The certificate kind is not known.
+    #[error("unknown certificate kind {given:?}: expected one of {CERT_KIND_NAMES}")]
+    UnknownCertKind {
+        /// The text given.
+        given: String,
+    },
+    /// The CRL reason name is not known.
+    #[error("unknown CRL reason {given:?}: expected one of {CRL_REASON_NAMES}")]
+    UnknownCrlReason {
+        /// The text given.
+        given: String,
+    },
+    /// An empty list of certificates was chosen for a cause that lets the caller choose.
+    #[error(
+        "cause {cause} needs at least one certificate kind ({CERT_KIND_NAMES}); omit the list to revoke both"
+    )]
+    EmptyChoice {
+        /// The cause.
+        cause: Cause,
+    },
+    /// Certificates were chosen for a cause whose targets are fixed, and they differ.
+    #[error(
+        "cause {cause} always revokes {}; the certificates cannot be chosen (asked for {})",
+        describe_kinds(.fixed), describe_kinds(.chosen)
+    )]
+    FixedTargets {
+        /// The cause.
+        cause: Cause,
+        /// What the cause always revokes.
+        fixed: Vec<CertKind>,
+        /// What was asked for (sorted, deduplicated).
+        chosen: Vec<CertKind>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CertKind::{Auth, Sign};
+
+    // ---- CertKind ----
+
+    #[test]
+    fn cert_kind_strings_round_trip() {
+        assert_eq!(Sign.as_str(), "sign");
+        assert_eq!(Auth.as_str(), "auth");
+        assert_eq!(CertKind::ALL, [Sign, Auth]);
+        for kind in CertKind::ALL {
+            assert_eq!(kind.to_string().parse::<CertKind>(), Ok(kind));
+        }
+        assert_eq!("SIGN".parse::<CertKind>(), Ok(Sign));
+        assert!(Sign < Auth);
+    }
+
+    #[test]
+    fn cert_kind_error_names_accepted_values() {
+        let err = "signing".parse::<CertKind>().unwrap_err();
+        assert_eq!(
+            err,
+            CauseError::UnknownCertKind {
+                given: "signing".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown certificate kind \"signing\": expected one of sign, auth"
+        );
+    }
+
+    // ---- Cause names ----
+
+    #[test]
+    fn cause_names() {
+        let names: Vec<&str> = Cause::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "stop",
+                "lost",
+                "stolen",
+                "card_invalidated",
+                "name_change",
+                "address_change",
+                "ex_officio",
+                "leak",
+                "superseded"
+            ]
+        );
+        assert_eq!(Cause::ALL[..8], Cause::USER_CAUSES);
+        for (i, cause) in Cause::ALL.into_iter().enumerate() {
+            assert_eq!(cause.index(), i);
+        }
+    }
+
+    #[test]
+    fn user_causes_parse_and_superseded_is_internal() {
+        for cause in Cause::USER_CAUSES {
+            assert_eq!(cause.to_string().parse::<Cause>(), Ok(cause));
+        }
+        let err = "superseded".parse::<Cause>().unwrap_err();
+        assert!(matches!(err, CauseError::InternalCause { .. }));
+        let msg = err.to_string();
+        assert!(msg.contains("internal") && msg.contains("renewal"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_cause_error_names_accepted_values() {
+        let err = "stolen_card".parse::<Cause>().unwrap_err();
+        assert_eq!(
+            err,
+            CauseError::UnknownCause {
+                given: "stolen_card".into()
+            }
+        );
+        let msg = err.to_string();
+        for cause in Cause::USER_CAUSES {
+            assert!(msg.contains(cause.as_str()), "{msg} lacks {cause}");
+        }
+        assert!(!msg.contains("superseded"), "{msg}");
+    }
+
+    #[test]
+    fn accepted_value_lists_match_the_enums() {
+        let users: Vec<&str> = Cause::USER_CAUSES.iter().map(|c| c.as_str()).collect();
+        assert_eq!(USER_CAUSE_NAMES, users.join(", "));
+        let kinds: Vec<&str> = CertKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(CERT_KIND_NAMES, kinds.join(", "));
+        let reasons: Vec<&str> = CrlReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert!(CRL_REASON_NAMES.starts_with(&reasons.join(", ")));
+    }
+
+    // ---- targets ----
+
+    #[test]
+    fn default_targets_of_every_cause() {
+        let expected = [
+            (Cause::Stop, vec![Sign, Auth]),
+            (Cause::Lost, vec![Sign, Auth]),
+            (Cause::Stolen, vec![Sign, Auth]),
+            (Cause::CardInvalidated, vec![Sign, Auth]),
+            (Cause::NameChange, vec![Sign]),
+            (Cause::AddressChange, vec![Sign]),
+            (Cause::ExOfficio, vec![Sign, Auth]),
+            (Cause::Leak, vec![Sign, Auth]),
+            (Cause::Superseded, vec![Sign, Auth]),
+        ];
+        for (cause, targets) in expected {
+            assert_eq!(cause.targets(None), Ok(targets), "{cause}");
+        }
+    }
+
+    #[test]
+    fn choosable_causes_take_the_chosen_kinds() {
+        for cause in [
+            Cause::Stop,
+            Cause::ExOfficio,
+            Cause::Leak,
+            Cause::Superseded,
+        ] {
+            assert_eq!(cause.fixed_targets(), None);
+            assert_eq!(cause.targets(Some(&[Sign])), Ok(vec![Sign]), "{cause}");
+            assert_eq!(cause.targets(Some(&[Auth])), Ok(vec![Auth]), "{cause}");
+            assert_eq!(
+                cause.targets(Some(&[Auth, Sign])),
+                Ok(vec![Sign, Auth]),
+                "{cause}"
+            );
+            assert_eq!(
+                cause.targets(Some(&[Auth, Auth])),
+                Ok(vec![Auth]),
+                "{cause}"
+            );
+        }
+    }
+
+    #[test]
+    fn choosable_causes_refuse_an_empty_list() {
+        for cause in [
+            Cause::Stop,
+            Cause::ExOfficio,
+            Cause::Leak,
+            Cause::Superseded,
+        ] {
+            let err = cause.targets(Some(&[])).unwrap_err();
+            assert_eq!(err, CauseError::EmptyChoice { cause });
+            assert!(err.to_string().contains("at least one"), "{err}");
+        }
+    }
+
+    #[test]
+    fn fixed_causes_accept_exactly_their_targets_in_any_order() {
+        for cause in [Cause::Lost, Cause::Stolen, Cause::CardInvalidated] {
+            assert_eq!(cause.fixed_targets(), Some(&[Sign, Auth][..]));
+            assert_eq!(cause.targets(Some(&[Sign, Auth])), Ok(vec![Sign, Auth]));
+            assert_eq!(cause.targets(Some(&[Auth, Sign])), Ok(vec![Sign, Auth]));
+        }
+        for cause in [Cause::NameChange, Cause::AddressChange] {
+            assert_eq!(cause.fixed_targets(), Some(&[Sign][..]));
+            assert_eq!(cause.targets(Some(&[Sign])), Ok(vec![Sign]));
+        }
+    }
+
+    #[test]
+    fn fixed_causes_refuse_other_lists() {
+        for cause in [Cause::Lost, Cause::Stolen, Cause::CardInvalidated] {
+            for chosen in [&[Sign][..], &[Auth][..], &[][..]] {
+                assert_eq!(
+                    cause.targets(Some(chosen)),
+                    Err(CauseError::FixedTargets {
+                        cause,
+                        fixed: vec![Sign, Auth],
+                        chosen: chosen.to_vec(),
+                    }),
+                    "{cause} {chosen:?}"
+                );
+            }
+        }
+        for cause in [Cause::NameChange, Cause::AddressChange] {
+            for chosen in [&[Auth][..], &[Sign, Auth][..], &[][..]] {
+                assert!(
+                    matches!(
+                        cause.targets(Some(chosen)),
+                        Err(CauseError::FixedTargets { .. })
+                    ),
+                    "{cause} {chosen:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_targets_message_is_clear() {
+        let err = Cause::NameChange.targets(Some(&[Auth, Sign])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cause name_change always revokes sign; the certificates cannot be chosen (asked for sign and auth)"
+        );
+        let err = Cause::Lost.targets(Some(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cause lost always revokes sign and auth; the certificates cannot be chosen (asked for nothing)"
+        );
+    }
+
+    // ---- CRL reasons ----
+
+    #[test]
+    fn crl_reason_codes_follow_rfc_5280() {
+        let codes: Vec<u8> = CrlReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 8, 9, 10]);
+        for reason in CrlReason::ALL {
+            assert_eq!(CrlReason::from_code(reason.code()), Some(reason));
+        }
+        assert_eq!(CrlReason::from_code(7), None);
+        assert_eq!(CrlReason::from_code(11), None);
+        assert_eq!(CrlReason::from_code(255), None);
+    }
+
+    #[test]
+    fn crl_reason_names() {
+        let names: Vec<&str> = CrlReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "unspecified",
+                "keyCompromise",
+                "cACompromise",
+                "affiliationChanged",
+                "superseded",
+                "cessationOfOperation",
+                "certificateHold",
+                "removeFromCRL",
+                "privilegeWithdrawn",
+                "aACompromise"
+            ]
+        );
+    }
+
+    #[test]
+    fn crl_reason_parses_rfc_names_case_insensitively_and_snake_case() {
+        for reason in CrlReason::ALL {
+            assert_eq!(reason.as_str().parse::<CrlReason>(), Ok(reason));
+            assert_eq!(
+                reason.as_str().to_uppercase().parse::<CrlReason>(),
+                Ok(reason)
+            );
+            assert_eq!(reason.snake_case().parse::<CrlReason>(), Ok(reason));
+        }
+        assert_eq!("keycompromise".parse(), Ok(CrlReason::KeyCompromise));
+        assert_eq!("key_compromise".parse(), Ok(CrlReason::KeyCompromise));
+        assert_eq!("removefromcrl".parse(), Ok(CrlReason::RemoveFromCrl));
+        assert_eq!("remove_from_crl".parse(), Ok(CrlReason::RemoveFromCrl));
+        assert_eq!("ca_compromise".parse(), Ok(CrlReason::CaCompromise));
+        assert_eq!("AA_COMPROMISE".parse(), Ok(CrlReason::AaCompromise));
+    }
+
+    #[test]
+    fn crl_reason_refuses_unknown_names() {
+        for bad in ["", "key compromise", "k_e_y_compromise", "7", "hold"] {
+            let err = bad.parse::<CrlReason>().unwrap_err();
+            assert_eq!(err, CauseError::UnknownCrlReason { given: bad.into() });
+            assert!(err.to_string().contains("keyCompromise"), "{err}");
+        }
+    }
+
+    // ---- reason map ----
+
+    #[test]
+    fn default_reason_of_every_cause_follows_profile_table() {
+        let map = ReasonMap::default();
+        let expected = [
+            (Cause::Stop, CrlReason::CessationOfOperation, 5),
+            (Cause::Lost, CrlReason::CertificateHold, 6),
+            (Cause::Stolen, CrlReason::KeyCompromise, 1),
+            (Cause::Leak, CrlReason::KeyCompromise, 1),
+            (Cause::CardInvalidated, CrlReason::CessationOfOperation, 5),
+            (Cause::NameChange, CrlReason::AffiliationChanged, 3),
+            (Cause::AddressChange, CrlReason::AffiliationChanged, 3),
+            (Cause::ExOfficio, CrlReason::AffiliationChanged, 3),
+            (Cause::Superseded, CrlReason::Superseded, 4),
+        ];
+        for (cause, reason, code) in expected {
+            assert_eq!(map.reason(cause), reason, "{cause}");
+            assert_eq!(map.reason(cause).code(), code, "{cause}");
+            assert_eq!(cause.default_reason(), reason, "{cause}");
+        }
+        assert_eq!(map.entries().count(), 9);
+    }
+
+    #[test]
+    fn reason_map_override_changes_only_that_cause() {
+        let mut map = ReasonMap::default();
+        map.set(Cause::Lost, CrlReason::KeyCompromise);
+        assert_eq!(map.reason(Cause::Lost), CrlReason::KeyCompromise);
+        assert_ne!(map, ReasonMap::default());
+        for (cause, reason) in map.entries() {
+            if cause != Cause::Lost {
+                assert_eq!(reason, cause.default_reason(), "{cause}");
+            }
+        }
+        map.set(Cause::Lost, CrlReason::CertificateHold);
+        assert_eq!(map, ReasonMap::default());
+    }
+}

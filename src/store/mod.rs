@@ -1,0 +1,211 @@
+//! Persistence behind a trait. `sqlite` is the default (a state directory shared by the
+//! CLI and the server). The records hold facts; they make no decisions.
+
+pub mod sqlite;
+
+use time::{Date, OffsetDateTime};
+
+use crate::error::Result;
+use crate::pki::cert::Serial;
+use crate::pki::keys::KeyAlg;
+use crate::rules::locality::Locality;
+use crate::rules::{Cause, CertKind, CrlReason, Gender};
+
+/// A card's identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct CardId(pub i64);
+
+impl std::fmt::Display for CardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The holder as entered (the certificate forms are derived when issuing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderRecord {
+    /// Surname and given name, separated by a space.
+    pub name: String,
+    /// Date of birth.
+    pub birth: Date,
+    /// Sex.
+    pub gender: Gender,
+    /// Address as entered.
+    pub address: String,
+    /// Prefecture and municipality, romaji.
+    pub locality: Locality,
+}
+
+/// A card to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCard {
+    /// The holder.
+    pub holder: HolderRecord,
+    /// The card's issue date (JST).
+    pub issued_on: Date,
+    /// The card's expiry date.
+    pub expiry: Date,
+    /// Key algorithm of its certificates.
+    pub key_alg: KeyAlg,
+    /// The card this one replaces (reissue).
+    pub replaces: Option<CardId>,
+    /// The fee charged for issuing it (domain.md §6).
+    pub fee_yen: u32,
+    /// When it was recorded.
+    pub created_at: OffsetDateTime,
+}
+
+/// A stored card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardRecord {
+    /// Its id.
+    pub id: CardId,
+    /// Everything it was created with.
+    pub card: NewCard,
+    /// The card that replaced it, if reissued.
+    pub replaced_by: Option<CardId>,
+}
+
+/// A certificate to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCertificate {
+    /// Serial.
+    pub serial: Serial,
+    /// Which CA issued it.
+    pub kind: CertKind,
+    /// Issue instant.
+    pub not_before: OffsetDateTime,
+    /// Last valid second.
+    pub not_after: OffsetDateTime,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// The card's private key, PKCS#8 DER (the virtual card signs with it).
+    pub key_pkcs8: Vec<u8>,
+}
+
+/// A revocation as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// Revocation instant.
+    pub at: OffsetDateTime,
+    /// The cause.
+    pub cause: Cause,
+    /// The CRLReason it maps to (fixed when it happened).
+    pub reason: CrlReason,
+}
+
+/// A stored certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// The card it belongs to.
+    pub card_id: CardId,
+    /// The certificate.
+    pub certificate: NewCertificate,
+    /// Its revocation, if revoked.
+    pub revocation: Option<Revocation>,
+}
+
+/// A card event (a cause applied at an instant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The card.
+    pub card_id: CardId,
+    /// The cause.
+    pub cause: Cause,
+    /// When it takes effect.
+    pub at: OffsetDateTime,
+    /// The certificates it revokes (already checked to be unrevoked), with their reason.
+    pub revokes: Vec<(Serial, CrlReason)>,
+}
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Its id, in recording order.
+    pub id: i64,
+    /// What happened.
+    pub event: NewEvent,
+}
+
+/// One CRL entry's facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// Serial.
+    pub serial: Serial,
+    /// Revocation instant.
+    pub at: OffsetDateTime,
+    /// Reason.
+    pub reason: CrlReason,
+}
+
+/// A CA with its delegated OCSP responder: certificates DER, keys PKCS#8 PEM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorityRecord {
+    /// The CA certificate.
+    pub ca_cert: Vec<u8>,
+    /// The CA key.
+    pub ca_key_pem: String,
+    /// The responder certificate.
+    pub responder_cert: Vec<u8>,
+    /// The responder key.
+    pub responder_key_pem: String,
+}
+
+/// Persistence. Each method is atomic: it happens entirely or not at all.
+pub trait Store: Send {
+    /// A CA and its responder, if created.
+    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>>;
+    /// Stores a CA and its responder (once, at `init`).
+    fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()>;
+    /// Replaces a responder certificate (and key) when it is renewed.
+    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()>;
+    /// A free-form setting (base URL, clock).
+    fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a free-form setting.
+    fn put_setting(&mut self, key: &str, value: &str) -> Result<()>;
+    /// Allocates `count` serials from the one counter. Never reused.
+    fn allocate_serials(&mut self, count: usize) -> Result<Vec<Serial>>;
+    /// Stores a new card with its certificates, its PIN hashes, and the event that
+    /// revokes what it replaces (reissue).
+    fn insert_card(
+        &mut self,
+        card: &NewCard,
+        certificates: &[NewCertificate],
+        pin_hashes: &[(CertKind, String)],
+        event: Option<&NewEvent>,
+    ) -> Result<CardId>;
+    /// Adds certificates to an existing card (renewal), with the event revoking the
+    /// old ones.
+    fn add_certificates(
+        &mut self,
+        card_id: CardId,
+        certificates: &[NewCertificate],
+        event: Option<&NewEvent>,
+    ) -> Result<()>;
+    /// Records an event and the revocations it causes.
+    fn record_event(&mut self, event: &NewEvent) -> Result<i64>;
+    /// One card.
+    fn card(&self, id: CardId) -> Result<Option<CardRecord>>;
+    /// All cards, by id.
+    fn cards(&self) -> Result<Vec<CardRecord>>;
+    /// A card's certificates, oldest first.
+    fn card_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>>;
+    /// A card's events, oldest first.
+    fn card_events(&self, id: CardId) -> Result<Vec<EventRecord>>;
+    /// One certificate.
+    fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>>;
+    /// Revoked certificates of a CA whose notAfter is at or after `unexpired_at`.
+    fn revoked_entries(
+        &self,
+        kind: CertKind,
+        unexpired_at: OffsetDateTime,
+    ) -> Result<Vec<RevokedEntry>>;
+    /// The distinct localities of a CA's certificates (for the CRL's IDP).
+    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>>;
+    /// Takes the next cRLNumber of a CA (monotonic, survives restarts).
+    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64>;
+    /// A number that changes whenever a certificate is added or revoked, by this or
+    /// any other process. Cheap: called per request.
+    fn revision(&self) -> Result<u64>;
+}

@@ -1,0 +1,649 @@
+//! The default store: SQLite (WAL) plus PKCS#8 PEM key files (mode 0600) in one state
+//! directory. A second process (the CLI) may write while `serve` reads; `revision()`
+//! tells the server that something changed.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use time::{Date, OffsetDateTime};
+
+use super::*;
+use crate::error::{Error, Result};
+
+/// The database file inside the state directory.
+pub const DATABASE_FILE: &str = "jpki-mock.sqlite3";
+
+/// The first serial handed out: the smallest positive 4-byte INTEGER above 0x01000000,
+/// so that every serial encodes in exactly four bytes.
+const FIRST_SERIAL: i64 = 0x0100_0001;
+/// The largest serial that still encodes as a positive 4-byte INTEGER.
+const LAST_SERIAL: i64 = 0x7FFF_FFFF;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) VALUES ('next_serial', 16777217), ('revision', 0);
+CREATE TABLE authorities (
+    kind TEXT PRIMARY KEY CHECK (kind IN ('sign', 'auth')),
+    ca_cert BLOB NOT NULL,
+    responder_cert BLOB NOT NULL,
+    crl_number INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE cards (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    birth TEXT NOT NULL,
+    gender TEXT NOT NULL,
+    address TEXT NOT NULL,
+    prefecture TEXT NOT NULL,
+    municipality TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    expiry TEXT NOT NULL,
+    key_alg TEXT NOT NULL,
+    replaces INTEGER REFERENCES cards(id),
+    fee_yen INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE certificates (
+    serial INTEGER PRIMARY KEY,
+    card_id INTEGER NOT NULL REFERENCES cards(id),
+    kind TEXT NOT NULL CHECK (kind IN ('sign', 'auth')),
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    der BLOB NOT NULL,
+    key_pkcs8 BLOB NOT NULL,
+    revoked_at INTEGER,
+    cause TEXT,
+    reason TEXT,
+    revoked_by INTEGER REFERENCES events(id)
+);
+CREATE INDEX certificates_by_card ON certificates (card_id);
+CREATE INDEX revoked_by_kind ON certificates (kind, not_after) WHERE revoked_at IS NOT NULL;
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    card_id INTEGER NOT NULL REFERENCES cards(id),
+    cause TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    revoked TEXT NOT NULL
+);
+CREATE INDEX events_by_card ON events (card_id);
+CREATE TABLE pins (
+    card_id INTEGER NOT NULL REFERENCES cards(id),
+    kind TEXT NOT NULL CHECK (kind IN ('sign', 'auth')),
+    hash TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (card_id, kind)
+);
+"#];
+
+/// The SQLite store.
+pub struct SqliteStore {
+    directory: PathBuf,
+    connection: Connection,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqliteStore({})", self.directory.display())
+    }
+}
+
+fn key_file(kind: CertKind, role: &str) -> String {
+    format!("{role}-{}.key", kind.as_str())
+}
+
+/// Writes a secret file with mode 0600, atomically (temporary file, then rename).
+fn write_secret(path: &Path, contents: &str) -> Result<()> {
+    let temporary = path.with_extension("key.tmp");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&temporary)
+        .map_err(|e| Error::io(format!("cannot write {}", temporary.display()), e))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|_| file.sync_all())
+        .map_err(|e| Error::io(format!("cannot write {}", temporary.display()), e))?;
+    fs::rename(&temporary, path)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+fn read_secret(path: &Path) -> Result<String> {
+    fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read key {}", path.display()), e))
+}
+
+fn unix(instant: OffsetDateTime) -> i64 {
+    instant.unix_timestamp()
+}
+
+fn instant(seconds: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| conversion(e.to_string()))
+}
+
+fn conversion(message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
+}
+
+fn date(text: String) -> rusqlite::Result<Date> {
+    crate::clock::parse_date(&text).map_err(|e| conversion(e.to_string()))
+}
+
+fn parsed<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| conversion(e.to_string()))
+}
+
+fn cause(text: String) -> rusqlite::Result<Cause> {
+    if text == Cause::Superseded.as_str() {
+        Ok(Cause::Superseded)
+    } else {
+        parsed(text)
+    }
+}
+
+fn bump_revision(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = 'revision'",
+        [],
+    )?;
+    Ok(())
+}
+
+fn insert_certificates(
+    tx: &Transaction<'_>,
+    card_id: CardId,
+    certificates: &[NewCertificate],
+) -> Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for c in certificates {
+        statement.execute(params![
+            c.serial.0,
+            card_id.0,
+            c.kind.as_str(),
+            unix(c.not_before),
+            unix(c.not_after),
+            c.der,
+            c.key_pkcs8,
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
+    let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
+    tx.execute(
+        "INSERT INTO events (card_id, cause, at, revoked) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            event.card_id.0,
+            event.cause.as_str(),
+            unix(event.at),
+            serde_json::to_string(&revoked).expect("a list of numbers serialises"),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut statement = tx.prepare_cached(
+        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4
+         WHERE serial = ?5 AND card_id = ?6 AND revoked_at IS NULL",
+    )?;
+    for (serial, reason) in &event.revokes {
+        let changed = statement.execute(params![
+            unix(event.at),
+            event.cause.as_str(),
+            reason.as_str(),
+            id,
+            serial.0,
+            event.card_id.0,
+        ])?;
+        if changed != 1 {
+            // The authority checked this; another process may have revoked it first.
+            return Err(Error::Refused(format!(
+                "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
+                event.card_id
+            )));
+        }
+    }
+    Ok(id)
+}
+
+const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+
+fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
+    Ok(CardRecord {
+        id: CardId(row.get(0)?),
+        card: NewCard {
+            holder: HolderRecord {
+                name: row.get(1)?,
+                birth: date(row.get(2)?)?,
+                gender: parsed(row.get(3)?)?,
+                address: row.get(4)?,
+                locality: Locality {
+                    prefecture: row.get(5)?,
+                    municipality: row.get(6)?,
+                },
+            },
+            issued_on: date(row.get(7)?)?,
+            expiry: date(row.get(8)?)?,
+            key_alg: parsed(row.get(9)?)?,
+            replaces: row.get::<_, Option<i64>>(10)?.map(CardId),
+            fee_yen: row.get(11)?,
+            created_at: instant(row.get(12)?)?,
+        },
+        replaced_by: row.get::<_, Option<i64>>(13)?.map(CardId),
+    })
+}
+
+const CERT_COLUMNS: &str =
+    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason";
+
+fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
+    let revoked_at: Option<i64> = row.get(7)?;
+    let revocation = match revoked_at {
+        Some(at) => Some(Revocation {
+            at: instant(at)?,
+            cause: cause(row.get(8)?)?,
+            reason: parsed(row.get(9)?)?,
+        }),
+        None => None,
+    };
+    Ok(CertificateRecord {
+        card_id: CardId(row.get(1)?),
+        certificate: NewCertificate {
+            serial: Serial(row.get(0)?),
+            kind: parsed(row.get(2)?)?,
+            not_before: instant(row.get(3)?)?,
+            not_after: instant(row.get(4)?)?,
+            der: row.get(5)?,
+            key_pkcs8: row.get(6)?,
+        },
+        revocation,
+    })
+}
+
+impl SqliteStore {
+    /// Opens an existing state directory.
+    pub fn open(directory: &Path) -> Result<Self> {
+        let database = directory.join(DATABASE_FILE);
+        if !database.is_file() {
+            return Err(Error::State(format!(
+                "no jpki-mock state in {}: run `jpki-mock init --state {}` first",
+                directory.display(),
+                directory.display()
+            )));
+        }
+        Self::connect(directory)
+    }
+
+    /// Opens a state directory, creating it (mode 0700) and the database if missing.
+    pub fn create(directory: &Path) -> Result<Self> {
+        if !directory.exists() {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(directory).map_err(|e| {
+                Error::io(
+                    format!("cannot create state directory {}", directory.display()),
+                    e,
+                )
+            })?;
+        }
+        Self::connect(directory)
+    }
+
+    fn connect(directory: &Path) -> Result<Self> {
+        let path = directory.join(DATABASE_FILE);
+        let mut connection = Connection::open(&path)
+            .map_err(|e| Error::State(format!("cannot open database {}: {e}", path.display())))?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut connection)?;
+        Ok(Self {
+            directory: directory.to_path_buf(),
+            connection,
+        })
+    }
+
+    /// The state directory.
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    fn immediate(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<()> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(Error::State(format!(
+            "the state was written by a newer jpki-mock (schema {version}, this one knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for migration in &MIGRATIONS[version..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .connection
+            .query_row(
+                "SELECT ca_cert, responder_cert FROM authorities WHERE kind = ?1",
+                [kind.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((ca_cert, responder_cert)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(AuthorityRecord {
+            ca_cert,
+            ca_key_pem: read_secret(&self.directory.join(key_file(kind, "ca")))?,
+            responder_cert,
+            responder_key_pem: read_secret(&self.directory.join(key_file(kind, "responder")))?,
+        }))
+    }
+
+    fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()> {
+        write_secret(
+            &self.directory.join(key_file(kind, "ca")),
+            &record.ca_key_pem,
+        )?;
+        write_secret(
+            &self.directory.join(key_file(kind, "responder")),
+            &record.responder_key_pem,
+        )?;
+        let tx = self.immediate()?;
+        tx.execute(
+            "INSERT INTO authorities (kind, ca_cert, responder_cert) VALUES (?1, ?2, ?3)",
+            params![kind.as_str(), record.ca_cert, record.responder_cert],
+        )?;
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()> {
+        write_secret(&self.directory.join(key_file(kind, "responder")), key_pem)?;
+        let tx = self.immediate()?;
+        tx.execute(
+            "UPDATE authorities SET responder_cert = ?1 WHERE kind = ?2",
+            params![cert, kind.as_str()],
+        )?;
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .connection
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        let tx = self.immediate()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn allocate_serials(&mut self, count: usize) -> Result<Vec<Serial>> {
+        let tx = self.immediate()?;
+        let next: i64 = tx.query_row(
+            "SELECT value FROM counters WHERE name = 'next_serial'",
+            [],
+            |r| r.get(0),
+        )?;
+        let next = next.max(FIRST_SERIAL);
+        let end = next + count as i64;
+        if end - 1 > LAST_SERIAL {
+            return Err(Error::Refused(
+                "the 4-byte serial counter is exhausted".into(),
+            ));
+        }
+        tx.execute(
+            "UPDATE counters SET value = ?1 WHERE name = 'next_serial'",
+            [end],
+        )?;
+        tx.commit()?;
+        Ok((next..end).map(|s| Serial(s as u32)).collect())
+    }
+
+    fn insert_card(
+        &mut self,
+        card: &NewCard,
+        certificates: &[NewCertificate],
+        pin_hashes: &[(CertKind, String)],
+        event: Option<&NewEvent>,
+    ) -> Result<CardId> {
+        let tx = self.immediate()?;
+        let h = &card.holder;
+        tx.execute(
+            "INSERT INTO cards (name, birth, gender, address, prefecture, municipality, issued_on, expiry, key_alg, replaces, fee_yen, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                h.name,
+                h.birth.to_string(),
+                h.gender.as_str(),
+                h.address,
+                h.locality.prefecture,
+                h.locality.municipality,
+                card.issued_on.to_string(),
+                card.expiry.to_string(),
+                card.key_alg.as_str(),
+                card.replaces.map(|c| c.0),
+                card.fee_yen,
+                unix(card.created_at),
+            ],
+        )?;
+        let id = CardId(tx.last_insert_rowid());
+        insert_certificates(&tx, id, certificates)?;
+        for (kind, hash) in pin_hashes {
+            tx.execute(
+                "INSERT INTO pins (card_id, kind, hash) VALUES (?1, ?2, ?3)",
+                params![id.0, kind.as_str(), hash],
+            )?;
+        }
+        if let Some(event) = event {
+            insert_event(&tx, event)?;
+        }
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn add_certificates(
+        &mut self,
+        card_id: CardId,
+        certificates: &[NewCertificate],
+        event: Option<&NewEvent>,
+    ) -> Result<()> {
+        let tx = self.immediate()?;
+        insert_certificates(&tx, card_id, certificates)?;
+        if let Some(event) = event {
+            insert_event(&tx, event)?;
+        }
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_event(&mut self, event: &NewEvent) -> Result<i64> {
+        let tx = self.immediate()?;
+        let id = insert_event(&tx, event)?;
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn card(&self, id: CardId) -> Result<Option<CardRecord>> {
+        Ok(self
+            .connection
+            .prepare_cached(&format!(
+                "SELECT {CARD_COLUMNS} FROM cards c WHERE c.id = ?1"
+            ))?
+            .query_row([id.0], card_row)
+            .optional()?)
+    }
+
+    fn cards(&self) -> Result<Vec<CardRecord>> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT {CARD_COLUMNS} FROM cards c ORDER BY c.id"))?;
+        let rows = statement.query_map([], card_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn card_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {CERT_COLUMNS} FROM certificates WHERE card_id = ?1 ORDER BY serial"
+        ))?;
+        let rows = statement.query_map([id.0], certificate_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn card_events(&self, id: CardId) -> Result<Vec<EventRecord>> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT e.id, e.cause, e.at, e.revoked FROM events e WHERE e.card_id = ?1 ORDER BY e.id",
+        )?;
+        let events = statement
+            .query_map([id.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    cause(r.get(1)?)?,
+                    instant(r.get(2)?)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut reason_of = self
+            .connection
+            .prepare_cached("SELECT reason FROM certificates WHERE serial = ?1")?;
+        let mut records = Vec::with_capacity(events.len());
+        for (event_id, cause, at, revoked) in events {
+            let serials: Vec<u32> = serde_json::from_str(&revoked)
+                .map_err(|e| Error::State(format!("event {event_id} is corrupt: {e}")))?;
+            let mut revokes = Vec::with_capacity(serials.len());
+            for serial in serials {
+                let reason: String = reason_of.query_row([serial], |r| r.get(0))?;
+                revokes.push((Serial(serial), parsed(reason)?));
+            }
+            records.push(EventRecord {
+                id: event_id,
+                event: NewEvent {
+                    card_id: id,
+                    cause,
+                    at,
+                    revokes,
+                },
+            });
+        }
+        Ok(records)
+    }
+
+    fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>> {
+        Ok(self
+            .connection
+            .prepare_cached(&format!(
+                "SELECT {CERT_COLUMNS} FROM certificates WHERE serial = ?1"
+            ))?
+            .query_row([serial.0], certificate_row)
+            .optional()?)
+    }
+
+    fn revoked_entries(
+        &self,
+        kind: CertKind,
+        unexpired_at: OffsetDateTime,
+    ) -> Result<Vec<RevokedEntry>> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT serial, revoked_at, reason FROM certificates
+             WHERE kind = ?1 AND revoked_at IS NOT NULL AND not_after >= ?2 ORDER BY serial",
+        )?;
+        let rows = statement.query_map(params![kind.as_str(), unix(unexpired_at)], |r| {
+            Ok(RevokedEntry {
+                serial: Serial(r.get(0)?),
+                at: instant(r.get(1)?)?,
+                reason: parsed(r.get(2)?)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT DISTINCT c.prefecture, c.municipality FROM cards c
+             JOIN certificates t ON t.card_id = c.id WHERE t.kind = ?1
+             ORDER BY c.prefecture, c.municipality",
+        )?;
+        let rows = statement.query_map([kind.as_str()], |r| {
+            Ok(Locality {
+                prefecture: r.get(0)?,
+                municipality: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64> {
+        let tx = self.immediate()?;
+        let changed = tx.execute(
+            "UPDATE authorities SET crl_number = crl_number + 1 WHERE kind = ?1",
+            [kind.as_str()],
+        )?;
+        if changed != 1 {
+            return Err(Error::NotFound(format!("no {kind} CA in the state")));
+        }
+        let number: i64 = tx.query_row(
+            "SELECT crl_number FROM authorities WHERE kind = ?1",
+            [kind.as_str()],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(number as u64)
+    }
+
+    fn revision(&self) -> Result<u64> {
+        let value: i64 = self
+            .connection
+            .prepare_cached("SELECT value FROM counters WHERE name = 'revision'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(value as u64)
+    }
+}
