@@ -3,6 +3,8 @@
 //! publish a CRL, look at state) is a method here; the CLI and HTTP layers only parse
 //! and print.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -13,6 +15,7 @@ use crate::issuer::{sign_with, Issuer};
 use crate::pki::cert::{self, CaParams, CertProfile, HolderFacts, LeafParams, Serial};
 use crate::pki::crl::{crl_tbs, CrlEntry, CrlParams};
 use crate::pki::keys::{KeyAlg, KeyPair};
+use crate::pki::ocsp::{IssuerHashes, OcspStatus};
 use crate::rules::locality::Locality;
 use crate::rules::{holder, jst, renewal, Cause, CertKind, CrlReason, Gender, HolderName, Pin};
 use crate::store::{
@@ -262,8 +265,10 @@ pub struct InitReport {
 pub struct CaPair {
     /// The CA.
     pub ca: Issuer,
-    /// Its delegated OCSP responder.
-    pub responder: Issuer,
+    /// Its delegated OCSP responder (shared with requests being signed).
+    pub responder: Arc<Issuer>,
+    /// The CA's name and key hashes, for matching OCSP CertIDs.
+    pub hashes: IssuerHashes,
 }
 
 /// The authority over one state.
@@ -271,6 +276,8 @@ pub struct Authority {
     config: Config,
     store: Box<dyn Store>,
     now_override: Option<OffsetDateTime>,
+    clock: Clock,
+    seen_revision: u64,
     key_seed: Option<String>,
     sign: CaPair,
     auth: CaPair,
@@ -359,24 +366,131 @@ impl Authority {
                     "the state has no {kind} CA: run `jpki-mock init` first"
                 ))
             })?;
+            let ca = Issuer::new(record.ca_cert, KeyPair::from_pkcs8_pem(&record.ca_key_pem)?)?;
             Ok(CaPair {
-                ca: Issuer::new(record.ca_cert, KeyPair::from_pkcs8_pem(&record.ca_key_pem)?)?,
-                responder: Issuer::new(
+                hashes: IssuerHashes::of(ca.certificate())?,
+                ca,
+                responder: Arc::new(Issuer::new(
                     record.responder_cert,
                     KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
-                )?,
+                )?),
             })
         };
         let sign = load(CertKind::Sign)?;
         let auth = load(CertKind::Auth)?;
+        let seen_revision = store.revision()?;
+        let clock = stored_clock(store.as_ref())?;
         Ok(Self {
             config,
             store,
             now_override: options.now,
+            clock,
+            seen_revision,
             key_seed: options.key_seed,
             sign,
             auth,
         })
+    }
+
+    /// Catches up with changes made by this or another process: returns true (and
+    /// reloads the clock and responders) when the state changed since the last call.
+    pub fn sync(&mut self) -> Result<bool> {
+        let revision = self.store.revision()?;
+        if revision == self.seen_revision {
+            return Ok(false);
+        }
+        self.seen_revision = revision;
+        self.clock = stored_clock(self.store.as_ref())?;
+        for kind in CertKind::ALL {
+            if let Some(record) = self.store.authority(kind)? {
+                if record.responder_cert.as_slice() != self.ca(kind).responder.certificate_der() {
+                    let responder = Issuer::new(
+                        record.responder_cert,
+                        KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
+                    )?;
+                    self.ca_mut(kind).responder = Arc::new(responder);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The revision of the state last seen by `sync`.
+    pub fn seen_revision(&self) -> u64 {
+        self.seen_revision
+    }
+
+    fn ca_mut(&mut self, kind: CertKind) -> &mut CaPair {
+        match kind {
+            CertKind::Sign => &mut self.sign,
+            CertKind::Auth => &mut self.auth,
+        }
+    }
+
+    /// The CA whose name and key hashes a CertID carries, if any.
+    pub fn ca_of_cert_id(&self, requested: &crate::pki::ocsp::RequestedCert) -> Option<CertKind> {
+        CertKind::ALL
+            .into_iter()
+            .find(|&kind| self.ca(kind).hashes.matches(requested))
+    }
+
+    /// A certificate's OCSP status at `now`: revoked (at any time: the hold on a lost
+    /// card is never released), good (expired certificates too: they were not
+    /// revoked), or unknown if this CA did not issue it.
+    pub fn ocsp_status(&self, kind: CertKind, serial: Option<Serial>) -> Result<OcspStatus> {
+        let Some(serial) = serial else {
+            return Ok(OcspStatus::Unknown);
+        };
+        match self.store.status(serial)? {
+            Some(record) if record.kind == kind => Ok(match record.revocation {
+                Some(r) => OcspStatus::Revoked {
+                    at: r.at,
+                    reason: r.reason,
+                },
+                None => OcspStatus::Good,
+            }),
+            Some(_) => Ok(OcspStatus::Unknown),
+            None => {
+                let pair = self.ca(kind);
+                let ours = [pair.ca.certificate(), pair.responder.certificate()]
+                    .iter()
+                    .any(|c| Serial::from_x509(&c.tbs_certificate.serial_number) == Some(serial));
+                Ok(if ours {
+                    OcspStatus::Good
+                } else {
+                    OcspStatus::Unknown
+                })
+            }
+        }
+    }
+
+    /// The responder that signs for `kind` at `now`, re-issued (same key, new serial)
+    /// when `now` is outside its validity or less than a third of it is left.
+    pub fn responder(&mut self, kind: CertKind, now: OffsetDateTime) -> Result<Arc<Issuer>> {
+        let current = self.ca(kind).responder.clone();
+        let validity = &current.certificate().tbs_certificate.validity;
+        let not_before = crate::pki::time::instant_of(&validity.not_before);
+        let not_after = crate::pki::time::instant_of(&validity.not_after);
+        let renew_at = not_after - (not_after - not_before) / 3;
+        if now >= not_before && now < renew_at {
+            return Ok(current);
+        }
+        let key = KeyPair::from_pkcs8_der(current.key().pkcs8_der())?;
+        let serial = self.store.allocate_serials(1)?[0];
+        let der = responder_certificate(
+            &self.config,
+            self.base_url()?,
+            kind,
+            &self.ca(kind).ca,
+            serial,
+            &key,
+            now,
+        )?;
+        self.store.put_responder(kind, &der, &key.to_pkcs8_pem())?;
+        tracing::info!(%kind, %serial, "re-issued the OCSP responder certificate");
+        let responder = Arc::new(Issuer::new(der, key)?);
+        self.ca_mut(kind).responder = responder.clone();
+        Ok(responder)
     }
 
     /// The configuration.
@@ -389,12 +503,10 @@ impl Authority {
         self.store.as_ref()
     }
 
-    /// The current instant: `--now` if given, else the persisted virtual clock.
-    pub fn now(&self) -> Result<OffsetDateTime> {
-        match self.now_override {
-            Some(now) => Ok(now),
-            None => Ok(stored_clock(self.store.as_ref())?.now()),
-        }
+    /// The current instant: `--now` if given, else the persisted virtual clock (as of
+    /// the last `sync`).
+    pub fn now(&self) -> OffsetDateTime {
+        self.now_override.unwrap_or_else(|| self.clock.now())
     }
 
     /// A CA and its responder.
@@ -430,7 +542,7 @@ impl Authority {
 
     /// Issues a new card and its certificates.
     pub fn issue(&mut self, request: &IssueRequest) -> Result<IssuedCard> {
-        let now = self.now()?;
+        let now = self.now();
         let today = jst::date_of(now);
         let rules = &self.config.validity;
 
@@ -497,11 +609,13 @@ impl Authority {
 
         let sign_allowed = request.force_sign || rules.may_issue_sign(birth, today);
         let kinds: Vec<CertKind> = match only {
-            Some(CertKind::Sign) if !sign_allowed => return Err(Error::Refused(format!(
+            Some(CertKind::Sign) if !sign_allowed => {
+                return Err(Error::Refused(format!(
                 "the holder is {} on {today}; no signing certificate under {} unless force_sign",
                 rules.age_on(birth, today),
                 rules.min_sign_age
-            ))),
+            )))
+            }
             Some(kind) => vec![kind],
             None if sign_allowed => vec![CertKind::Sign, CertKind::Auth],
             None => vec![CertKind::Auth],
@@ -679,7 +793,7 @@ impl Authority {
         chosen: Option<&[CertKind]>,
         at: Option<OffsetDateTime>,
     ) -> Result<RevocationReport> {
-        let now = self.now()?;
+        let now = self.now();
         self.card_record(id)?;
         let targets = cause.targets(chosen).map_err(|e| bad("certs", e))?;
         let at = at.unwrap_or(now);
@@ -771,7 +885,7 @@ impl Authority {
     /// Renews certificates inside their window (domain.md §3): new keys, new
     /// certificates, the old ones revoked as superseded at the same instant.
     pub fn renew(&mut self, id: CardId, chosen: Option<&[CertKind]>) -> Result<IssuedCard> {
-        let now = self.now()?;
+        let now = self.now();
         let today = jst::date_of(now);
         let card = self.card_record(id)?;
         if let Some(successor) = card.replaced_by {
@@ -863,7 +977,7 @@ impl Authority {
     /// (`card_invalidated`) and a new card gets new certificates of the same kinds, for
     /// a fee of 200 yen.
     pub fn reissue(&mut self, id: CardId) -> Result<IssuedCard> {
-        let now = self.now()?;
+        let now = self.now();
         let today = jst::date_of(now);
         let old = self.card_record(id)?;
         if let Some(successor) = old.replaced_by {
@@ -911,7 +1025,7 @@ impl Authority {
 
     /// Builds, signs and returns a CA's current CRL (DER), taking the next cRLNumber.
     pub fn crl(&mut self, kind: CertKind) -> Result<Vec<u8>> {
-        let now = self.now()?;
+        let now = self.now();
         let entries: Vec<CrlEntry> = self
             .store
             .revoked_entries(kind, now)?
@@ -949,7 +1063,7 @@ impl Authority {
 
     /// A card with its certificates and their status at the clock's now.
     pub fn card_view(&self, id: CardId) -> Result<CardView> {
-        let now = self.now()?;
+        let now = self.now();
         let record = self.card_record(id)?;
         let certificates = self
             .store
@@ -976,7 +1090,7 @@ impl Authority {
 
     /// One certificate with its status.
     pub fn certificate_view(&self, serial: Serial) -> Result<CertView> {
-        let now = self.now()?;
+        let now = self.now();
         let record = self
             .store
             .certificate(serial)?

@@ -3,6 +3,7 @@
 //! statuses.
 
 pub mod error;
+pub mod ocsp;
 pub mod publish;
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use time::OffsetDateTime;
@@ -32,11 +33,13 @@ pub struct Shared {
     pub authority: Authority,
     /// The cached CRL of each CA (index: `CertKind as usize`).
     pub crls: [Option<publish::CachedCrl>; 2],
+    /// Cached OCSP responses.
+    pub ocsp: ocsp::ResponseCache,
 }
 
 impl Shared {
     /// The authority's now.
-    pub fn now(&self) -> Result<OffsetDateTime> {
+    pub fn now(&self) -> OffsetDateTime {
         self.authority.now()
     }
 }
@@ -59,6 +62,7 @@ impl AppState {
             shared: Arc::new(Mutex::new(Shared {
                 authority,
                 crls: [None, None],
+                ocsp: ocsp::ResponseCache::default(),
             })),
             ca_ders,
         }
@@ -67,6 +71,13 @@ impl AppState {
     /// A CA certificate, DER.
     pub fn ca_der(&self, kind: CertKind) -> bytes::Bytes {
         self.ca_ders[kind as usize].clone()
+    }
+
+    /// Locks the state for a short, non-blocking piece of work (a lookup, a cache hit).
+    pub fn lock(&self) -> Result<std::sync::MutexGuard<'_, Shared>> {
+        self.shared
+            .lock()
+            .map_err(|_| Error::State("a previous request panicked while holding the state".into()))
     }
 
     /// Runs `work` on the blocking pool with the state locked (SQLite and signing
@@ -94,6 +105,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/ca/{file}", get(publish::ca_certificate))
         .route("/crl/{file}", get(publish::crl))
+        .route("/ocsp", post(ocsp::post))
+        .route("/ocsp/sign", post(ocsp::post))
+        .route("/ocsp/auth", post(ocsp::post))
+        .route("/ocsp/{*request}", get(ocsp::get))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            ocsp::MAX_REQUEST_BYTES,
+        ))
         .fallback(|| async { error::plain(axum::http::StatusCode::NOT_FOUND, "not found") })
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

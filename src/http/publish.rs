@@ -70,7 +70,7 @@ pub async fn crl(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let now = match state.blocking(|s| s.now()).await {
+    let now = match state.blocking(|s| Ok(s.now())).await {
         Ok(now) => now,
         Err(e) => return e.into_response(),
     };
@@ -105,8 +105,9 @@ pub async fn crl(
 /// The CRL to serve now: the cached one unless the state changed, the clock moved
 /// before its thisUpdate, or less than a tenth of its validity is left.
 fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
-    let revision = shared.authority.store().revision()?;
-    let now = shared.now()?;
+    shared.authority.sync()?;
+    let revision = shared.authority.seen_revision();
+    let now = shared.now();
     let slot = &shared.crls[kind as usize];
     if let Some(cached) = slot {
         let margin = (cached.next_update - cached.this_update) / 10;
@@ -121,8 +122,6 @@ fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> 
     let config = &shared.authority.config().crl;
     let this_update = now - config.backdate;
     let cached = CachedCrl {
-        // The CRL number bumps the revision counter in no store; read it before the
-        // build so that a concurrent change forces another rebuild.
         revision,
         etag: format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&der)[..16])),
         der: der.into(),

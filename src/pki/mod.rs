@@ -5,6 +5,7 @@ pub mod cert;
 pub mod crl;
 pub mod keys;
 pub mod names;
+pub mod ocsp;
 pub mod oids;
 pub mod time;
 

@@ -128,6 +128,17 @@ pub struct EventRecord {
     pub event: NewEvent,
 }
 
+/// The status facts of one certificate (the OCSP hot path reads only these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusRecord {
+    /// Which CA issued it.
+    pub kind: CertKind,
+    /// Last valid second.
+    pub not_after: OffsetDateTime,
+    /// Its revocation, if revoked.
+    pub revocation: Option<Revocation>,
+}
+
 /// One CRL entry's facts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RevokedEntry {
@@ -195,6 +206,8 @@ pub trait Store: Send {
     fn card_events(&self, id: CardId) -> Result<Vec<EventRecord>>;
     /// One certificate.
     fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>>;
+    /// What OCSP needs of one certificate: its CA, notAfter and revocation.
+    fn status(&self, serial: Serial) -> Result<Option<StatusRecord>>;
     /// Revoked certificates of a CA whose notAfter is at or after `unexpired_at`.
     fn revoked_entries(
         &self,

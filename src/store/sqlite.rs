@@ -587,6 +587,30 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn status(&self, serial: Serial) -> Result<Option<StatusRecord>> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "SELECT kind, not_after, revoked_at, cause, reason FROM certificates WHERE serial = ?1",
+            )?
+            .query_row([serial.0], |r| {
+                let revocation = match r.get::<_, Option<i64>>(2)? {
+                    Some(at) => Some(Revocation {
+                        at: instant(at)?,
+                        cause: cause(r.get(3)?)?,
+                        reason: parsed(r.get(4)?)?,
+                    }),
+                    None => None,
+                };
+                Ok(StatusRecord {
+                    kind: parsed(r.get(0)?)?,
+                    not_after: instant(r.get(1)?)?,
+                    revocation,
+                })
+            })
+            .optional()?)
+    }
+
     fn revoked_entries(
         &self,
         kind: CertKind,

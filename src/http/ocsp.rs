@@ -1,0 +1,351 @@
+//! OCSP over HTTP (RFC 6960 appendix A, RFC 5019): POST and GET, per CA and shared.
+//! A response to a request without a nonce is cached per (CA, serial, hash) and
+//! re-signed only when the state changes or the response ages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use der::Encode;
+use time::OffsetDateTime;
+use x509_ocsp::OcspResponseStatus;
+
+use super::error::plain;
+use super::{http_date, AppState, Shared};
+use crate::config::ResponderIdKind;
+use crate::error::Result;
+use crate::issuer::Issuer;
+use crate::pki::cert::Serial;
+use crate::pki::ocsp::{
+    error_response, parse_request, response_data, signed_response, CertIdHash, ParsedRequest,
+    ResponderInfo, SingleAnswer,
+};
+use crate::rules::CertKind;
+
+/// Largest accepted POST body (larger: 413, from the body-limit layer).
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Longest accepted GET path (a request of a few CertIDs, base64 and escaped, fits).
+pub const MAX_GET_PATH: usize = 8 * 1024;
+/// Most cached responses kept before the cache is emptied.
+const MAX_CACHED: usize = 100_000;
+
+/// A signed response kept for reuse.
+#[derive(Clone, Debug)]
+pub struct CachedResponse {
+    der: Bytes,
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    etag: String,
+}
+
+/// The response cache of both CAs, emptied whenever the state changes.
+#[derive(Debug, Default)]
+pub struct ResponseCache {
+    revision: u64,
+    entries: HashMap<(CertKind, Serial, CertIdHash), CachedResponse>,
+}
+
+/// Which endpoint a request came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    Only(CertKind),
+    Shared,
+}
+
+fn ocsp_bytes(der: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response()
+}
+
+fn ocsp_error(status: OcspResponseStatus) -> Response {
+    ocsp_bytes(Bytes::from(error_response(status)))
+}
+
+fn endpoint_of(path: &str) -> Option<Endpoint> {
+    match path {
+        "/ocsp" | "/ocsp/" => Some(Endpoint::Shared),
+        "/ocsp/sign" => Some(Endpoint::Only(CertKind::Sign)),
+        "/ocsp/auth" => Some(Endpoint::Only(CertKind::Auth)),
+        _ => None,
+    }
+}
+
+/// `POST /ocsp`, `/ocsp/sign`, `/ocsp/auth`.
+pub async fn post(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(endpoint) = endpoint_of(uri.path()) else {
+        return plain(StatusCode::NOT_FOUND, "no such OCSP endpoint");
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some("application/ocsp-request") {
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "an OCSP request must be sent as Content-Type: application/ocsp-request",
+        );
+    }
+    let (der, _) = answer(&state, endpoint, &body).await;
+    ocsp_bytes(der)
+}
+
+/// `GET /ocsp/{base64}`, `/ocsp/sign/{base64}`, `/ocsp/auth/{base64}`: the base64 may
+/// arrive raw or percent-escaped; `+` is never a space and `//` is kept.
+pub async fn get(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if path.len() > MAX_GET_PATH {
+        return plain(StatusCode::URI_TOO_LONG, "OCSP GET path too long");
+    }
+    let rest = path.strip_prefix("/ocsp/").unwrap_or("");
+    let (endpoint, encoded) = if let Some(r) = rest.strip_prefix("sign/") {
+        (Endpoint::Only(CertKind::Sign), r)
+    } else if let Some(r) = rest.strip_prefix("auth/") {
+        (Endpoint::Only(CertKind::Auth), r)
+    } else {
+        (Endpoint::Shared, rest)
+    };
+    let Ok(decoded) = percent_encoding::percent_decode_str(encoded).decode_utf8() else {
+        return ocsp_error(OcspResponseStatus::MalformedRequest);
+    };
+    let Some(der) = decode_base64(&decoded) else {
+        return ocsp_error(OcspResponseStatus::MalformedRequest);
+    };
+    let (der, cached) = answer(&state, endpoint, &der).await;
+    let Some(cached) = cached else {
+        return ocsp_bytes(der);
+    };
+    let now = match state.lock() {
+        Ok(shared) => shared.now(),
+        Err(_) => return ocsp_error(OcspResponseStatus::InternalError),
+    };
+    let max_age = (cached.next_update - now.max(cached.this_update))
+        .whole_seconds()
+        .max(0);
+    let mut response_headers = HeaderMap::new();
+    let value = |text: String| HeaderValue::from_str(&text).expect("ASCII header value");
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        value(format!(
+            "max-age={max_age}, public, no-transform, must-revalidate"
+        )),
+    );
+    response_headers.insert(header::LAST_MODIFIED, value(http_date(cached.this_update)));
+    response_headers.insert(header::EXPIRES, value(http_date(cached.next_update)));
+    response_headers.insert(header::ETAG, value(cached.etag.clone()));
+    let not_modified = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == cached.etag);
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
+    }
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/ocsp-response"),
+    );
+    (response_headers, der).into_response()
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let text = text.trim();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+}
+
+/// What the locked part of a request decided.
+enum Plan {
+    /// A finished response (error, or a cache hit).
+    Done(Bytes, Option<CachedResponse>),
+    /// Sign this.
+    Sign {
+        responder: Arc<Issuer>,
+        by_key: bool,
+        produced_at: OffsetDateTime,
+        answers: Vec<SingleAnswer>,
+        cache_key: Option<(CertKind, Serial, CertIdHash)>,
+        revision: u64,
+    },
+}
+
+/// Answers one DER request: the OCSPResponse bytes, and the cache entry when the
+/// response is cacheable (no nonce, one CertID).
+async fn answer(
+    state: &AppState,
+    endpoint: Endpoint,
+    der: &[u8],
+) -> (Bytes, Option<CachedResponse>) {
+    let request = match parse_request(der) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "malformed OCSP request");
+            return (
+                Bytes::from(error_response(OcspResponseStatus::MalformedRequest)),
+                None,
+            );
+        }
+    };
+    let plan = {
+        let mut shared = match state.lock() {
+            Ok(guard) => guard,
+            Err(_) => return internal_error(),
+        };
+        match plan(&mut shared, endpoint, &request) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::error!(error = %e, "OCSP lookup failed");
+                return internal_error();
+            }
+        }
+    };
+    match plan {
+        Plan::Done(der, cached) => (der, cached),
+        Plan::Sign {
+            responder,
+            by_key,
+            produced_at,
+            answers,
+            cache_key,
+            revision,
+        } => match sign(&responder, by_key, produced_at, &answers, request.nonce) {
+            Ok(der) => {
+                let der = Bytes::from(der);
+                let Some(key) = cache_key else {
+                    return (der, None);
+                };
+                let cached = CachedResponse {
+                    etag: etag(&der),
+                    der: der.clone(),
+                    this_update: answers[0].this_update,
+                    next_update: answers[0].next_update,
+                };
+                if let Ok(mut shared) = state.lock() {
+                    let cache = &mut shared.ocsp;
+                    if cache.revision == revision {
+                        if cache.entries.len() >= MAX_CACHED {
+                            cache.entries.clear();
+                        }
+                        cache.entries.insert(key, cached.clone());
+                    }
+                }
+                (der, Some(cached))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "OCSP signing failed");
+                internal_error()
+            }
+        },
+    }
+}
+
+fn internal_error() -> (Bytes, Option<CachedResponse>) {
+    (
+        Bytes::from(error_response(OcspResponseStatus::InternalError)),
+        None,
+    )
+}
+
+fn etag(der: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(der)[..16]))
+}
+
+fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Result<Plan> {
+    if shared.authority.sync()? {
+        shared.ocsp.entries.clear();
+    }
+    let revision = shared.authority.seen_revision();
+    shared.ocsp.revision = revision;
+    let now = shared.now();
+    let authority = &shared.authority;
+
+    let mut kind = None;
+    for requested in &request.certs {
+        let issuer = authority.ca_of_cert_id(requested);
+        let acceptable = match (issuer, endpoint) {
+            (None, _) => false,
+            (Some(k), Endpoint::Only(e)) => k == e,
+            (Some(_), Endpoint::Shared) => true,
+        };
+        if !acceptable || (kind.is_some() && kind != issuer) {
+            return Ok(Plan::Done(
+                Bytes::from(error_response(OcspResponseStatus::Unauthorized)),
+                None,
+            ));
+        }
+        kind = issuer;
+    }
+    let kind = kind.expect("a parsed request has at least one CertID");
+
+    let cache_key = match (&request.nonce, request.certs.as_slice()) {
+        (None, [single]) => single.serial.map(|serial| (kind, serial, single.hash)),
+        _ => None,
+    };
+    if let Some(key) = &cache_key {
+        if let Some(cached) = shared.ocsp.entries.get(key) {
+            let half_life = (cached.next_update - cached.this_update) / 2;
+            if now >= cached.this_update && now < cached.this_update + half_life {
+                return Ok(Plan::Done(cached.der.clone(), Some(cached.clone())));
+            }
+        }
+    }
+
+    let validity = shared.authority.config().ocsp.validity;
+    let mut answers = Vec::with_capacity(request.certs.len());
+    for requested in &request.certs {
+        answers.push(SingleAnswer {
+            cert_id: requested.cert_id.clone(),
+            status: shared.authority.ocsp_status(kind, requested.serial)?,
+            this_update: now,
+            next_update: now + validity,
+        });
+    }
+    let by_key = shared.authority.config().ocsp.responder_id == ResponderIdKind::ByKey;
+    let responder = shared.authority.responder(kind, now)?;
+    Ok(Plan::Sign {
+        responder,
+        by_key,
+        produced_at: now,
+        answers,
+        cache_key,
+        revision,
+    })
+}
+
+fn sign(
+    responder: &Issuer,
+    by_key: bool,
+    produced_at: OffsetDateTime,
+    answers: &[SingleAnswer],
+    nonce: Option<x509_cert::ext::Extension>,
+) -> Result<Vec<u8>> {
+    let info = ResponderInfo {
+        certificate: responder.certificate(),
+        by_key,
+        signature_algorithm: responder.signature_algorithm(),
+    };
+    let data = response_data(&info, produced_at, answers, nonce)?;
+    let signature = responder.sign_bytes(&data.to_der()?)?;
+    signed_response(&info, data, &signature)
+}
