@@ -183,8 +183,11 @@ impl Default for Config {
 impl Config {
     /// Parses and validates a TOML text. Missing keys take their defaults.
     pub fn from_toml(text: &str) -> Result<Config> {
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| Error::BadInput(format!("config: {}", e.message())))?;
+        // toml's report spans several lines (with the offending line); keep one.
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let report = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            Error::BadInput(format!("config: {report}"))
+        })?;
         let p = raw.profile;
         let org = p.org.unwrap_or_else(|| "JPKI-MOCK".into());
         if org.trim().is_empty() {

@@ -30,6 +30,15 @@ pub enum Error {
     /// The state directory or the configuration is missing or unusable.
     #[error("{0}")]
     State(String),
+    /// The admin API needs `Authorization: Bearer <token>` (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A request body over the limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request body of the wrong content type (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
@@ -55,6 +64,9 @@ impl Error {
             Error::Refused(_) => "refused",
             Error::WrongPin { .. } => "wrong_pin",
             Error::PinLocked(_) => "pin_locked",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::TooLarge(_) => "too_large",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::State(_) => "state",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
@@ -71,6 +83,9 @@ impl Error {
             Error::Refused(_) => 409,
             Error::WrongPin { .. } => 403,
             Error::PinLocked(_) => 423,
+            Error::Unauthorized(_) => 401,
+            Error::TooLarge(_) => 413,
+            Error::UnsupportedMediaType(_) => 415,
             Error::State(_) | Error::Database(_) | Error::Io { .. } | Error::Crypto(_) => 500,
         }
     }

@@ -98,17 +98,16 @@ impl Default for ValidityRules {
 /// The date `year`-`month`-`day`, with the day clamped to the month's last day and the
 /// year saturated to the range of [`Date`].
 pub(crate) fn calendar_date_clamped(year: i64, month: Month, day: u8) -> Date {
-    if year > i64::from(Date::MAX.year()) {
-        return Date::MAX;
-    }
-    if year < i64::from(Date::MIN.year()) {
-        return Date::MIN;
-    }
-    // Invariant: the year lies in Date::MIN.year()..=Date::MAX.year() (checked above),
-    // and both bounds are whole years, so the narrowing cannot fail.
-    let year = i32::try_from(year).expect("year checked against Date's range");
+    let year = match i32::try_from(year) {
+        Ok(year) if year > Date::MAX.year() => return Date::MAX,
+        Ok(year) if year < Date::MIN.year() => return Date::MIN,
+        Ok(year) => year,
+        Err(_) if year > 0 => return Date::MAX,
+        Err(_) => return Date::MIN,
+    };
     let day = day.clamp(1, month.length(year));
-    // Invariant: the year is in range and 1 <= day <= month.length(year).
+    // Invariant: Date::MIN.year() <= year <= Date::MAX.year() (both bounds are whole
+    // years) and 1 <= day <= month.length(year), so the date always exists.
     Date::from_calendar_date(year, month, day).expect("valid year, month and clamped day")
 }
 
@@ -604,6 +603,8 @@ mod tests {
         );
         assert_eq!(calendar_date_clamped(10_000, Month::May, 1), Date::MAX);
         assert_eq!(calendar_date_clamped(-10_000, Month::May, 1), Date::MIN);
+        assert_eq!(calendar_date_clamped(i64::MAX, Month::May, 1), Date::MAX);
+        assert_eq!(calendar_date_clamped(i64::MIN, Month::May, 1), Date::MIN);
     }
 
     #[test]

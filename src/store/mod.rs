@@ -139,6 +139,15 @@ pub struct StatusRecord {
     pub revocation: Option<Revocation>,
 }
 
+/// A stored PIN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinRecord {
+    /// Argon2 PHC string.
+    pub hash: String,
+    /// Wrong tries since the last right one.
+    pub failures: u32,
+}
+
 /// One CRL entry's facts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RevokedEntry {
@@ -218,6 +227,19 @@ pub trait Store: Send {
     fn localities(&self, kind: CertKind) -> Result<Vec<Locality>>;
     /// Takes the next cRLNumber of a CA (monotonic, survives restarts).
     fn next_crl_number(&mut self, kind: CertKind) -> Result<u64>;
+    /// A card's PIN of one kind: its hash and the count of wrong tries since the last
+    /// right one.
+    fn pin(&self, card_id: CardId, kind: CertKind) -> Result<Option<PinRecord>>;
+    /// Sets the count of wrong tries.
+    fn set_pin_failures(&mut self, card_id: CardId, kind: CertKind, failures: u32) -> Result<()>;
+    /// Sets (or replaces) a PIN hash and clears its counter.
+    fn put_pin(&mut self, card_id: CardId, kind: CertKind, hash: &str) -> Result<()>;
+    /// Certificates whose notAfter lies in `[from, to]`, by serial.
+    fn certificates_expiring(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<CertificateRecord>>;
     /// A number that changes whenever a certificate is added or revoked, by this or
     /// any other process. Cheap: called per request.
     fn revision(&self) -> Result<u64>;

@@ -663,6 +663,52 @@ impl Store for SqliteStore {
         Ok(number as u64)
     }
 
+    fn pin(&self, card_id: CardId, kind: CertKind) -> Result<Option<PinRecord>> {
+        Ok(self
+            .connection
+            .prepare_cached("SELECT hash, failures FROM pins WHERE card_id = ?1 AND kind = ?2")?
+            .query_row(params![card_id.0, kind.as_str()], |r| {
+                Ok(PinRecord {
+                    hash: r.get(0)?,
+                    failures: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn set_pin_failures(&mut self, card_id: CardId, kind: CertKind, failures: u32) -> Result<()> {
+        let tx = self.immediate()?;
+        tx.execute(
+            "UPDATE pins SET failures = ?1 WHERE card_id = ?2 AND kind = ?3",
+            params![failures, card_id.0, kind.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn put_pin(&mut self, card_id: CardId, kind: CertKind, hash: &str) -> Result<()> {
+        let tx = self.immediate()?;
+        tx.execute(
+            "INSERT INTO pins (card_id, kind, hash, failures) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (card_id, kind) DO UPDATE SET hash = excluded.hash, failures = 0",
+            params![card_id.0, kind.as_str(), hash],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn certificates_expiring(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<CertificateRecord>> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {CERT_COLUMNS} FROM certificates WHERE not_after BETWEEN ?1 AND ?2 ORDER BY serial"
+        ))?;
+        let rows = statement.query_map(params![unix(from), unix(to)], certificate_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn revision(&self) -> Result<u64> {
         let value: i64 = self
             .connection
