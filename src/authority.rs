@@ -1061,6 +1061,142 @@ impl Authority {
         ca.sign_tbs(&tbs)
     }
 
+    /// The virtual clock.
+    pub fn clock_view(&self) -> ClockView {
+        ClockView {
+            mode: match self.clock {
+                Clock::System => "system",
+                Clock::Fixed { .. } => "fixed",
+                Clock::Offset { .. } => "offset",
+            },
+            now: rfc3339(self.now()),
+            offset_seconds: match self.clock {
+                Clock::Offset { offset_seconds } => Some(offset_seconds),
+                _ => None,
+            },
+            overridden_by_now_option: self.now_override.is_some(),
+        }
+    }
+
+    /// Sets and persists the virtual clock (every process sharing the state follows).
+    pub fn set_clock(&mut self, clock: Clock) -> Result<ClockView> {
+        if let Clock::Fixed { now } = clock {
+            if now.year() < 1970 || now.year() > 9999 {
+                return Err(bad("now", "must be between 1970 and 9999"));
+            }
+        }
+        if let Clock::Offset { offset_seconds } = clock {
+            if offset_seconds.unsigned_abs() > 200 * 365 * 86_400 {
+                return Err(bad("offset_seconds", "must be within ±200 years"));
+            }
+        }
+        let json = serde_json::to_string(&clock)
+            .map_err(|e| Error::Crypto(format!("clock encoding: {e}")))?;
+        self.store.put_setting(CLOCK_SETTING, &json)?;
+        self.clock = clock;
+        Ok(self.clock_view())
+    }
+
+    /// Signs `data` with a card's current `kind` key, if `pin` is right (domain.md §5):
+    /// a wrong PIN counts a try; at the limit the PIN locks until `reset_pin`.
+    pub fn sign_with_pin(
+        &mut self,
+        id: CardId,
+        kind: CertKind,
+        pin: &str,
+        data: &[u8],
+    ) -> Result<SignatureView> {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let now = self.now();
+        self.card_record(id)?;
+        let pin = Pin::parse(kind, pin).map_err(|e| bad("pin", e))?;
+        let record = self.store.pin(id, kind)?.ok_or_else(|| {
+            Error::Refused(format!(
+                "card {id} has no {kind} PIN; set one with pin-reset"
+            ))
+        })?;
+        let limit = crate::rules::pin::max_tries(kind);
+        if record.failures >= limit {
+            return Err(Error::PinLocked(kind));
+        }
+        let hash = PasswordHash::new(&record.hash)
+            .map_err(|e| Error::State(format!("stored PIN hash is corrupt: {e}")))?;
+        if argon2::Argon2::default()
+            .verify_password(pin.as_str().as_bytes(), &hash)
+            .is_err()
+        {
+            let failures = record.failures + 1;
+            self.store.set_pin_failures(id, kind, failures)?;
+            return Err(Error::WrongPin {
+                kind,
+                remaining_tries: limit - failures,
+            });
+        }
+        if record.failures != 0 {
+            self.store.set_pin_failures(id, kind, 0)?;
+        }
+        let certificate = self
+            .current_certificates(id)?
+            .into_iter()
+            .find(|c| c.certificate.kind == kind)
+            .ok_or_else(|| Error::Refused(format!("card {id} has no {kind} certificate")))?;
+        let key = KeyPair::from_pkcs8_der(&certificate.certificate.key_pkcs8)?;
+        let signature = key.sign(data)?;
+        use base64::Engine;
+        Ok(SignatureView {
+            signature_base64: base64::engine::general_purpose::STANDARD.encode(signature),
+            algorithm: match key.alg() {
+                KeyAlg::Rsa2048 => "sha256WithRSAEncryption",
+                KeyAlg::P256 => "ecdsa-with-SHA256",
+            },
+            serial: certificate.certificate.serial.0,
+            status: status_name(CertStatus::of(&certificate, now)),
+            cert_pem: pem("CERTIFICATE", &certificate.certificate.der),
+        })
+    }
+
+    /// Sets a new PIN and unlocks it (no old PIN needed, as at the municipal counter).
+    pub fn reset_pin(&mut self, id: CardId, kind: CertKind, new_pin: &str) -> Result<()> {
+        self.card_record(id)?;
+        let pin = Pin::parse(kind, new_pin).map_err(|e| bad("new_pin", e))?;
+        if !self
+            .current_certificates(id)?
+            .iter()
+            .any(|c| c.certificate.kind == kind)
+        {
+            return Err(Error::Refused(format!(
+                "card {id} has no {kind} certificate"
+            )));
+        }
+        self.store.put_pin(id, kind, &hash_pin(&pin)?)
+    }
+
+    /// The expiry notices due on `on`: good certificates whose expiry − 3 months is
+    /// that date.
+    pub fn notices(&self, on: Date) -> Result<Vec<NoticeView>> {
+        // Every expiry whose notice date is `on` lies 89 to 95 days after it (three
+        // calendar months, with month-end clamping); scan a little wider and filter.
+        let from = jst::start_of_day(on + time::Duration::days(80));
+        let to = jst::end_of_day(on + time::Duration::days(100));
+        let mut notices = Vec::new();
+        for record in self.store.certificates_expiring(from, to)? {
+            let expiry = jst::date_of(record.certificate.not_after);
+            if renewal::notice_date(expiry) != on || record.revocation.is_some() {
+                continue;
+            }
+            let (first, last) = renewal::renewal_window(expiry);
+            notices.push(NoticeView {
+                card_id: record.card_id,
+                serial: record.certificate.serial.0,
+                kind: record.certificate.kind.as_str(),
+                expiry: expiry.to_string(),
+                notice_date: on.to_string(),
+                renewal_window: [first.to_string(), last.to_string()],
+            });
+        }
+        Ok(notices)
+    }
+
     /// A card with its certificates and their status at the clock's now.
     pub fn card_view(&self, id: CardId) -> Result<CardView> {
         let now = self.now();
@@ -1106,6 +1242,53 @@ impl Authority {
             .map(|c| self.card_view(c.id))
             .collect()
     }
+}
+
+/// The virtual clock, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClockView {
+    /// system | fixed | offset.
+    pub mode: &'static str,
+    /// The clock's now, RFC 3339.
+    pub now: String,
+    /// Seconds ahead of real time (offset mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_seconds: Option<i64>,
+    /// Whether a `--now` given at start-up overrides this clock.
+    pub overridden_by_now_option: bool,
+}
+
+/// A signature made by a card key.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureView {
+    /// The signature, base64.
+    pub signature_base64: String,
+    /// The algorithm: sha256WithRSAEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256.
+    pub algorithm: &'static str,
+    /// The certificate whose key signed.
+    pub serial: u32,
+    /// That certificate's status now (a revoked certificate's key still signs, so that
+    /// relying parties can test that they refuse it).
+    pub status: &'static str,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+}
+
+/// An expiry notice due.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeView {
+    /// The card.
+    pub card_id: CardId,
+    /// Serial.
+    pub serial: u32,
+    /// sign | auth.
+    pub kind: &'static str,
+    /// Expiry date.
+    pub expiry: String,
+    /// The notice date (expiry − 3 months).
+    pub notice_date: String,
+    /// Renewal window, first and last day.
+    pub renewal_window: [String; 2],
 }
 
 fn status_name(status: CertStatus) -> &'static str {

@@ -86,6 +86,10 @@ pub enum Command {
         /// Base URL to record (default: the recorded one, else derived from --listen).
         #[arg(long, env = "JPKI_MOCK_BASE_URL")]
         base_url: Option<String>,
+        /// Token the admin API requires (`Authorization: Bearer …`); mandatory when
+        /// listening on a non-loopback address.
+        #[arg(long, env = "JPKI_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
     },
     /// Issue a card and its certificates; prints the card as JSON.
     Issue(IssueArgs),
@@ -128,6 +132,12 @@ pub enum Command {
     },
     /// List every card as JSON.
     List,
+    /// List the expiry notices due on a date (expiry − 3 months).
+    Notices {
+        /// The date, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+    },
     /// Write a CA's current CRL (DER, or PEM with --pem).
     Crl {
         /// Which CA.
@@ -346,8 +356,21 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Serve { listen, base_url } => {
+        Command::Serve {
+            listen,
+            base_url,
+            admin_token,
+        } => {
             let listen = listen.unwrap_or(config.server.listen);
+            let admin_token = admin_token
+                .clone()
+                .or_else(|| config.server.admin_token.clone())
+                .filter(|t| !t.is_empty());
+            if !listen.ip().is_loopback() && admin_token.is_none() {
+                return Err(Error::Refused(format!(
+                    "refusing to serve the admin API on non-loopback {listen} without a token: set --admin-token (env JPKI_MOCK_ADMIN_TOKEN) or server.admin_token"
+                )));
+            }
             let mut store = SqliteStore::create(&cli.state)?;
             let derived = format!("http://{listen}");
             let report = Authority::init(
@@ -377,7 +400,7 @@ fn run(cli: Cli) -> Result<()> {
                 std::io::stdout().flush().ok();
                 http::serve(
                     listener,
-                    http::router(http::AppState::new(authority)),
+                    http::router(http::AppState::new(authority, admin_token)),
                     http::shutdown_signal(),
                 )
                 .await
@@ -426,6 +449,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::List => {
             let authority = open_authority(&cli, config)?;
             print_json(&authority.card_views()?)
+        }
+        Command::Notices { on } => {
+            let on = clock::parse_date(on)?;
+            let authority = open_authority(&cli, config)?;
+            print_json(&authority.notices(on)?)
         }
         Command::Crl { kind, out, pem } => {
             let mut authority = open_authority(&cli, config)?;

@@ -53,6 +53,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Base URL for `init` when none is recorded.
     pub base_url: Option<String>,
+    /// Token the admin API requires; `None`: open on loopback only.
+    pub admin_token: Option<String>,
 }
 
 /// CRL timing.
@@ -130,6 +132,7 @@ struct RawValidity {
 struct RawServer {
     listen: Option<String>,
     base_url: Option<String>,
+    admin_token: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -185,7 +188,11 @@ impl Config {
     pub fn from_toml(text: &str) -> Result<Config> {
         // toml's report spans several lines (with the offending line); keep one.
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let report = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let report = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             Error::BadInput(format!("config: {report}"))
         })?;
         let p = raw.profile;
@@ -267,6 +274,7 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(|s| normalize_base_url(&s).map_err(|e| bad("server.base_url", e)))
                 .transpose()?,
+            admin_token: raw.server.admin_token.filter(|s| !s.is_empty()),
         };
 
         let crl = CrlConfig {

@@ -2,6 +2,7 @@
 //! they parse, call the authority, and format. `error` is the only place errors become
 //! statuses.
 
+pub mod admin;
 pub mod error;
 pub mod ocsp;
 pub mod publish;
@@ -49,11 +50,13 @@ impl Shared {
 pub struct AppState {
     shared: Arc<Mutex<Shared>>,
     ca_ders: Arc<[bytes::Bytes; 2]>,
+    admin_token: Option<Arc<str>>,
 }
 
 impl AppState {
-    /// Wraps an opened authority.
-    pub fn new(authority: Authority) -> Self {
+    /// Wraps an opened authority. With `admin_token`, the admin API requires
+    /// `Authorization: Bearer <token>`.
+    pub fn new(authority: Authority, admin_token: Option<String>) -> Self {
         let ca_ders =
             Arc::new(CertKind::ALL.map(|kind| {
                 bytes::Bytes::copy_from_slice(authority.ca(kind).ca.certificate_der())
@@ -65,7 +68,13 @@ impl AppState {
                 ocsp: ocsp::ResponseCache::default(),
             })),
             ca_ders,
+            admin_token: admin_token.map(Arc::from),
         }
+    }
+
+    /// The admin token, if the admin API requires one.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
     }
 
     /// A CA certificate, DER.
@@ -101,7 +110,14 @@ impl AppState {
 
 /// The router (without a socket, so tests can call it with `oneshot`).
 pub fn router(state: AppState) -> Router {
+    let admin = admin::routes()
+        .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_token,
+        ));
     Router::new()
+        .nest("/api/v1", admin)
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/ca/{file}", get(publish::ca_certificate))
         .route("/crl/{file}", get(publish::crl))

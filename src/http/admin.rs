@@ -1,0 +1,338 @@
+//! The admin JSON API under `/api/v1` (interface.md): cards, events, renewal, reissue,
+//! the virtual card (PIN-protected signing), certificates, notices and the virtual
+//! clock. Bodies are strict JSON: unknown fields and wrong types are 400.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::AppState;
+use crate::authority::IssueRequest;
+use crate::clock::{self, Clock};
+use crate::error::{Error, Result};
+use crate::rules::{Cause, CertKind};
+use crate::store::CardId;
+
+/// Largest admin request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body read strictly: `application/json`, at most 64 KiB, every error as
+/// `{error, message}`. An empty body reads as `{}`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes"))
+                } else {
+                    Error::BadInput(format!("cannot read the request body: {rejection}"))
+                }
+            })?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            if content_type.as_deref() != Some("application/json") {
+                return Err(Error::UnsupportedMediaType(
+                    "send the body as Content-Type: application/json".into(),
+                ));
+            }
+            &bytes
+        };
+        serde_json::from_slice(bytes)
+            .map(JsonBody)
+            .map_err(|e| Error::BadInput(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Routes, to be nested under `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cards", post(create_card))
+        .route("/cards/{id}", get(card))
+        .route("/cards/{id}/events", post(event))
+        .route("/cards/{id}/renew", post(renew))
+        .route("/cards/{id}/reissue", post(reissue))
+        .route("/cards/{id}/sign", post(sign))
+        .route("/cards/{id}/authenticate", post(authenticate))
+        .route("/cards/{id}/pin-reset", post(pin_reset))
+        .route("/certs/{serial}", get(certificate))
+        .route("/notices", get(notices))
+        .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
+        .fallback(|| async { Error::NotFound("no such admin route".into()) })
+}
+
+/// Requires `Authorization: Bearer <token>` when the server has an admin token.
+pub async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = state.admin_token() {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return Error::Unauthorized(
+                "the admin API needs Authorization: Bearer <token> (the configured admin token)"
+                    .into(),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn card_id(text: &str) -> Result<CardId> {
+    text.parse()
+        .map(CardId)
+        .map_err(|_| Error::BadInput(format!("{text:?} is not a card id")))
+}
+
+fn kinds(list: Option<Vec<String>>) -> Result<Option<Vec<CertKind>>> {
+    list.map(|items| {
+        items
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| Error::BadInput(format!("certs: {e}")))
+            })
+            .collect()
+    })
+    .transpose()
+}
+
+async fn create_card(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<IssueRequest>,
+) -> Result<Response> {
+    let issued = state.blocking(move |s| s.authority.issue(&request)).await?;
+    Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id = card_id(&id)?;
+    let view = state.blocking(move |s| s.authority.card_view(id)).await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventBody {
+    cause: String,
+    #[serde(default)]
+    certs: Option<Vec<String>>,
+    #[serde(default)]
+    at: Option<String>,
+}
+
+async fn event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<EventBody>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let cause: Cause = body
+        .cause
+        .parse()
+        .map_err(|e| Error::BadInput(format!("cause: {e}")))?;
+    let chosen = kinds(body.certs)?;
+    let at = body.at.as_deref().map(clock::parse_instant).transpose()?;
+    let report = state
+        .blocking(move |s| s.authority.revoke(id, cause, chosen.as_deref(), at))
+        .await?;
+    Ok(Json(report).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewBody {
+    #[serde(default)]
+    certs: Option<Vec<String>>,
+}
+
+async fn renew(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RenewBody>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let chosen = kinds(body.certs)?;
+    let issued = state
+        .blocking(move |s| s.authority.renew(id, chosen.as_deref()))
+        .await?;
+    Ok(Json(issued).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+async fn reissue(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(_): JsonBody<Empty>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let issued = state.blocking(move |s| s.authority.reissue(id)).await?;
+    Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    pin: String,
+    data_base64: String,
+}
+
+async fn use_key(state: AppState, id: String, kind: CertKind, body: SignBody) -> Result<Response> {
+    let id = card_id(&id)?;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(body.data_base64.trim())
+        .map_err(|e| Error::BadInput(format!("data_base64: not base64: {e}")))?;
+    let view = state
+        .blocking(move |s| s.authority.sign_with_pin(id, kind, &body.pin, &data))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn sign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SignBody>,
+) -> Result<Response> {
+    use_key(state, id, CertKind::Sign, body).await
+}
+
+async fn authenticate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SignBody>,
+) -> Result<Response> {
+    use_key(state, id, CertKind::Auth, body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinResetBody {
+    kind: String,
+    new_pin: String,
+}
+
+async fn pin_reset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PinResetBody>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let kind: CertKind = body
+        .kind
+        .parse()
+        .map_err(|e| Error::BadInput(format!("kind: {e}")))?;
+    state
+        .blocking(move |s| s.authority.reset_pin(id, kind, &body.new_pin))
+        .await?;
+    Ok(Json(serde_json::json!({
+        "card_id": id,
+        "kind": kind.as_str(),
+        "reset": true,
+        "remaining_tries": crate::rules::pin::max_tries(kind),
+    }))
+    .into_response())
+}
+
+async fn certificate(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+) -> Result<Response> {
+    let serial = crate::cli::parse_serial(&serial)?;
+    let view = state
+        .blocking(move |s| s.authority.certificate_view(serial))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn notices(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let on = query
+        .get("on")
+        .ok_or_else(|| Error::BadInput("give the date as ?on=YYYY-MM-DD".into()))?;
+    let on = clock::parse_date(on)?;
+    let list = state.blocking(move |s| s.authority.notices(on)).await?;
+    Ok(Json(serde_json::json!({ "on": on.to_string(), "notices": list })).into_response())
+}
+
+async fn clock_get(State(state): State<AppState>) -> Result<Response> {
+    let view = state.blocking(|s| Ok(s.authority.clock_view())).await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    #[serde(default)]
+    now: Option<String>,
+    #[serde(default)]
+    offset_seconds: Option<i64>,
+}
+
+async fn clock_put(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ClockBody>,
+) -> Result<Response> {
+    let clock = match (body.now, body.offset_seconds) {
+        (Some(now), None) => Clock::Fixed {
+            now: clock::parse_instant(&now)?,
+        },
+        (None, Some(offset_seconds)) => Clock::Offset { offset_seconds },
+        _ => {
+            return Err(Error::BadInput(
+                "give exactly one of now (RFC 3339 or a date) and offset_seconds".into(),
+            ))
+        }
+    };
+    let view = state
+        .blocking(move |s| s.authority.set_clock(clock))
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn clock_delete(State(state): State<AppState>) -> Result<Response> {
+    let view = state
+        .blocking(|s| s.authority.set_clock(Clock::System))
+        .await?;
+    Ok(Json(view).into_response())
+}
