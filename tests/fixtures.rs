@@ -1,0 +1,51 @@
+//! The committed fixtures in certs/ are what scripts/make-fixtures.sh makes, byte for
+//! byte: regenerating them with the same inputs gives identical files.
+
+use std::path::Path;
+use std::process::Command;
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    for sub in ["", "adult", "minor"] {
+        let d = dir.join(sub);
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "pem" || e == "key") {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                found.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn regenerated_fixtures_are_byte_identical_to_the_committed_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("bash")
+        .arg(root.join("scripts/make-fixtures.sh"))
+        .arg(out.path())
+        .env("JPKI_MOCK", env!("CARGO_BIN_EXE_jpki-mock"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let committed = files(&root.join("certs"));
+    let fresh = files(out.path());
+    assert_eq!(committed.len(), 11, "ca x2, adult x6, minor x3");
+    assert_eq!(
+        committed.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        fresh.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in committed.iter().zip(&fresh) {
+        assert!(a == b, "{name} differs from a fresh run of make-fixtures.sh");
+    }
+}
+
+#[test]
+fn the_minor_has_no_signing_certificate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("certs/minor/auth.pem").is_file());
+    assert!(!root.join("certs/minor/sign.pem").exists());
+}
