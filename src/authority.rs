@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::issuer::{sign_with, Issuer};
 use crate::pki::cert::{self, CaParams, CertProfile, HolderFacts, LeafParams, Serial};
-use crate::pki::crl::{crl_tbs, CrlEntry, CrlParams};
+use crate::pki::crl::{crl_tbs_der, CrlEntry, CrlParams};
 use crate::pki::keys::{KeyAlg, KeyPair};
 use crate::pki::ocsp::{IssuerHashes, OcspStatus};
 use crate::rules::locality::Locality;
@@ -1024,18 +1024,11 @@ impl Authority {
     }
 
     /// Builds, signs and returns a CA's current CRL (DER), taking the next cRLNumber.
+    /// The entries are read from the store on this thread and encoded on another as
+    /// they arrive, so a million-entry CRL costs about as much as reading it.
     pub fn crl(&mut self, kind: CertKind) -> Result<Vec<u8>> {
+        const CHUNK: usize = 8192;
         let now = self.now();
-        let entries: Vec<CrlEntry> = self
-            .store
-            .revoked_entries(kind, now)?
-            .into_iter()
-            .map(|e| CrlEntry {
-                serial: e.serial,
-                revoked_at: e.at,
-                reason: e.reason,
-            })
-            .collect();
         let profile = self.profile()?;
         let mut names = Vec::new();
         for locality in self.store.localities(kind)? {
@@ -1046,19 +1039,45 @@ impl Authority {
         names.push(cert::crl_url_name(&profile, kind)?);
         let number = self.store.next_crl_number(kind)?;
         let this_update = now - self.config.crl.backdate;
+        let next_update = this_update + self.config.crl.next_update;
         let ca = &self.ca(kind).ca;
-        let tbs = crl_tbs(
-            ca.certificate(),
-            ca.signature_algorithm(),
-            CrlParams {
-                this_update,
-                next_update: this_update + self.config.crl.next_update,
-                number,
-                entries: &entries,
-                distribution_point_names: names,
-            },
-        )?;
-        ca.sign_tbs(&tbs)
+        let store = self.store.as_ref();
+        let tbs = std::thread::scope(|scope| -> Result<Vec<u8>> {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<CrlEntry>>(8);
+            let encoder = scope.spawn(move || {
+                crl_tbs_der(
+                    ca.certificate(),
+                    ca.signature_algorithm(),
+                    CrlParams {
+                        this_update,
+                        next_update,
+                        number,
+                        entries: &mut receiver.into_iter().flatten(),
+                        distribution_point_names: names,
+                    },
+                )
+            });
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let read = store.for_each_revoked(kind, now, &mut |e| {
+                chunk.push(CrlEntry {
+                    serial: e.serial,
+                    revoked_at: e.at,
+                    reason: e.reason,
+                });
+                if chunk.len() == CHUNK {
+                    // A send fails only if the encoder stopped, and then its error wins.
+                    let _ = sender.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+                }
+            });
+            let _ = sender.send(chunk);
+            drop(sender);
+            let encoded = encoder
+                .join()
+                .map_err(|_| Error::Crypto("the CRL encoder panicked".into()))?;
+            read?;
+            encoded
+        })?;
+        ca.sign_tbs_der(&tbs)
     }
 
     /// The virtual clock.

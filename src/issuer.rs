@@ -64,6 +64,12 @@ impl Issuer {
         sign_with(&self.key, tbs)
     }
 
+    /// Signs an already encoded TBS structure and returns the whole signed structure.
+    pub fn sign_tbs_der(&self, tbs_der: &[u8]) -> Result<Vec<u8>> {
+        let signature = self.key.sign(tbs_der)?;
+        signed_envelope(tbs_der, &self.key.signature_algorithm(), &signature)
+    }
+
     /// Signs raw bytes (e.g. an OCSP ResponseData).
     pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.key.sign(message)

@@ -475,24 +475,22 @@ pub fn auth_tbs(
     })
 }
 
-/// Signs a DER-encoded TBS structure and wraps it as `SEQUENCE { tbs, algorithm,
-/// signature }`, the shape shared by certificates and CRLs. The TBS bytes are copied
-/// once, not re-encoded.
+/// Wraps a DER-encoded TBS structure and its signature as `SEQUENCE { tbs,
+/// algorithm, signature BIT STRING }`, the shape shared by certificates and CRLs. The
+/// TBS bytes are copied once, not re-encoded (a CRL's may be tens of megabytes).
 pub fn signed_envelope(
     tbs_der: &[u8],
     algorithm: &AlgorithmIdentifierOwned,
     signature: &[u8],
 ) -> Result<Vec<u8>> {
-    #[derive(der::Sequence)]
-    struct Signed<'a> {
-        tbs: der::asn1::AnyRef<'a>,
-        algorithm: AlgorithmIdentifierOwned,
-        signature: BitString,
+    let algorithm = algorithm.to_der()?;
+    let signature = BitString::from_bytes(signature)?.to_der()?;
+    let body_len = tbs_der.len() + algorithm.len() + signature.len();
+    let header =
+        der::Header::new(der::Tag::Sequence, der::Length::try_from(body_len)?)?.to_der()?;
+    let mut out = Vec::with_capacity(header.len() + body_len);
+    for part in [&header[..], tbs_der, &algorithm, &signature] {
+        out.extend_from_slice(part);
     }
-    let signed = Signed {
-        tbs: der::asn1::AnyRef::from_der(tbs_der)?,
-        algorithm: algorithm.clone(),
-        signature: BitString::from_bytes(signature)?,
-    };
-    Ok(signed.to_der()?)
+    Ok(out)
 }

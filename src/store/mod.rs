@@ -217,12 +217,14 @@ pub trait Store: Send {
     fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>>;
     /// What OCSP needs of one certificate: its CA, notAfter and revocation.
     fn status(&self, serial: Serial) -> Result<Option<StatusRecord>>;
-    /// Revoked certificates of a CA whose notAfter is at or after `unexpired_at`.
-    fn revoked_entries(
+    /// Calls `each` for every revoked certificate of a CA whose notAfter is at or after
+    /// `unexpired_at`, in serial order (streamed: a CRL may have a million entries).
+    fn for_each_revoked(
         &self,
         kind: CertKind,
         unexpired_at: OffsetDateTime,
-    ) -> Result<Vec<RevokedEntry>>;
+        each: &mut dyn FnMut(RevokedEntry),
+    ) -> Result<()>;
     /// The distinct localities of a CA's certificates (for the CRL's IDP).
     fn localities(&self, kind: CertKind) -> Result<Vec<Locality>>;
     /// Takes the next cRLNumber of a CA (monotonic, survives restarts).

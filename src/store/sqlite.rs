@@ -57,11 +57,12 @@ CREATE TABLE certificates (
     key_pkcs8 BLOB NOT NULL,
     revoked_at INTEGER,
     cause TEXT,
-    reason TEXT,
+    reason INTEGER,
     revoked_by INTEGER REFERENCES events(id)
 );
-CREATE INDEX certificates_by_card ON certificates (card_id);
-CREATE INDEX revoked_by_kind ON certificates (kind, not_after) WHERE revoked_at IS NOT NULL;
+CREATE INDEX certificates_by_card ON certificates (card_id, kind);
+-- Covers the CRL query: revoked entries of a CA in serial order, read from the index alone.
+CREATE INDEX revoked_entries ON certificates (kind, serial, not_after, revoked_at, reason) WHERE revoked_at IS NOT NULL;
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     card_id INTEGER NOT NULL REFERENCES cards(id),
@@ -143,6 +144,10 @@ where
     text.parse().map_err(|e: T::Err| conversion(e.to_string()))
 }
 
+fn reason_from_code(code: u8) -> rusqlite::Result<CrlReason> {
+    CrlReason::from_code(code).ok_or_else(|| conversion(format!("{code} is not a CRLReason code")))
+}
+
 fn cause(text: String) -> rusqlite::Result<Cause> {
     if text == Cause::Superseded.as_str() {
         Ok(Cause::Superseded)
@@ -202,7 +207,7 @@ fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
         let changed = statement.execute(params![
             unix(event.at),
             event.cause.as_str(),
-            reason.as_str(),
+            reason.code(),
             id,
             serial.0,
             event.card_id.0,
@@ -254,7 +259,7 @@ fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecor
         Some(at) => Some(Revocation {
             at: instant(at)?,
             cause: cause(row.get(8)?)?,
-            reason: parsed(row.get(9)?)?,
+            reason: reason_from_code(row.get(9)?)?,
         }),
         None => None,
     };
@@ -561,8 +566,8 @@ impl Store for SqliteStore {
                 .map_err(|e| Error::State(format!("event {event_id} is corrupt: {e}")))?;
             let mut revokes = Vec::with_capacity(serials.len());
             for serial in serials {
-                let reason: String = reason_of.query_row([serial], |r| r.get(0))?;
-                revokes.push((Serial(serial), parsed(reason)?));
+                let reason: u8 = reason_of.query_row([serial], |r| r.get(0))?;
+                revokes.push((Serial(serial), reason_from_code(reason)?));
             }
             records.push(EventRecord {
                 id: event_id,
@@ -598,7 +603,7 @@ impl Store for SqliteStore {
                     Some(at) => Some(Revocation {
                         at: instant(at)?,
                         cause: cause(r.get(3)?)?,
-                        reason: parsed(r.get(4)?)?,
+                        reason: reason_from_code(r.get(4)?)?,
                     }),
                     None => None,
                 };
@@ -611,29 +616,31 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn revoked_entries(
+    fn for_each_revoked(
         &self,
         kind: CertKind,
         unexpired_at: OffsetDateTime,
-    ) -> Result<Vec<RevokedEntry>> {
+        each: &mut dyn FnMut(RevokedEntry),
+    ) -> Result<()> {
         let mut statement = self.connection.prepare_cached(
             "SELECT serial, revoked_at, reason FROM certificates
              WHERE kind = ?1 AND revoked_at IS NOT NULL AND not_after >= ?2 ORDER BY serial",
         )?;
-        let rows = statement.query_map(params![kind.as_str(), unix(unexpired_at)], |r| {
-            Ok(RevokedEntry {
+        let mut rows = statement.query(params![kind.as_str(), unix(unexpired_at)])?;
+        while let Some(r) = rows.next()? {
+            each(RevokedEntry {
                 serial: Serial(r.get(0)?),
                 at: instant(r.get(1)?)?,
-                reason: parsed(r.get(2)?)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+                reason: reason_from_code(r.get(2)?)?,
+            });
+        }
+        Ok(())
     }
 
     fn localities(&self, kind: CertKind) -> Result<Vec<Locality>> {
         let mut statement = self.connection.prepare_cached(
             "SELECT DISTINCT c.prefecture, c.municipality FROM cards c
-             JOIN certificates t ON t.card_id = c.id WHERE t.kind = ?1
+             WHERE EXISTS (SELECT 1 FROM certificates t WHERE t.card_id = c.id AND t.kind = ?1)
              ORDER BY c.prefecture, c.municipality",
         )?;
         let rows = statement.query_map([kind.as_str()], |r| {

@@ -1,0 +1,93 @@
+//! CRL build benchmark: a state with N revoked certificates, then one `Authority::crl`
+//! (read the revoked entries from SQLite, encode, sign). Prints one line of figures.
+//! Run through scripts/bench-crl.sh, which puts openssl's `ca -gencrl` beside it.
+//!
+//! Usage: cargo bench --bench crl -- N [OUT.crl]
+
+use std::time::Instant;
+
+use jpki_mock::authority::{Authority, Options};
+use jpki_mock::config::Config;
+use jpki_mock::rules::CertKind;
+use jpki_mock::store::sqlite::{SqliteStore, DATABASE_FILE};
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let out = args.get(1).cloned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap();
+    let options = Options {
+        now: Some(now),
+        key_seed: None,
+    };
+    let config = Config::default();
+    let mut store = SqliteStore::create(dir.path()).expect("state");
+    Authority::init(&mut store, &config, &options, None, None).expect("init");
+    drop(store);
+
+    // Bulk-load N revoked signing certificates straight into the schema (the bench
+    // measures the CRL, not issuance).
+    let load = Instant::now();
+    let mut db = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let tx = db.transaction().unwrap();
+    tx.execute(
+        "INSERT INTO cards (name, birth, gender, address, prefecture, municipality, issued_on, expiry, key_alg, fee_yen, created_at)
+         VALUES ('山田 太郎', '1990-10-01', 'male', '東京都品川区', 'Tokyo-to', 'Shinagawa-ku', '2021-03-15', '2030-10-01', 'rsa2048', 0, 0)",
+        [],
+    )
+    .unwrap();
+    // keyCompromise, affiliationChanged, cessationOfOperation, certificateHold, superseded
+    let reasons = [1, 3, 5, 6, 4];
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason)
+                 VALUES (?1, 1, 'sign', ?2, ?3, x'00', x'00', ?4, 'leak', ?5)",
+            )
+            .unwrap();
+        let t = now.unix_timestamp();
+        for i in 0..n {
+            insert
+                .execute(rusqlite::params![
+                    0x0200_0000 + i,
+                    t - 86_400,
+                    t + 86_400 * 365,
+                    t - i64::from(i % 86_400),
+                    reasons[(i % 5) as usize],
+                ])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let load_seconds = load.elapsed().as_secs_f64();
+
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let mut authority = Authority::open(Box::new(store), config, options).unwrap();
+    let rss_before = peak_rss_mib();
+    let start = Instant::now();
+    let der = authority.crl(CertKind::Sign).expect("crl");
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = out {
+        std::fs::write(path, &der).unwrap();
+    }
+    println!(
+        "jpki-mock entries={n} build_seconds={seconds:.3} crl_bytes={} peak_rss_mib={:.0} (rss_before_build_mib={rss_before:.0}, bulk_load_seconds={load_seconds:.1})",
+        der.len(),
+        peak_rss_mib()
+    );
+}
