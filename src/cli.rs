@@ -385,6 +385,16 @@ fn run(cli: Cli) -> Result<()> {
             }
             let authority = Authority::open(Box::new(store), config, options)?;
             let base_url = authority.base_url()?;
+            // One line per request on stderr, written by a background thread so that
+            // logging never blocks a request (JPKI_MOCK_LOG=warn quiets it).
+            let (log_writer, _log_guard) = tracing_appender::non_blocking(std::io::stderr());
+            let filter = tracing_subscriber::EnvFilter::try_from_env("JPKI_MOCK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(log_writer)
+                .with_ansi(false)
+                .try_init();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -39,7 +39,10 @@ fn regenerated_fixtures_are_byte_identical_to_the_committed_ones() {
         fresh.iter().map(|(n, _)| n).collect::<Vec<_>>()
     );
     for ((name, a), (_, b)) in committed.iter().zip(&fresh) {
-        assert!(a == b, "{name} differs from a fresh run of make-fixtures.sh");
+        assert!(
+            a == b,
+            "{name} differs from a fresh run of make-fixtures.sh"
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod observe;
 pub mod ocsp;
 pub mod publish;
 
@@ -51,6 +52,7 @@ pub struct AppState {
     shared: Arc<Mutex<Shared>>,
     ca_ders: Arc<[bytes::Bytes; 2]>,
     admin_token: Option<Arc<str>>,
+    metrics: Arc<observe::Metrics>,
 }
 
 impl AppState {
@@ -69,7 +71,13 @@ impl AppState {
             })),
             ca_ders,
             admin_token: admin_token.map(Arc::from),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The request counters.
+    pub fn metrics(&self) -> &observe::Metrics {
+        &self.metrics
     }
 
     /// The admin token, if the admin API requires one.
@@ -119,6 +127,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", admin)
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))
         .route("/crl/{file}", get(publish::crl))
         .route("/ocsp", post(ocsp::post))
@@ -132,6 +141,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::log_and_count,
         ))
         .with_state(state)
 }

@@ -15,14 +15,15 @@ use time::OffsetDateTime;
 use x509_ocsp::OcspResponseStatus;
 
 use super::error::plain;
+use super::observe::OcspOutcome;
 use super::{http_date, AppState, Shared};
 use crate::config::ResponderIdKind;
 use crate::error::Result;
 use crate::issuer::Issuer;
 use crate::pki::cert::Serial;
 use crate::pki::ocsp::{
-    error_response, parse_request, response_data, signed_response, CertIdHash, ParsedRequest,
-    ResponderInfo, SingleAnswer,
+    error_response, parse_request, response_data, signed_response, CertIdHash, OcspStatus,
+    ParsedRequest, ResponderInfo, SingleAnswer,
 };
 use crate::rules::CertKind;
 
@@ -40,6 +41,7 @@ pub struct CachedResponse {
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
     etag: String,
+    status: &'static str,
 }
 
 /// The response cache of both CAs, emptied whenever the state changes.
@@ -56,12 +58,54 @@ enum Endpoint {
     Shared,
 }
 
-fn ocsp_bytes(der: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response()
+/// An answered request: the OCSPResponse, its cache entry when cacheable, and what it
+/// said (for the log and metrics).
+struct Answered {
+    der: Bytes,
+    cached: Option<CachedResponse>,
+    outcome: OcspOutcome,
 }
 
-fn ocsp_error(status: OcspResponseStatus) -> Response {
-    ocsp_bytes(Bytes::from(error_response(status)))
+impl Answered {
+    fn error(status: OcspResponseStatus) -> Self {
+        Answered {
+            der: Bytes::from(error_response(status)),
+            cached: None,
+            outcome: OcspOutcome {
+                response_status: status_name(status),
+                ..OcspOutcome::default()
+            },
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let mut response = (
+            [(header::CONTENT_TYPE, "application/ocsp-response")],
+            self.der,
+        )
+            .into_response();
+        response.extensions_mut().insert(self.outcome);
+        response
+    }
+}
+
+fn status_name(status: OcspResponseStatus) -> &'static str {
+    match status {
+        OcspResponseStatus::Successful => "successful",
+        OcspResponseStatus::MalformedRequest => "malformedRequest",
+        OcspResponseStatus::InternalError => "internalError",
+        OcspResponseStatus::TryLater => "tryLater",
+        OcspResponseStatus::SigRequired => "sigRequired",
+        OcspResponseStatus::Unauthorized => "unauthorized",
+    }
+}
+
+fn cert_status_name(status: &OcspStatus) -> &'static str {
+    match status {
+        OcspStatus::Good => "good",
+        OcspStatus::Revoked { .. } => "revoked",
+        OcspStatus::Unknown => "unknown",
+    }
 }
 
 fn endpoint_of(path: &str) -> Option<Endpoint> {
@@ -99,8 +143,7 @@ pub async fn post(
             "an OCSP request must be sent as Content-Type: application/ocsp-request",
         );
     }
-    let (der, _) = answer(&state, endpoint, &body).await;
-    ocsp_bytes(der)
+    answer(&state, endpoint, &body).await.into_response()
 }
 
 /// `GET /ocsp/{base64}`, `/ocsp/sign/{base64}`, `/ocsp/auth/{base64}`: the base64 may
@@ -123,18 +166,18 @@ pub async fn get(
         (Endpoint::Shared, rest)
     };
     let Ok(decoded) = percent_encoding::percent_decode_str(encoded).decode_utf8() else {
-        return ocsp_error(OcspResponseStatus::MalformedRequest);
+        return Answered::error(OcspResponseStatus::MalformedRequest).into_response();
     };
     let Some(der) = decode_base64(&decoded) else {
-        return ocsp_error(OcspResponseStatus::MalformedRequest);
+        return Answered::error(OcspResponseStatus::MalformedRequest).into_response();
     };
-    let (der, cached) = answer(&state, endpoint, &der).await;
-    let Some(cached) = cached else {
-        return ocsp_bytes(der);
+    let answered = answer(&state, endpoint, &der).await;
+    let Some(cached) = answered.cached.clone() else {
+        return answered.into_response();
     };
     let now = match state.lock() {
         Ok(shared) => shared.now(),
-        Err(_) => return ocsp_error(OcspResponseStatus::InternalError),
+        Err(_) => return Answered::error(OcspResponseStatus::InternalError).into_response(),
     };
     let max_age = (cached.next_update - now.max(cached.this_update))
         .whole_seconds()
@@ -156,14 +199,17 @@ pub async fn get(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|tag| tag.trim() == cached.etag);
-    if not_modified {
-        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
-    }
-    response_headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/ocsp-response"),
-    );
-    (response_headers, der).into_response()
+    let mut response = if not_modified {
+        (StatusCode::NOT_MODIFIED, response_headers).into_response()
+    } else {
+        response_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/ocsp-response"),
+        );
+        (response_headers, answered.der).into_response()
+    };
+    response.extensions_mut().insert(answered.outcome);
+    response
 }
 
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
@@ -177,7 +223,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// What the locked part of a request decided.
 enum Plan {
     /// A finished response (error, or a cache hit).
-    Done(Bytes, Option<CachedResponse>),
+    Done(Answered),
     /// Sign this.
     Sign {
         responder: Arc<Issuer>,
@@ -189,38 +235,31 @@ enum Plan {
     },
 }
 
-/// Answers one DER request: the OCSPResponse bytes, and the cache entry when the
-/// response is cacheable (no nonce, one CertID).
-async fn answer(
-    state: &AppState,
-    endpoint: Endpoint,
-    der: &[u8],
-) -> (Bytes, Option<CachedResponse>) {
+/// Answers one DER request: the OCSPResponse, with its cache entry when the response
+/// is cacheable (no nonce, one CertID).
+async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
     let request = match parse_request(der) {
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(error = %e, "malformed OCSP request");
-            return (
-                Bytes::from(error_response(OcspResponseStatus::MalformedRequest)),
-                None,
-            );
+            return Answered::error(OcspResponseStatus::MalformedRequest);
         }
     };
     let plan = {
         let mut shared = match state.lock() {
             Ok(guard) => guard,
-            Err(_) => return internal_error(),
+            Err(_) => return Answered::error(OcspResponseStatus::InternalError),
         };
         match plan(&mut shared, endpoint, &request) {
             Ok(plan) => plan,
             Err(e) => {
                 tracing::error!(error = %e, "OCSP lookup failed");
-                return internal_error();
+                return Answered::error(OcspResponseStatus::InternalError);
             }
         }
     };
     match plan {
-        Plan::Done(der, cached) => (der, cached),
+        Plan::Done(answered) => answered,
         Plan::Sign {
             responder,
             by_key,
@@ -231,14 +270,27 @@ async fn answer(
         } => match sign(&responder, by_key, produced_at, &answers, request.nonce) {
             Ok(der) => {
                 let der = Bytes::from(der);
+                let outcome = OcspOutcome {
+                    response_status: "successful",
+                    cert_statuses: answers
+                        .iter()
+                        .map(|a| cert_status_name(&a.status))
+                        .collect(),
+                    cache_hit: false,
+                };
                 let Some(key) = cache_key else {
-                    return (der, None);
+                    return Answered {
+                        der,
+                        cached: None,
+                        outcome,
+                    };
                 };
                 let cached = CachedResponse {
                     etag: etag(&der),
                     der: der.clone(),
                     this_update: answers[0].this_update,
                     next_update: answers[0].next_update,
+                    status: cert_status_name(&answers[0].status),
                 };
                 if let Ok(mut shared) = state.lock() {
                     let cache = &mut shared.ocsp;
@@ -249,21 +301,18 @@ async fn answer(
                         cache.entries.insert(key, cached.clone());
                     }
                 }
-                (der, Some(cached))
+                Answered {
+                    der,
+                    cached: Some(cached),
+                    outcome,
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "OCSP signing failed");
-                internal_error()
+                Answered::error(OcspResponseStatus::InternalError)
             }
         },
     }
-}
-
-fn internal_error() -> (Bytes, Option<CachedResponse>) {
-    (
-        Bytes::from(error_response(OcspResponseStatus::InternalError)),
-        None,
-    )
 }
 
 fn etag(der: &[u8]) -> String {
@@ -289,10 +338,9 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
             (Some(_), Endpoint::Shared) => true,
         };
         if !acceptable || (kind.is_some() && kind != issuer) {
-            return Ok(Plan::Done(
-                Bytes::from(error_response(OcspResponseStatus::Unauthorized)),
-                None,
-            ));
+            return Ok(Plan::Done(Answered::error(
+                OcspResponseStatus::Unauthorized,
+            )));
         }
         kind = issuer;
     }
@@ -306,7 +354,15 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
         if let Some(cached) = shared.ocsp.entries.get(key) {
             let half_life = (cached.next_update - cached.this_update) / 2;
             if now >= cached.this_update && now < cached.this_update + half_life {
-                return Ok(Plan::Done(cached.der.clone(), Some(cached.clone())));
+                return Ok(Plan::Done(Answered {
+                    der: cached.der.clone(),
+                    cached: Some(cached.clone()),
+                    outcome: OcspOutcome {
+                        response_status: "successful",
+                        cert_statuses: vec![cached.status],
+                        cache_hit: true,
+                    },
+                }));
             }
         }
     }
