@@ -372,6 +372,9 @@ fn run(cli: Cli) -> Result<()> {
                 )));
             }
             let mut store = SqliteStore::create(&cli.state)?;
+            for warning in store.permission_warnings() {
+                eprintln!("jpki-mock: warning: {warning}");
+            }
             let derived = format!("http://{listen}");
             let report = Authority::init(
                 &mut store,

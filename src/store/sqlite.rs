@@ -331,6 +331,40 @@ impl SqliteStore {
         &self.directory
     }
 
+    /// Warnings for a state directory others can read (should be 0700) and key files
+    /// others can read (should be 0600).
+    pub fn permission_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |path: &Path| fs::metadata(path).map(|m| m.permissions().mode() & 0o777);
+            if let Ok(m) = mode(&self.directory) {
+                if m & 0o077 != 0 {
+                    warnings.push(format!(
+                        "state directory {} has mode {m:03o}; it holds private keys: chmod 700 it",
+                        self.directory.display()
+                    ));
+                }
+            }
+            if let Ok(entries) = fs::read_dir(&self.directory) {
+                for path in entries.flatten().map(|e| e.path()) {
+                    if path.extension().is_some_and(|e| e == "key") {
+                        if let Ok(m) = mode(&path) {
+                            if m & 0o077 != 0 {
+                                warnings.push(format!(
+                                    "key file {} has mode {m:03o}: chmod 600 it",
+                                    path.display()
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        warnings
+    }
+
     fn immediate(&mut self) -> Result<Transaction<'_>> {
         Ok(self
             .connection
@@ -722,5 +756,48 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT value FROM counters WHERE name = 'revision'")?
             .query_row([], |r| r.get(0))?;
         Ok(value as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_0600_the_directory_0700_and_loose_modes_are_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("state");
+        let mut store = SqliteStore::create(&dir).unwrap();
+        store
+            .put_authority(
+                CertKind::Sign,
+                &AuthorityRecord {
+                    ca_cert: vec![1],
+                    ca_key_pem: "secret".into(),
+                    responder_cert: vec![2],
+                    responder_key_pem: "secret".into(),
+                },
+            )
+            .unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("ca-sign.key")), 0o600);
+        assert_eq!(mode(&dir.join("responder-sign.key")), 0o600);
+        assert!(store.permission_warnings().is_empty());
+
+        fs::set_permissions(dir.join("ca-sign.key"), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let warnings = store.permission_warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("ca-sign.key") && w.contains("644")));
+        assert!(warnings.iter().any(|w| w.contains("755")));
+    }
+
+    #[test]
+    fn open_refuses_a_directory_without_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("jpki-mock init"), "{err}");
     }
 }
