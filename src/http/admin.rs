@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cards/{id}/pin-reset", post(pin_reset))
         .route("/certs/{serial}", get(certificate))
         .route("/notices", get(notices))
+        .route("/requests", get(requests_get).delete(requests_delete))
         .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
         .fallback(|| async { Error::NotFound("no such admin route".into()) })
 }
@@ -335,4 +336,26 @@ async fn clock_delete(State(state): State<AppState>) -> Result<Response> {
         .blocking(|s| s.authority.set_clock(Clock::System))
         .await?;
     Ok(Json(view).into_response())
+}
+
+async fn requests_get(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let serial = query
+        .get("serial")
+        .map(|s| crate::cli::parse_serial(s))
+        .transpose()?
+        .map(|s| s.0);
+    let since = query
+        .get("since")
+        .map(|s| clock::parse_instant(s))
+        .transpose()?;
+    let requests = state.request_log().query(serial, since);
+    Ok(Json(serde_json::json!({ "requests": requests })).into_response())
+}
+
+async fn requests_delete(State(state): State<AppState>) -> Response {
+    let cleared = state.request_log().clear();
+    Json(serde_json::json!({ "cleared": cleared })).into_response()
 }

@@ -53,6 +53,7 @@ pub struct AppState {
     ca_ders: Arc<[bytes::Bytes; 2]>,
     admin_token: Option<Arc<str>>,
     metrics: Arc<observe::Metrics>,
+    request_log: Arc<observe::RequestLog>,
 }
 
 impl AppState {
@@ -72,7 +73,13 @@ impl AppState {
             ca_ders,
             admin_token: admin_token.map(Arc::from),
             metrics: Arc::default(),
+            request_log: Arc::default(),
         }
+    }
+
+    /// The recent OCSP and CRL requests.
+    pub fn request_log(&self) -> &observe::RequestLog {
+        &self.request_log
     }
 
     /// The request counters.

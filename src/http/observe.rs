@@ -13,9 +13,24 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
+/// One CertID of a logged request.
+#[derive(Clone, Debug, serde::Serialize, PartialEq, Eq)]
+pub struct LoggedCertId {
+    /// sha1 | sha256.
+    pub hash_algorithm: &'static str,
+    /// The serial, if it fits four bytes.
+    pub serial: Option<u32>,
+    /// sign | auth | null (not our CA).
+    pub issuer: Option<&'static str>,
+}
+
 /// What an OCSP handler answered, attached to its response for the log and metrics.
 #[derive(Clone, Debug, Default)]
 pub struct OcspOutcome {
+    /// The request's CertIDs (empty if it did not decode).
+    pub cert_ids: Vec<LoggedCertId>,
+    /// Whether the request carried a nonce.
+    pub nonce: bool,
     /// `successful`, `malformedRequest`, `unauthorized`, …
     pub response_status: &'static str,
     /// good / revoked / unknown per CertID (successful responses).
@@ -94,6 +109,90 @@ impl Metrics {
     }
 }
 
+/// One OCSP or CRL request, as the request log keeps it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RequestRecord {
+    /// Wall-clock time the request arrived, RFC 3339 (real time, not the virtual clock).
+    pub time: String,
+    #[serde(skip)]
+    at: time::OffsetDateTime,
+    /// The request id of the log line.
+    pub request_id: u64,
+    /// GET | POST.
+    pub method: String,
+    /// The path as requested.
+    pub path: String,
+    /// The matched route.
+    pub route: String,
+    /// The HTTP status.
+    pub http_status: u16,
+    /// OCSP: the CertIDs asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_ids: Option<Vec<LoggedCertId>>,
+    /// OCSP: whether a nonce was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<bool>,
+    /// OCSP: successful | malformedRequest | unauthorized | …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp_status: Option<&'static str>,
+    /// OCSP: good | revoked | unknown for each CertID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_statuses: Option<Vec<&'static str>>,
+}
+
+/// The most recent OCSP and CRL requests, oldest first.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    entries: Mutex<std::collections::VecDeque<RequestRecord>>,
+}
+
+/// How many requests the log keeps.
+pub const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+impl RequestLog {
+    fn push(&self, record: RequestRecord) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() == REQUEST_LOG_CAPACITY {
+                entries.pop_front();
+            }
+            entries.push_back(record);
+        }
+    }
+
+    /// The requests that asked about `serial` (if given) and arrived at or after
+    /// `since` (if given).
+    pub fn query(
+        &self,
+        serial: Option<u32>,
+        since: Option<time::OffsetDateTime>,
+    ) -> Vec<RequestRecord> {
+        let Ok(entries) = self.entries.lock() else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter(|r| since.is_none_or(|s| r.at >= s))
+            .filter(|r| {
+                serial.is_none_or(|wanted| {
+                    r.cert_ids
+                        .as_ref()
+                        .is_some_and(|ids| ids.iter().any(|id| id.serial == Some(wanted)))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets every request; returns how many there were.
+    pub fn clear(&self) -> usize {
+        self.entries.lock().map_or(0, |mut e| {
+            let n = e.len();
+            e.clear();
+            n
+        })
+    }
+}
+
 /// Logs one line per request and counts it.
 pub async fn log_and_count(
     State(state): State<AppState>,
@@ -107,6 +206,8 @@ pub async fn log_and_count(
         .fetch_add(1, Ordering::Relaxed)
         + 1;
     let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let arrived = time::OffsetDateTime::now_utc();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -115,6 +216,21 @@ pub async fn log_and_count(
     let status = response.status().as_u16();
     let ocsp = response.extensions().get::<OcspOutcome>();
     state.metrics().record(&route, status, ocsp);
+    if route.starts_with("/ocsp") || route.starts_with("/crl") {
+        state.request_log().push(RequestRecord {
+            time: crate::clock::rfc3339(arrived),
+            at: arrived,
+            request_id: id,
+            method: method.to_string(),
+            path,
+            route: route.clone(),
+            http_status: status,
+            cert_ids: ocsp.map(|o| o.cert_ids.clone()),
+            nonce: ocsp.map(|o| o.nonce),
+            ocsp_status: ocsp.map(|o| o.response_status),
+            cert_statuses: ocsp.map(|o| o.cert_statuses.clone()),
+        });
+    }
     let micros = started.elapsed().as_micros();
     match ocsp {
         Some(o) => tracing::info!(

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use x509_ocsp::OcspResponseStatus;
 
 use super::error::plain;
-use super::observe::OcspOutcome;
+use super::observe::{LoggedCertId, OcspOutcome};
 use super::{http_date, AppState, Shared};
 use crate::config::ResponderIdKind;
 use crate::error::Result;
@@ -245,19 +245,40 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
             return Answered::error(OcspResponseStatus::MalformedRequest);
         }
     };
-    let plan = {
+    let (plan, cert_ids) = {
         let mut shared = match state.lock() {
             Ok(guard) => guard,
             Err(_) => return Answered::error(OcspResponseStatus::InternalError),
         };
-        match plan(&mut shared, endpoint, &request) {
-            Ok(plan) => plan,
-            Err(e) => {
-                tracing::error!(error = %e, "OCSP lookup failed");
-                return Answered::error(OcspResponseStatus::InternalError);
-            }
+        let cert_ids: Vec<LoggedCertId> = request
+            .certs
+            .iter()
+            .map(|c| LoggedCertId {
+                hash_algorithm: match c.hash {
+                    CertIdHash::Sha1 => "sha1",
+                    CertIdHash::Sha256 => "sha256",
+                },
+                serial: c.serial.map(|s| s.0),
+                issuer: shared.authority.ca_of_cert_id(c).map(CertKind::as_str),
+            })
+            .collect();
+        (plan(&mut shared, endpoint, &request), cert_ids)
+    };
+    let nonce = request.nonce.is_some();
+    let mut answered = match plan {
+        Ok(plan) => sign_plan(state, plan, request.nonce),
+        Err(e) => {
+            tracing::error!(error = %e, "OCSP lookup failed");
+            Answered::error(OcspResponseStatus::InternalError)
         }
     };
+    answered.outcome.cert_ids = cert_ids;
+    answered.outcome.nonce = nonce;
+    answered
+}
+
+/// Carries out a plan: a finished answer, or signing (outside the state lock).
+fn sign_plan(state: &AppState, plan: Plan, nonce: Option<x509_cert::ext::Extension>) -> Answered {
     match plan {
         Plan::Done(answered) => answered,
         Plan::Sign {
@@ -267,7 +288,7 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
             answers,
             cache_key,
             revision,
-        } => match sign(&responder, by_key, produced_at, &answers, request.nonce) {
+        } => match sign(&responder, by_key, produced_at, &answers, nonce) {
             Ok(der) => {
                 let der = Bytes::from(der);
                 let outcome = OcspOutcome {
@@ -276,7 +297,7 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
                         .iter()
                         .map(|a| cert_status_name(&a.status))
                         .collect(),
-                    cache_hit: false,
+                    ..OcspOutcome::default()
                 };
                 let Some(key) = cache_key else {
                     return Answered {
@@ -361,6 +382,7 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
                         response_status: "successful",
                         cert_statuses: vec![cached.status],
                         cache_hit: true,
+                        ..OcspOutcome::default()
                     },
                 }));
             }

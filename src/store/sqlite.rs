@@ -790,7 +790,9 @@ mod tests {
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
         let warnings = store.permission_warnings();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("ca-sign.key") && w.contains("644")));
+        assert!(warnings
+            .iter()
+            .any(|w| w.contains("ca-sign.key") && w.contains("644")));
         assert!(warnings.iter().any(|w| w.contains("755")));
     }
 
