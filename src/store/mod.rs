@@ -1,6 +1,7 @@
 //! Persistence behind a trait. `sqlite` is the default (a state directory shared by the
 //! CLI and the server). The records hold facts; they make no decisions.
 
+pub mod memory;
 pub mod sqlite;
 
 use time::{Date, OffsetDateTime};

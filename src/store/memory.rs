@@ -1,0 +1,363 @@
+//! The in-memory store: the same contract as SQLite, nothing on disk. Backs
+//! `TestCa::builder().state_in_memory()` for Rust test suites that start the mock
+//! in-process. Every method checks before it changes anything, so each is atomic.
+
+use std::collections::{BTreeMap, HashMap};
+
+use time::OffsetDateTime;
+
+use super::*;
+use crate::error::{Error, Result};
+
+const FIRST_SERIAL: u32 = 0x0100_0001;
+const LAST_SERIAL: u32 = 0x7FFF_FFFF;
+
+#[derive(Clone, Debug)]
+struct StoredCertificate {
+    card_id: CardId,
+    certificate: NewCertificate,
+    revocation: Option<Revocation>,
+}
+
+#[derive(Clone, Debug)]
+struct StoredAuthority {
+    record: AuthorityRecord,
+    crl_number: u64,
+}
+
+/// A store that lives and dies with the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    settings: HashMap<String, String>,
+    next_serial: u32,
+    revision: u64,
+    authorities: HashMap<CertKind, StoredAuthority>,
+    cards: BTreeMap<CardId, NewCard>,
+    certificates: BTreeMap<Serial, StoredCertificate>,
+    events: Vec<EventRecord>,
+    pins: HashMap<(CardId, CertKind), PinRecord>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self {
+            next_serial: FIRST_SERIAL,
+            ..Self::default()
+        }
+    }
+
+    fn check_new_certificates(&self, certificates: &[NewCertificate]) -> Result<()> {
+        for c in certificates {
+            if self.certificates.contains_key(&c.serial) {
+                return Err(Error::State(format!("serial {} is already used", c.serial)));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_event(&self, event: &NewEvent) -> Result<()> {
+        for (serial, _) in &event.revokes {
+            match self.certificates.get(serial) {
+                Some(c) if c.card_id == event.card_id && c.revocation.is_none() => {}
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
+                        event.card_id
+                    )))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_event(&mut self, event: &NewEvent) -> i64 {
+        let id = self.events.len() as i64 + 1;
+        for (serial, reason) in &event.revokes {
+            if let Some(c) = self.certificates.get_mut(serial) {
+                c.revocation = Some(Revocation {
+                    at: event.at,
+                    cause: event.cause,
+                    reason: *reason,
+                });
+            }
+        }
+        self.events.push(EventRecord {
+            id,
+            event: event.clone(),
+        });
+        id
+    }
+
+    fn add(&mut self, card_id: CardId, certificates: &[NewCertificate]) {
+        for c in certificates {
+            self.certificates.insert(
+                c.serial,
+                StoredCertificate {
+                    card_id,
+                    certificate: c.clone(),
+                    revocation: None,
+                },
+            );
+        }
+    }
+
+    fn record(&self, serial: Serial, stored: &StoredCertificate) -> CertificateRecord {
+        debug_assert_eq!(serial, stored.certificate.serial);
+        CertificateRecord {
+            card_id: stored.card_id,
+            certificate: stored.certificate.clone(),
+            revocation: stored.revocation,
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>> {
+        Ok(self.authorities.get(&kind).map(|a| a.record.clone()))
+    }
+
+    fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()> {
+        if self.authorities.contains_key(&kind) {
+            return Err(Error::State(format!("the {kind} CA exists already")));
+        }
+        self.authorities.insert(
+            kind,
+            StoredAuthority {
+                record: record.clone(),
+                crl_number: 0,
+            },
+        );
+        self.revision += 1;
+        Ok(())
+    }
+
+    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()> {
+        let authority = self
+            .authorities
+            .get_mut(&kind)
+            .ok_or_else(|| Error::NotFound(format!("no {kind} CA in the state")))?;
+        authority.record.responder_cert = cert.to_vec();
+        authority.record.responder_key_pem = key_pem.to_string();
+        self.revision += 1;
+        Ok(())
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.settings.get(key).cloned())
+    }
+
+    fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.settings.insert(key.to_string(), value.to_string());
+        self.revision += 1;
+        Ok(())
+    }
+
+    fn allocate_serials(&mut self, count: usize) -> Result<Vec<Serial>> {
+        let start = self.next_serial.max(FIRST_SERIAL);
+        let end = u64::from(start) + count as u64;
+        if end - 1 > u64::from(LAST_SERIAL) {
+            return Err(Error::Refused(
+                "the 4-byte serial counter is exhausted".into(),
+            ));
+        }
+        self.next_serial = end as u32;
+        Ok((start..end as u32).map(Serial).collect())
+    }
+
+    fn insert_card(
+        &mut self,
+        card: &NewCard,
+        certificates: &[NewCertificate],
+        pin_hashes: &[(CertKind, String)],
+        event: Option<&NewEvent>,
+    ) -> Result<CardId> {
+        self.check_new_certificates(certificates)?;
+        if let Some(event) = event {
+            self.check_event(event)?;
+        }
+        let id = CardId(self.cards.keys().next_back().map_or(1, |last| last.0 + 1));
+        self.cards.insert(id, card.clone());
+        self.add(id, certificates);
+        for (kind, hash) in pin_hashes {
+            self.pins.insert(
+                (id, *kind),
+                PinRecord {
+                    hash: hash.clone(),
+                    failures: 0,
+                },
+            );
+        }
+        if let Some(event) = event {
+            self.apply_event(event);
+        }
+        self.revision += 1;
+        Ok(id)
+    }
+
+    fn add_certificates(
+        &mut self,
+        card_id: CardId,
+        certificates: &[NewCertificate],
+        event: Option<&NewEvent>,
+    ) -> Result<()> {
+        if !self.cards.contains_key(&card_id) {
+            return Err(Error::NotFound(format!("no card {card_id}")));
+        }
+        self.check_new_certificates(certificates)?;
+        if let Some(event) = event {
+            self.check_event(event)?;
+        }
+        self.add(card_id, certificates);
+        if let Some(event) = event {
+            self.apply_event(event);
+        }
+        self.revision += 1;
+        Ok(())
+    }
+
+    fn record_event(&mut self, event: &NewEvent) -> Result<i64> {
+        if !self.cards.contains_key(&event.card_id) {
+            return Err(Error::NotFound(format!("no card {}", event.card_id)));
+        }
+        self.check_event(event)?;
+        let id = self.apply_event(event);
+        self.revision += 1;
+        Ok(id)
+    }
+
+    fn card(&self, id: CardId) -> Result<Option<CardRecord>> {
+        Ok(self.cards.get(&id).map(|card| CardRecord {
+            id,
+            card: card.clone(),
+            replaced_by: self
+                .cards
+                .iter()
+                .find(|(_, c)| c.replaces == Some(id))
+                .map(|(successor, _)| *successor),
+        }))
+    }
+
+    fn cards(&self) -> Result<Vec<CardRecord>> {
+        self.cards
+            .keys()
+            .map(|id| Ok(self.card(*id)?.expect("listed cards exist")))
+            .collect()
+    }
+
+    fn card_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>> {
+        Ok(self
+            .certificates
+            .iter()
+            .filter(|(_, c)| c.card_id == id)
+            .map(|(serial, c)| self.record(*serial, c))
+            .collect())
+    }
+
+    fn card_events(&self, id: CardId) -> Result<Vec<EventRecord>> {
+        Ok(self
+            .events
+            .iter()
+            .filter(|e| e.event.card_id == id)
+            .cloned()
+            .collect())
+    }
+
+    fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>> {
+        Ok(self
+            .certificates
+            .get(&serial)
+            .map(|c| self.record(serial, c)))
+    }
+
+    fn status(&self, serial: Serial) -> Result<Option<StatusRecord>> {
+        Ok(self.certificates.get(&serial).map(|c| StatusRecord {
+            kind: c.certificate.kind,
+            not_after: c.certificate.not_after,
+            revocation: c.revocation,
+        }))
+    }
+
+    fn for_each_revoked(
+        &self,
+        kind: CertKind,
+        unexpired_at: OffsetDateTime,
+        each: &mut dyn FnMut(RevokedEntry),
+    ) -> Result<()> {
+        for (serial, c) in &self.certificates {
+            if let Some(r) = c.revocation {
+                if c.certificate.kind == kind && c.certificate.not_after >= unexpired_at {
+                    each(RevokedEntry {
+                        serial: *serial,
+                        at: r.at,
+                        reason: r.reason,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>> {
+        let mut localities: Vec<Locality> = self
+            .certificates
+            .values()
+            .filter(|c| c.certificate.kind == kind)
+            .filter_map(|c| self.cards.get(&c.card_id))
+            .map(|card| card.holder.locality.clone())
+            .collect();
+        localities.sort_by(|a, b| {
+            (&a.prefecture, &a.municipality).cmp(&(&b.prefecture, &b.municipality))
+        });
+        localities.dedup();
+        Ok(localities)
+    }
+
+    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64> {
+        let authority = self
+            .authorities
+            .get_mut(&kind)
+            .ok_or_else(|| Error::NotFound(format!("no {kind} CA in the state")))?;
+        authority.crl_number += 1;
+        Ok(authority.crl_number)
+    }
+
+    fn pin(&self, card_id: CardId, kind: CertKind) -> Result<Option<PinRecord>> {
+        Ok(self.pins.get(&(card_id, kind)).cloned())
+    }
+
+    fn set_pin_failures(&mut self, card_id: CardId, kind: CertKind, failures: u32) -> Result<()> {
+        if let Some(pin) = self.pins.get_mut(&(card_id, kind)) {
+            pin.failures = failures;
+        }
+        Ok(())
+    }
+
+    fn put_pin(&mut self, card_id: CardId, kind: CertKind, hash: &str) -> Result<()> {
+        self.pins.insert(
+            (card_id, kind),
+            PinRecord {
+                hash: hash.to_string(),
+                failures: 0,
+            },
+        );
+        Ok(())
+    }
+
+    fn certificates_expiring(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<CertificateRecord>> {
+        Ok(self
+            .certificates
+            .iter()
+            .filter(|(_, c)| (from..=to).contains(&c.certificate.not_after))
+            .map(|(serial, c)| self.record(*serial, c))
+            .collect())
+    }
+
+    fn revision(&self) -> Result<u64> {
+        Ok(self.revision)
+    }
+}

@@ -1,0 +1,151 @@
+//! The two stores honour one contract: the same scenario through the authority gives
+//! the same results on SQLite and in memory (statuses, reasons, serials, CRL entries,
+//! PIN counters), and refused operations change nothing in either.
+
+use jpki_mock::authority::{Authority, IssueRequest, Options};
+use jpki_mock::config::Config;
+use jpki_mock::rules::{Cause, CertKind};
+use jpki_mock::store::memory::MemoryStore;
+use jpki_mock::store::sqlite::SqliteStore;
+use jpki_mock::store::{CardId, Store};
+use x509_parser::prelude::FromDer;
+
+fn at(text: &str) -> time::OffsetDateTime {
+    jpki_mock::clock::parse_instant(text).unwrap()
+}
+
+fn open(mut store: Box<dyn Store>, now: &str) -> Authority {
+    let options = Options {
+        now: Some(at(now)),
+        key_seed: Some("stores".into()),
+    };
+    Authority::init(store.as_mut(), &Config::default(), &options, None, None).unwrap();
+    Authority::open(store, Config::default(), options).unwrap()
+}
+
+fn holder(name: &str) -> IssueRequest {
+    IssueRequest {
+        name: name.into(),
+        birth: "1990-10-01".into(),
+        gender: "female".into(),
+        address: "東京都品川区広町2-1-36".into(),
+        sign_pin: Some("ABC123".into()),
+        auth_pin: Some("1234".into()),
+        key_alg: Some("p256".into()),
+        ..IssueRequest::default()
+    }
+}
+
+fn crl_serials(der: &[u8]) -> Vec<(u32, u8)> {
+    let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).unwrap();
+    crl.iter_revoked_certificates()
+        .map(|r| {
+            let serial = u32::try_from(r.serial()).unwrap();
+            let reason = r.reason_code().map_or(0, |(_, code)| code.0);
+            (serial, reason)
+        })
+        .collect()
+}
+
+/// Runs one scenario and returns what it observed, as comparable text.
+fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut a = make("2021-03-15T10:00:00+09:00");
+    let one = a.issue(&holder("山田 太郎")).unwrap();
+    let two = a.issue(&holder("佐藤 花子")).unwrap();
+    seen.push(format!("cards {} {}", one.card_id, two.card_id));
+    seen.push(format!(
+        "serials {} {} {} {}",
+        one.sign.as_ref().unwrap().serial,
+        one.auth.as_ref().unwrap().serial,
+        two.sign.as_ref().unwrap().serial,
+        two.auth.as_ref().unwrap().serial
+    ));
+
+    let report = a
+        .revoke(one.card_id, Cause::AddressChange, None, None)
+        .unwrap();
+    seen.push(format!("address_change {:?}", report.revoked));
+    let again = a
+        .revoke(one.card_id, Cause::AddressChange, None, None)
+        .unwrap();
+    seen.push(format!("again {:?} {:?}", again.revoked, again.unchanged));
+    let lost = a.revoke(two.card_id, Cause::Lost, None, None).unwrap();
+    seen.push(format!("lost {:?}", lost.revoked));
+    seen.push(format!(
+        "crl sign {:?}",
+        crl_serials(&a.crl(CertKind::Sign).unwrap())
+    ));
+    seen.push(format!(
+        "crl auth {:?}",
+        crl_serials(&a.crl(CertKind::Auth).unwrap())
+    ));
+
+    // PIN counters: two wrong tries, then the right one resets them.
+    for pin in ["0000", "9999"] {
+        seen.push(format!(
+            "{}",
+            a.sign_with_pin(one.card_id, CertKind::Auth, pin, b"x")
+                .unwrap_err()
+        ));
+    }
+    let signed = a
+        .sign_with_pin(one.card_id, CertKind::Auth, "1234", b"x")
+        .unwrap();
+    seen.push(format!("signed by {} ({})", signed.serial, signed.status));
+
+    // Refused operations change nothing.
+    let before = format!(
+        "{:?}",
+        a.card_views()
+            .unwrap()
+            .iter()
+            .map(|c| (&c.card_id, c.certificates.len()))
+            .collect::<Vec<_>>()
+    );
+    assert!(a.renew(one.card_id, None).is_err());
+    assert!(a.revoke(CardId(99), Cause::Stop, None, None).is_err());
+    let after = format!(
+        "{:?}",
+        a.card_views()
+            .unwrap()
+            .iter()
+            .map(|c| (&c.card_id, c.certificates.len()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(before, after);
+
+    let reissued = a.reissue(one.card_id).unwrap();
+    seen.push(format!(
+        "reissue card {} fee {} revoked {:?}",
+        reissued.card_id, reissued.fee_yen, reissued.revoked
+    ));
+    seen.push(format!(
+        "card view {:?}",
+        a.card_view(one.card_id).unwrap().replaced_by
+    ));
+    seen.push(format!(
+        "crl auth {:?}",
+        crl_serials(&a.crl(CertKind::Auth).unwrap())
+    ));
+    seen
+}
+
+#[test]
+fn sqlite_and_memory_stores_behave_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = scenario(|now| open(Box::new(SqliteStore::create(dir.path()).unwrap()), now));
+    let memory = scenario(|now| open(Box::new(MemoryStore::new()), now));
+    assert_eq!(sqlite, memory);
+    // And the scenario says what domain.md wants.
+    assert!(sqlite[2].contains("affiliationChanged") && sqlite[2].contains("\"sign\""));
+    assert!(
+        !sqlite[2].contains("\"auth\""),
+        "address_change keeps the auth certificate"
+    );
+    assert!(sqlite[3].starts_with("again []"), "{}", sqlite[3]);
+    assert!(sqlite[4].matches("certificateHold").count() == 2);
+    assert!(sqlite[7].contains("2 tries left"), "{}", sqlite[7]);
+    assert!(sqlite[8].contains("1 tries left"), "{}", sqlite[8]);
+    assert!(sqlite[10].contains("fee 200") && sqlite[10].contains("cessationOfOperation"));
+}
