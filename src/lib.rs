@@ -22,6 +22,7 @@
 //! - [`authority`]: combines all of the above; every operation is a method on it.
 //! - [`config`]: TOML → validated [`config::Config`], once.
 //! - [`cli`]: the command line.
+//! - [`testca`]: the whole mock in-process, for Rust integration tests.
 
 pub mod authority;
 pub mod cli;
@@ -33,5 +34,6 @@ pub mod issuer;
 pub mod pki;
 pub mod rules;
 pub mod store;
+pub mod testca;
 
 pub use error::{Error, Result};

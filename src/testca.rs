@@ -1,0 +1,212 @@
+//! An embeddable test CA for Rust integration tests: the whole mock (CAs, CRLs, OCSP,
+//! admin API) served in-process on an ephemeral port, driven by methods instead of
+//! HTTP calls.
+//!
+//! ```
+//! use jpki_mock::authority::IssueRequest;
+//! use jpki_mock::rules::Cause;
+//! use jpki_mock::testca::TestCa;
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> jpki_mock::Result<()> {
+//! let ca = TestCa::builder().state_in_memory().start().await?;
+//! let card = ca
+//!     .issue(IssueRequest {
+//!         name: "山田 太郎".into(),
+//!         birth: "1990-10-01".into(),
+//!         gender: "male".into(),
+//!         address: "東京都品川区広町2-1-36".into(),
+//!         key_alg: Some("p256".into()),
+//!         ..IssueRequest::default()
+//!     })
+//!     .await?;
+//! // The certificate points at this server: <base_url>/ocsp/sign, <base_url>/crl/sign.crl.
+//! assert!(ca.base_url().starts_with("http://127.0.0.1:"));
+//! let report = ca.revoke(card.card_id, Cause::Lost).await?;
+//! assert_eq!(report.revoked.len(), 2);
+//! assert_eq!(report.revoked[0].reason, "certificateHold");
+//! ca.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use crate::authority::{Authority, ClockView, IssueRequest, IssuedCard, Options, RevocationReport};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::observe::RequestRecord;
+use crate::http::{router, serve, AppState};
+use crate::rules::{Cause, CertKind};
+use crate::store::memory::MemoryStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{CardId, Store};
+
+/// Where a test CA keeps its state.
+#[derive(Clone, Debug)]
+enum StateChoice {
+    Memory,
+    Directory(PathBuf),
+}
+
+/// Configures a [`TestCa`].
+#[derive(Clone, Debug)]
+pub struct TestCaBuilder {
+    state: StateChoice,
+    config: Config,
+    seed: Option<String>,
+}
+
+/// A running in-process jpki-mock. Dropping it stops the server.
+pub struct TestCa {
+    base_url: String,
+    state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<()>>>,
+}
+
+impl std::fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCa")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl TestCa {
+    /// A builder; the state is in memory unless [`TestCaBuilder::state_dir`] says
+    /// otherwise.
+    pub fn builder() -> TestCaBuilder {
+        TestCaBuilder {
+            state: StateChoice::Memory,
+            config: Config::default(),
+            seed: None,
+        }
+    }
+
+    /// The server's base URL, e.g. `http://127.0.0.1:41234` (the certificates carry it).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// A CA certificate, PEM.
+    pub fn ca_certificate_pem(&self, kind: CertKind) -> String {
+        crate::pki::pem_encode("CERTIFICATE", &self.state.ca_der(kind))
+    }
+
+    /// Issues a card (the same fields as `POST /api/v1/cards`).
+    pub async fn issue(&self, holder: IssueRequest) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| s.authority.issue(&holder))
+            .await
+    }
+
+    /// Applies a revocation cause to a card, now.
+    pub async fn revoke(&self, card: CardId, cause: Cause) -> Result<RevocationReport> {
+        self.state
+            .blocking(move |s| s.authority.revoke(card, cause, None, None))
+            .await
+    }
+
+    /// Fixes the virtual clock at `now` (for issuance, revocation, CRLs and OCSP).
+    pub async fn set_clock(&self, now: OffsetDateTime) -> Result<ClockView> {
+        self.state
+            .blocking(move |s| s.authority.set_clock(Clock::Fixed { now }))
+            .await
+    }
+
+    /// The OCSP and CRL requests received so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.request_log().query(None, None)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        self.shut_down();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(signal) = self.shutdown.take() {
+            let _ = signal.send(());
+        }
+    }
+}
+
+impl Drop for TestCa {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+impl TestCaBuilder {
+    /// Keep the state in memory (the default): nothing touches the disk.
+    pub fn state_in_memory(mut self) -> Self {
+        self.state = StateChoice::Memory;
+        self
+    }
+
+    /// Keep the state in a directory (SQLite and key files), e.g. to inspect it with
+    /// the CLI afterwards.
+    pub fn state_dir(mut self, directory: impl Into<PathBuf>) -> Self {
+        self.state = StateChoice::Directory(directory.into());
+        self
+    }
+
+    /// Use this configuration instead of the default.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Derive every key from `seed` (test-only; reproducible certificates).
+    pub fn seed(mut self, seed: impl Into<String>) -> Self {
+        self.seed = Some(seed.into());
+        self
+    }
+
+    /// Binds 127.0.0.1 on an ephemeral port, creates the CAs (their URLs name that
+    /// port) and serves until the [`TestCa`] is stopped or dropped.
+    pub async fn start(self) -> Result<TestCa> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| Error::io("cannot bind 127.0.0.1:0", e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::io("cannot read the bound address", e))?;
+        let base_url = format!("http://{address}");
+        let options = Options {
+            now: None,
+            key_seed: self.seed,
+        };
+        let config = self.config;
+        let init_url = base_url.clone();
+        let authority = tokio::task::spawn_blocking(move || -> Result<Authority> {
+            let mut store: Box<dyn Store> = match self.state {
+                StateChoice::Memory => Box::new(MemoryStore::new()),
+                StateChoice::Directory(dir) => Box::new(SqliteStore::create(&dir)?),
+            };
+            Authority::init(store.as_mut(), &config, &options, Some(&init_url), None)?;
+            Authority::open(store, config, options)
+        })
+        .await
+        .map_err(|e| Error::State(format!("test CA set-up failed: {e}")))??;
+        let state = AppState::new(authority, None);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router(state.clone()), async {
+            let _ = stopped.await;
+        }));
+        Ok(TestCa {
+            base_url,
+            state,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        })
+    }
+}
