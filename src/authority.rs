@@ -1080,6 +1080,98 @@ impl Authority {
         ca.sign_tbs_der(&tbs)
     }
 
+    /// A self-contained fixture bundle for suites that cannot run a server: the CA and
+    /// responder certificates, both CRLs, every card's certificates and keys, a
+    /// pre-signed OCSP response (SHA-1 CertID, no nonce) per certificate, and
+    /// `manifest.json`. With the same `--seed`, `--now` and history, the bytes are the
+    /// same on every run.
+    pub fn export(&mut self) -> Result<Vec<ExportFile>> {
+        let now = self.now();
+        let mut files = Vec::new();
+        let mut manifest_cas = serde_json::Map::new();
+        for kind in CertKind::ALL {
+            let responder = self.responder(kind, now)?;
+            let crl = self.crl(kind)?;
+            let ca_path = format!("ca/{kind}.pem");
+            let responder_path = format!("ca/responder-{kind}.pem");
+            let crl_path = format!("crl/{kind}.crl");
+            files.push(ExportFile::new(
+                &ca_path,
+                pem("CERTIFICATE", self.ca(kind).ca.certificate_der()),
+            ));
+            files.push(ExportFile::new(
+                &responder_path,
+                pem("CERTIFICATE", responder.certificate_der()),
+            ));
+            files.push(ExportFile::new(&crl_path, crl));
+            manifest_cas.insert(
+                kind.as_str().into(),
+                serde_json::json!({"certificate": ca_path, "ocsp_responder": responder_path, "crl": crl_path}),
+            );
+        }
+        let by_key = self.config.ocsp.responder_id == crate::config::ResponderIdKind::ByKey;
+        let mut manifest_cards = Vec::new();
+        for card in self.store.cards()? {
+            let mut certificates = Vec::new();
+            for record in self.store.card_certificates(card.id)? {
+                let c = &record.certificate;
+                let stem = format!("cards/{}/{}-{}", card.id, c.kind, c.serial);
+                let answer = crate::pki::ocsp::SingleAnswer {
+                    cert_id: self
+                        .ca(c.kind)
+                        .hashes
+                        .cert_id(crate::pki::ocsp::CertIdHash::Sha1, c.serial)?,
+                    status: self.ocsp_status(c.kind, Some(c.serial))?,
+                    this_update: now,
+                    next_update: now + self.config.ocsp.validity,
+                };
+                let responder = self.responder(c.kind, now)?;
+                let ocsp = responder.sign_ocsp(by_key, now, &[answer], None)?;
+                let key = KeyPair::from_pkcs8_der(&c.key_pkcs8)?;
+                files.push(ExportFile::new(
+                    &format!("{stem}.pem"),
+                    pem("CERTIFICATE", &c.der),
+                ));
+                files.push(ExportFile::new(&format!("{stem}.key"), key.to_pkcs8_pem()));
+                files.push(ExportFile::new(&format!("{stem}.ocsp.der"), ocsp));
+                let view = cert_view(&record, now);
+                certificates.push(serde_json::json!({
+                    "serial": c.serial.0,
+                    "kind": c.kind.as_str(),
+                    "status": view.status,
+                    "reason": view.reason,
+                    "not_before": view.not_before,
+                    "not_after": view.not_after,
+                    "certificate": format!("{stem}.pem"),
+                    "key": format!("{stem}.key"),
+                    "ocsp_response": format!("{stem}.ocsp.der"),
+                }));
+            }
+            let h = &card.card.holder;
+            manifest_cards.push(serde_json::json!({
+                "card_id": card.id,
+                "name": h.name,
+                "birth": h.birth.to_string(),
+                "gender": h.gender.as_str(),
+                "address": h.address,
+                "locality": h.locality.to_string(),
+                "card_expiry": card.card.expiry.to_string(),
+                "certificates": certificates,
+            }));
+        }
+        let manifest = serde_json::json!({
+            "generator": "jpki-mock (TEST CA, NOT FOR PRODUCTION)",
+            "generated_at": rfc3339(now),
+            "base_url": self.base_url()?,
+            "cas": manifest_cas,
+            "cards": manifest_cards,
+        });
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| Error::Crypto(format!("manifest encoding: {e}")))?;
+        files.push(ExportFile::new("manifest.json", text + "\n"));
+        Ok(files)
+    }
+
     /// The virtual clock.
     pub fn clock_view(&self) -> ClockView {
         ClockView {
@@ -1275,6 +1367,24 @@ pub struct ClockView {
     pub offset_seconds: Option<i64>,
     /// Whether a `--now` given at start-up overrides this clock.
     pub overridden_by_now_option: bool,
+}
+
+/// One file of an export bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFile {
+    /// Path relative to the bundle's directory, `/`-separated.
+    pub path: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+impl ExportFile {
+    fn new(path: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        Self {
+            path: path.to_string(),
+            bytes: bytes.into(),
+        }
+    }
 }
 
 /// A signature made by a card key.

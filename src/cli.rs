@@ -138,6 +138,13 @@ pub enum Command {
         #[arg(long)]
         on: String,
     },
+    /// Write a self-contained fixture bundle (CAs, CRLs, cards' certificates and keys,
+    /// pre-signed OCSP responses, manifest.json) for suites that cannot run a server.
+    Export {
+        /// Output directory (created; must be empty if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a CA's current CRL (DER, or PEM with --pem).
     Crl {
         /// Which CA.
@@ -463,6 +470,31 @@ fn run(cli: Cli) -> Result<()> {
             let authority = open_authority(&cli, config)?;
             print_json(&authority.card_views()?)
         }
+        Command::Export { out } => {
+            if out.exists()
+                && std::fs::read_dir(out)
+                    .map_err(|e| Error::io(format!("cannot read {}", out.display()), e))?
+                    .next()
+                    .is_some()
+            {
+                return Err(Error::BadInput(format!(
+                    "--out {} is not empty; export writes into an empty or new directory",
+                    out.display()
+                )));
+            }
+            let mut authority = open_authority(&cli, config)?;
+            let files = authority.export()?;
+            for file in &files {
+                let path = out.join(&file.path);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+                }
+                write_file(&path, &file.bytes, file.path.ends_with(".key"))?;
+            }
+            println!("exported {} files to {}", files.len(), out.display());
+            Ok(())
+        }
         Command::Notices { on } => {
             let on = clock::parse_date(on)?;
             let authority = open_authority(&cli, config)?;
@@ -488,23 +520,32 @@ fn write_issued_files(dir: &Path, issued: &IssuedCard) -> Result<()> {
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     for (kind, certificate) in [("sign", &issued.sign), ("auth", &issued.auth)] {
         let Some(c) = certificate else { continue };
-        let write = |name: String, text: &str, secret: bool| -> Result<()> {
-            let path = dir.join(name);
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            if secret {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            options
-                .open(&path)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
-        };
-        write(format!("{kind}.pem"), &c.cert_pem, false)?;
-        write(format!("{kind}.key"), &c.key_pem, true)?;
-        write(format!("chain-{kind}.pem"), &c.chain_pem, false)?;
+        write_file(
+            &dir.join(format!("{kind}.pem")),
+            c.cert_pem.as_bytes(),
+            false,
+        )?;
+        write_file(&dir.join(format!("{kind}.key")), c.key_pem.as_bytes(), true)?;
+        write_file(
+            &dir.join(format!("chain-{kind}.pem")),
+            c.chain_pem.as_bytes(),
+            false,
+        )?;
     }
     Ok(())
+}
+
+/// Writes a file; a secret one (a private key) with mode 0600.
+fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }

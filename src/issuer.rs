@@ -9,6 +9,7 @@ use x509_cert::Certificate;
 use crate::error::{Error, Result};
 use crate::pki::cert::signed_envelope;
 use crate::pki::keys::KeyPair;
+use crate::pki::ocsp::{response_data, signed_response, ResponderInfo, SingleAnswer};
 
 /// A signing key and the certificate that names it.
 #[derive(Debug)]
@@ -70,9 +71,28 @@ impl Issuer {
         signed_envelope(tbs_der, &self.key.signature_algorithm(), &signature)
     }
 
-    /// Signs raw bytes (e.g. an OCSP ResponseData).
+    /// Signs raw bytes.
     pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.key.sign(message)
+    }
+
+    /// As an OCSP responder: signs the answers (with this certificate in `certs`) and
+    /// returns the whole successful OCSPResponse, DER.
+    pub fn sign_ocsp(
+        &self,
+        by_key: bool,
+        produced_at: time::OffsetDateTime,
+        answers: &[SingleAnswer],
+        nonce: Option<x509_cert::ext::Extension>,
+    ) -> Result<Vec<u8>> {
+        let info = ResponderInfo {
+            certificate: &self.certificate,
+            by_key,
+            signature_algorithm: self.signature_algorithm(),
+        };
+        let data = response_data(&info, produced_at, answers, nonce)?;
+        let signature = self.key.sign(&data.to_der()?)?;
+        signed_response(&info, data, &signature)
     }
 }
 

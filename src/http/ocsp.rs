@@ -10,7 +10,6 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use der::Encode;
 use time::OffsetDateTime;
 use x509_ocsp::OcspResponseStatus;
 
@@ -22,8 +21,7 @@ use crate::error::Result;
 use crate::issuer::Issuer;
 use crate::pki::cert::Serial;
 use crate::pki::ocsp::{
-    error_response, parse_request, response_data, signed_response, CertIdHash, OcspStatus,
-    ParsedRequest, ResponderInfo, SingleAnswer,
+    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, SingleAnswer,
 };
 use crate::rules::CertKind;
 
@@ -288,7 +286,7 @@ fn sign_plan(state: &AppState, plan: Plan, nonce: Option<x509_cert::ext::Extensi
             answers,
             cache_key,
             revision,
-        } => match sign(&responder, by_key, produced_at, &answers, nonce) {
+        } => match responder.sign_ocsp(by_key, produced_at, &answers, nonce) {
             Ok(der) => {
                 let der = Bytes::from(der);
                 let outcome = OcspOutcome {
@@ -409,21 +407,4 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
         cache_key,
         revision,
     })
-}
-
-fn sign(
-    responder: &Issuer,
-    by_key: bool,
-    produced_at: OffsetDateTime,
-    answers: &[SingleAnswer],
-    nonce: Option<x509_cert::ext::Extension>,
-) -> Result<Vec<u8>> {
-    let info = ResponderInfo {
-        certificate: responder.certificate(),
-        by_key,
-        signature_algorithm: responder.signature_algorithm(),
-    };
-    let data = response_data(&info, produced_at, answers, nonce)?;
-    let signature = responder.sign_bytes(&data.to_der()?)?;
-    signed_response(&info, data, &signature)
 }

@@ -147,6 +147,24 @@ impl IssuerHashes {
         })
     }
 
+    /// The CertID of one of this issuer's serials (SHA-1 or SHA-256, hash parameters
+    /// NULL as openssl sends them).
+    pub fn cert_id(&self, hash: CertIdHash, serial: Serial) -> crate::error::Result<CertId> {
+        let ((name, key), oid) = match hash {
+            CertIdHash::Sha1 => (&self.sha1, oids::SHA1),
+            CertIdHash::Sha256 => (&self.sha256, oids::SHA256),
+        };
+        Ok(CertId {
+            hash_algorithm: spki::AlgorithmIdentifierOwned {
+                oid,
+                parameters: Some(der::asn1::AnyRef::NULL.into()),
+            },
+            issuer_name_hash: OctetString::new(name.clone())?,
+            issuer_key_hash: OctetString::new(key.clone())?,
+            serial_number: serial.to_x509()?,
+        })
+    }
+
     /// Whether a CertID names this issuer.
     pub fn matches(&self, requested: &RequestedCert) -> bool {
         let (name, key) = match requested.hash {

@@ -1,0 +1,172 @@
+//! `jpki-mock export`: a self-contained bundle, byte-identical for the same seed,
+//! clock and history, whose pre-signed OCSP responses openssl accepts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn jpki(state: &Path, now: &str, args: &[&str]) -> std::process::Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
+        .arg("--state")
+        .arg(state)
+        .args(["--seed", "export-test", "--now", now])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    output
+}
+
+/// One history: init, two cards (RSA and P-256), a lost card, then export.
+fn export(root: &Path) -> PathBuf {
+    let state = root.join("state");
+    let out = root.join("bundle");
+    jpki(&state, "2021-03-01", &["init"]);
+    for (name, alg) in [("山田 太郎", "rsa2048"), ("佐藤 花子", "p256")] {
+        jpki(
+            &state,
+            "2021-03-15T10:00:00+09:00",
+            &[
+                "issue",
+                "--name",
+                name,
+                "--birth",
+                "1990-10-01",
+                "--gender",
+                "female",
+                "--address",
+                "東京都品川区広町2-1-36",
+                "--key-alg",
+                alg,
+            ],
+        );
+    }
+    jpki(
+        &state,
+        "2021-04-01",
+        &["revoke", "--card", "2", "--cause", "lost"],
+    );
+    jpki(
+        &state,
+        "2021-05-01",
+        &["export", "--out", out.to_str().unwrap()],
+    );
+    out
+}
+
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn two_exports_of_the_same_history_are_byte_identical() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let first = tree(&export(a.path()));
+    let second = tree(&export(b.path()));
+    // ca x2, responders x2, crl x2, manifest, 4 certificates x (pem, key, ocsp)
+    assert_eq!(
+        first.len(),
+        7 + 12,
+        "{:?}",
+        first.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, x), (other, y)) in first.iter().zip(&second) {
+        assert_eq!(name, other);
+        assert!(x == y, "{name} differs between two exports");
+    }
+}
+
+#[test]
+fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
+    let root = tempfile::tempdir().unwrap();
+    let out = export(root.path());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let cards = manifest["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 2);
+    // The responses are dated 2021-05-01: verify the responder at that time, and let the
+    // status times be years old (openssl checks them against the real clock).
+    let at = "1619870400";
+    for card in cards {
+        for cert in card["certificates"].as_array().unwrap() {
+            let kind = cert["kind"].as_str().unwrap();
+            for key in ["certificate", "key", "ocsp_response"] {
+                assert!(out.join(cert[key].as_str().unwrap()).is_file(), "{cert}");
+            }
+            let output = Command::new("openssl")
+                .args([
+                    "ocsp",
+                    "-no_nonce",
+                    "-validity_period",
+                    "630720000",
+                    "-attime",
+                    at,
+                    "-respin",
+                ])
+                .arg(out.join(cert["ocsp_response"].as_str().unwrap()))
+                .arg("-issuer")
+                .arg(out.join(format!("ca/{kind}.pem")))
+                .arg("-cert")
+                .arg(out.join(cert["certificate"].as_str().unwrap()))
+                .arg("-VAfile")
+                .arg(out.join(format!("ca/responder-{kind}.pem")))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr);
+            assert!(text.contains("Response verify OK"), "{text}");
+            let expected = if card["card_id"] == 2 {
+                "revoked"
+            } else {
+                "good"
+            };
+            assert_eq!(cert["status"], expected);
+            assert!(text.contains(&format!(": {expected}")), "{text}");
+            if expected == "revoked" {
+                assert!(text.contains("Reason: certificateHold"), "{text}");
+            }
+        }
+    }
+    // The CRL in the bundle lists the lost card's two certificates.
+    let crl = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(out.join("crl/sign.crl"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&crl.stdout);
+    assert_eq!(text.matches("Certificate Hold").count(), 1, "{text}");
+}
+
+#[test]
+fn export_refuses_a_directory_that_is_not_empty() {
+    let root = tempfile::tempdir().unwrap();
+    let state = root.path().join("state");
+    jpki(&state, "2021-03-01", &["init"]);
+    let out = root.path().join("full");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "mine").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
+        .arg("--state")
+        .arg(&state)
+        .args(["export", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not empty"));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
