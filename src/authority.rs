@@ -281,6 +281,7 @@ pub struct Authority {
     key_seed: Option<String>,
     sign: CaPair,
     auth: CaPair,
+    faulty_responders: std::collections::HashMap<(CertKind, FaultyResponder), Arc<Issuer>>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -389,6 +390,7 @@ impl Authority {
             key_seed: options.key_seed,
             sign,
             auth,
+            faulty_responders: Default::default(),
         })
     }
 
@@ -1027,19 +1029,40 @@ impl Authority {
     /// The entries are read from the store on this thread and encoded on another as
     /// they arrive, so a million-entry CRL costs about as much as reading it.
     pub fn crl(&mut self, kind: CertKind) -> Result<Vec<u8>> {
+        self.crl_with_faults(kind, CrlFaults::default())
+    }
+
+    /// A CRL spoiled on purpose (fault injection); `CrlFaults::default()` spoils nothing.
+    pub fn crl_with_faults(&mut self, kind: CertKind, faults: CrlFaults) -> Result<Vec<u8>> {
         const CHUNK: usize = 8192;
         let now = self.now();
         let profile = self.profile()?;
         let mut names = Vec::new();
-        for locality in self.store.localities(kind)? {
-            let [directory_name, _] =
-                cert::crl_distribution_point_names(&profile, kind, &locality)?;
-            names.push(directory_name);
+        if faults.wrong_idp {
+            names.push(cert::crl_url_name(
+                &CertProfile {
+                    base_url: "http://crl.invalid".into(),
+                    ..profile.clone()
+                },
+                kind,
+            )?);
+        } else {
+            for locality in self.store.localities(kind)? {
+                let [directory_name, _] =
+                    cert::crl_distribution_point_names(&profile, kind, &locality)?;
+                names.push(directory_name);
+            }
+            names.push(cert::crl_url_name(&profile, kind)?);
         }
-        names.push(cert::crl_url_name(&profile, kind)?);
         let number = self.store.next_crl_number(kind)?;
-        let this_update = now - self.config.crl.backdate;
-        let next_update = this_update + self.config.crl.next_update;
+        let interval = self.config.crl.next_update;
+        let this_update = if faults.expired {
+            now - interval * 2
+        } else {
+            now - self.config.crl.backdate
+        };
+        let next_update = this_update + interval;
+        let missing_reason = faults.missing_reason;
         let ca = &self.ca(kind).ca;
         let store = self.store.as_ref();
         let tbs = std::thread::scope(|scope| -> Result<Vec<u8>> {
@@ -1062,7 +1085,11 @@ impl Authority {
                 chunk.push(CrlEntry {
                     serial: e.serial,
                     revoked_at: e.at,
-                    reason: e.reason,
+                    reason: if missing_reason {
+                        CrlReason::Unspecified
+                    } else {
+                        e.reason
+                    },
                 });
                 if chunk.len() == CHUNK {
                     // A send fails only if the encoder stopped, and then its error wins.
@@ -1077,7 +1104,48 @@ impl Authority {
             read?;
             encoded
         })?;
-        ca.sign_tbs_der(&tbs)
+        let mut der = ca.sign_tbs_der(&tbs)?;
+        if faults.bad_signature {
+            // The signature BIT STRING ends the CRL.
+            if let Some(last) = der.last_mut() {
+                *last ^= 0x01;
+            }
+        }
+        Ok(der)
+    }
+
+    /// A responder certificate that is wrong on purpose, for fault injection: without
+    /// the OCSPSigning EKU, or expired a month ago. Made on first use with its own key
+    /// and kept in memory only.
+    pub fn faulty_responder(&mut self, kind: CertKind, variant: FaultyResponder) -> Result<Arc<Issuer>> {
+        let now = self.now();
+        if let Some(found) = self.faulty_responders.get(&(kind, variant)) {
+            return Ok(found.clone());
+        }
+        let key = self.new_key(self.config.profile.key_alg, &format!("faulty-responder-{kind}-{variant:?}"))?;
+        let serial = self.store.allocate_serials(1)?[0];
+        let (not_before, not_after, ocsp_signing) = match variant {
+            FaultyResponder::WithoutOcspSigning => {
+                (now - time::Duration::hours(1), now + time::Duration::days(30), false)
+            }
+            FaultyResponder::Expired => (now - time::Duration::days(60), now - time::Duration::days(30), true),
+        };
+        let tbs = cert::responder_tbs(
+            &self.profile()?,
+            kind,
+            self.ca(kind).ca.certificate(),
+            LeafParams {
+                serial,
+                not_before,
+                not_after,
+                spki_der: key.spki_der(),
+            },
+            ocsp_signing,
+        )?;
+        let der = self.ca(kind).ca.sign_tbs(&tbs)?;
+        let issuer = Arc::new(Issuer::new(der, key)?);
+        self.faulty_responders.insert((kind, variant), issuer.clone());
+        Ok(issuer)
     }
 
     /// A self-contained fixture bundle for suites that cannot run a server: the CA and
@@ -1123,10 +1191,10 @@ impl Authority {
                         .cert_id(crate::pki::ocsp::CertIdHash::Sha1, c.serial)?,
                     status: self.ocsp_status(c.kind, Some(c.serial))?,
                     this_update: now,
-                    next_update: now + self.config.ocsp.validity,
+                    next_update: Some(now + self.config.ocsp.validity),
                 };
                 let responder = self.responder(c.kind, now)?;
-                let ocsp = responder.sign_ocsp(by_key, now, &[answer], None)?;
+                let ocsp = responder.sign_ocsp(by_key, now, &[answer], vec![])?;
                 let key = KeyPair::from_pkcs8_der(&c.key_pkcs8)?;
                 files.push(ExportFile::new(
                     &format!("{stem}.pem"),
@@ -1369,6 +1437,28 @@ pub struct ClockView {
     pub overridden_by_now_option: bool,
 }
 
+/// How a CRL is spoiled on purpose (fault injection).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrlFaults {
+    /// thisUpdate and nextUpdate in the past.
+    pub expired: bool,
+    /// The signature does not verify.
+    pub bad_signature: bool,
+    /// An issuingDistributionPoint naming no certificate's distribution point.
+    pub wrong_idp: bool,
+    /// Entries without reasonCode.
+    pub missing_reason: bool,
+}
+
+/// The wrong responders fault injection signs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultyResponder {
+    /// No id-kp-OCSPSigning.
+    WithoutOcspSigning,
+    /// Past its notAfter.
+    Expired,
+}
+
 /// One file of an export bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportFile {
@@ -1519,20 +1609,21 @@ pub fn responder_certificate(
     key: &KeyPair,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>> {
-    let profile = cert_profile(config, base_url);
     // Backdated an hour for clients whose clocks lag.
     let not_before = now - time::Duration::hours(1);
     let not_after = now + time::Duration::days(i64::from(config.profile.responder_validity_days));
+    let params = LeafParams {
+        serial,
+        not_before,
+        not_after,
+        spki_der: key.spki_der(),
+    };
     let tbs = cert::responder_tbs(
-        &profile,
+        &cert_profile(config, base_url),
         kind,
         ca.certificate(),
-        LeafParams {
-            serial,
-            not_before,
-            not_after,
-            spki_der: key.spki_der(),
-        },
+        params,
+        true,
     )?;
     ca.sign_tbs(&tbs)
 }

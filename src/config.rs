@@ -90,6 +90,8 @@ pub struct Config {
     pub ocsp: OcspConfig,
     /// CRLReason of each cause.
     pub reasons: ReasonMap,
+    /// Faults in force from start-up (fault injection; none by default).
+    pub faults: Vec<crate::faults::Fault>,
 }
 
 #[derive(Deserialize, Default)]
@@ -101,6 +103,7 @@ struct RawConfig {
     crl: RawCrl,
     ocsp: RawOcsp,
     reasons: std::collections::BTreeMap<String, String>,
+    faults: Vec<crate::faults::Fault>,
 }
 
 #[derive(Deserialize, Default)]
@@ -327,6 +330,7 @@ impl Config {
             crl,
             ocsp,
             reasons,
+            faults: raw.faults,
         })
     }
 
@@ -414,6 +418,19 @@ mod tests {
             let err = Config::from_toml(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text:?} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn faults_can_be_set_from_config() {
+        let c = Config::from_toml(
+            "[[faults]]\nfault = \"ocsp_status\"\nstatus = \"tryLater\"\nca = \"sign\"\ncount = 2\n\n[[faults]]\nfault = \"delay\"\nms = 50\n",
+        )
+        .unwrap();
+        assert_eq!(c.faults.len(), 2);
+        assert_eq!(c.faults[0].count, Some(2));
+        let err = Config::from_toml("[[faults]]\nfault = \"gremlins\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown fault"), "{err}");
+        assert!(Config::default().faults.is_empty());
     }
 
     #[test]

@@ -77,21 +77,41 @@ impl Issuer {
     }
 
     /// As an OCSP responder: signs the answers (with this certificate in `certs`) and
-    /// returns the whole successful OCSPResponse, DER.
+    /// returns the whole successful OCSPResponse, DER. The response extensions (the
+    /// echoed nonce) are given as they are to appear.
     pub fn sign_ocsp(
         &self,
         by_key: bool,
         produced_at: time::OffsetDateTime,
         answers: &[SingleAnswer],
-        nonce: Option<x509_cert::ext::Extension>,
+        extensions: Vec<x509_cert::ext::Extension>,
+    ) -> Result<Vec<u8>> {
+        self.sign_ocsp_as(self, by_key, produced_at, answers, extensions, false)
+    }
+
+    /// Fault injection: signs with this key but presents `presented`'s certificate
+    /// (`wrong_key`), and can spoil the signature (`bad_signature`).
+    pub fn sign_ocsp_as(
+        &self,
+        presented: &Issuer,
+        by_key: bool,
+        produced_at: time::OffsetDateTime,
+        answers: &[SingleAnswer],
+        extensions: Vec<x509_cert::ext::Extension>,
+        corrupt_signature: bool,
     ) -> Result<Vec<u8>> {
         let info = ResponderInfo {
-            certificate: &self.certificate,
+            certificate: &presented.certificate,
             by_key,
             signature_algorithm: self.signature_algorithm(),
         };
-        let data = response_data(&info, produced_at, answers, nonce)?;
-        let signature = self.key.sign(&data.to_der()?)?;
+        let data = response_data(&info, produced_at, answers, extensions)?;
+        let mut signature = self.key.sign(&data.to_der()?)?;
+        if corrupt_signature {
+            if let Some(last) = signature.last_mut() {
+                *last ^= 0x01;
+            }
+        }
         signed_response(&info, data, &signature)
     }
 }

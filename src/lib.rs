@@ -29,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod issuer;
 pub mod pki;

@@ -39,6 +39,7 @@ use crate::authority::{Authority, ClockView, IssueRequest, IssuedCard, Options, 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::http::{router, serve, AppState};
 use crate::rules::{Cause, CertKind};
@@ -116,6 +117,27 @@ impl TestCa {
     pub async fn set_clock(&self, now: OffsetDateTime) -> Result<ClockView> {
         self.state
             .blocking(move |s| s.authority.set_clock(Clock::Fixed { now }))
+            .await
+    }
+
+    /// Injects a fault (see [`crate::faults`]), e.g.
+    /// `serde_json::from_str(r#"{"fault": "stale", "count": 1}"#)?`.
+    pub async fn inject(&self, fault: Fault) -> Result<()> {
+        self.state
+            .blocking(move |s| {
+                s.faults.add(fault);
+                Ok(())
+            })
+            .await
+    }
+
+    /// Clears every fault.
+    pub async fn clear_faults(&self) -> Result<()> {
+        self.state
+            .blocking(|s| {
+                s.faults.set(Vec::new());
+                Ok(())
+            })
             .await
     }
 

@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/certs/{serial}", get(certificate))
         .route("/notices", get(notices))
         .route("/requests", get(requests_get).delete(requests_delete))
+        .route("/faults", get(faults_get).put(faults_put).delete(faults_delete))
         .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
         .fallback(|| async { Error::NotFound("no such admin route".into()) })
 }
@@ -358,4 +359,32 @@ async fn requests_get(
 async fn requests_delete(State(state): State<AppState>) -> Response {
     let cleared = state.request_log().clear();
     Json(serde_json::json!({ "cleared": cleared })).into_response()
+}
+
+async fn faults_get(State(state): State<AppState>) -> Result<Response> {
+    let faults = state.blocking(|s| Ok(s.faults.list().to_vec())).await?;
+    Ok(Json(serde_json::json!({ "faults": faults })).into_response())
+}
+
+async fn faults_put(
+    State(state): State<AppState>,
+    JsonBody(faults): JsonBody<Vec<crate::faults::Fault>>,
+) -> Result<Response> {
+    let listed = faults.clone();
+    state.blocking(move |s| {
+        s.faults.set(faults);
+        Ok(())
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "faults": listed })).into_response())
+}
+
+async fn faults_delete(State(state): State<AppState>) -> Result<Response> {
+    state
+        .blocking(|s| {
+            s.faults.set(Vec::new());
+            Ok(())
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "faults": [] })).into_response())
 }

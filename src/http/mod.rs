@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -37,6 +38,8 @@ pub struct Shared {
     pub crls: [Option<publish::CachedCrl>; 2],
     /// Cached OCSP responses.
     pub ocsp: ocsp::ResponseCache,
+    /// The faults in force (none unless set).
+    pub faults: crate::faults::FaultSet,
 }
 
 impl Shared {
@@ -60,6 +63,8 @@ impl AppState {
     /// Wraps an opened authority. With `admin_token`, the admin API requires
     /// `Authorization: Bearer <token>`.
     pub fn new(authority: Authority, admin_token: Option<String>) -> Self {
+        let mut faults = crate::faults::FaultSet::default();
+        faults.set(authority.config().faults.clone());
         let ca_ders =
             Arc::new(CertKind::ALL.map(|kind| {
                 bytes::Bytes::copy_from_slice(authority.ca(kind).ca.certificate_der())
@@ -69,6 +74,7 @@ impl AppState {
                 authority,
                 crls: [None, None],
                 ocsp: ocsp::ResponseCache::default(),
+                faults,
             })),
             ca_ders,
             admin_token: admin_token.map(Arc::from),
@@ -151,9 +157,86 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            inject_http_faults,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             observe::log_and_count,
         ))
         .with_state(state)
+}
+
+/// A strong ETag: the first 16 bytes of the body's SHA-256, in hex.
+pub fn etag(body: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
+}
+
+/// Applies the HTTP faults in force to OCSP and CRL responses: a delay, another
+/// status, the wrong content type, or a connection closed half-way.
+async fn inject_http_faults(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path().to_string();
+    if !path.starts_with("/ocsp") && !path.starts_with("/crl/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let outcome = response.extensions().get::<observe::OcspOutcome>();
+    let ca = if path.starts_with("/ocsp/sign") || path.starts_with("/crl/sign") {
+        Some(CertKind::Sign)
+    } else if path.starts_with("/ocsp/auth") || path.starts_with("/crl/auth") {
+        Some(CertKind::Auth)
+    } else {
+        outcome
+            .and_then(|o| o.cert_ids.first())
+            .and_then(|id| id.issuer)
+            .and_then(|k| k.parse().ok())
+    };
+    let serials: Vec<u32> = outcome
+        .map(|o| o.cert_ids.iter().filter_map(|id| id.serial).collect())
+        .unwrap_or_default();
+    let faults = match state.lock() {
+        Ok(mut shared) => shared.faults.take(crate::faults::FaultFamily::Http, ca, &serials),
+        Err(_) => Vec::new(),
+    };
+    let mut response = response;
+    for fault in faults {
+        use crate::faults::FaultKind;
+        match fault {
+            FaultKind::Delay { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
+            FaultKind::HttpStatus { status } => {
+                let status = axum::http::StatusCode::from_u16(status)
+                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+                response = error::plain(status, "fault injection: http_status");
+            }
+            FaultKind::WrongContentType => {
+                response.headers_mut().insert(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("text/plain"),
+                );
+            }
+            FaultKind::CloseConnection => {
+                let (mut parts, body) = response.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+                let half = bytes.slice(..bytes.len() / 2);
+                parts.headers.insert(
+                    axum::http::header::CONTENT_LENGTH,
+                    axum::http::HeaderValue::from(bytes.len()),
+                );
+                let stream = futures_util::stream::iter([
+                    Ok(half),
+                    Err(std::io::Error::other("fault injection: close_connection")),
+                ]);
+                response = (parts, axum::body::Body::from_stream(stream)).into_response();
+            }
+            _ => {}
+        }
+    }
+    response
 }
 
 /// An HTTP date (IMF-fixdate), as in `Last-Modified` and `Expires`.

@@ -16,7 +16,10 @@ use x509_ocsp::OcspResponseStatus;
 use super::error::plain;
 use super::observe::{LoggedCertId, OcspOutcome};
 use super::{http_date, AppState, Shared};
+use crate::authority::FaultyResponder;
 use crate::config::ResponderIdKind;
+use crate::faults::{FaultFamily, FaultKind, OcspErrorStatus};
+use crate::pki::oids;
 use crate::error::Result;
 use crate::issuer::Issuer;
 use crate::pki::cert::Serial;
@@ -224,10 +227,15 @@ enum Plan {
     Done(Answered),
     /// Sign this.
     Sign {
-        responder: Arc<Issuer>,
+        /// Whose key signs (the responder, unless a fault says otherwise).
+        signer: Arc<Issuer>,
+        /// Whose certificate goes in `certs` and the responderID.
+        presented: Arc<Issuer>,
         by_key: bool,
         produced_at: OffsetDateTime,
         answers: Vec<SingleAnswer>,
+        extensions: Vec<x509_cert::ext::Extension>,
+        corrupt_signature: bool,
         cache_key: Option<(CertKind, Serial, CertIdHash)>,
         revision: u64,
     },
@@ -264,7 +272,7 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
     };
     let nonce = request.nonce.is_some();
     let mut answered = match plan {
-        Ok(plan) => sign_plan(state, plan, request.nonce),
+        Ok(plan) => sign_plan(state, plan),
         Err(e) => {
             tracing::error!(error = %e, "OCSP lookup failed");
             Answered::error(OcspResponseStatus::InternalError)
@@ -276,17 +284,27 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
 }
 
 /// Carries out a plan: a finished answer, or signing (outside the state lock).
-fn sign_plan(state: &AppState, plan: Plan, nonce: Option<x509_cert::ext::Extension>) -> Answered {
+fn sign_plan(state: &AppState, plan: Plan) -> Answered {
     match plan {
         Plan::Done(answered) => answered,
         Plan::Sign {
-            responder,
+            signer,
+            presented,
             by_key,
             produced_at,
             answers,
+            extensions,
+            corrupt_signature,
             cache_key,
             revision,
-        } => match responder.sign_ocsp(by_key, produced_at, &answers, nonce) {
+        } => match signer.sign_ocsp_as(
+            &presented,
+            by_key,
+            produced_at,
+            &answers,
+            extensions,
+            corrupt_signature,
+        ) {
             Ok(der) => {
                 let der = Bytes::from(der);
                 let outcome = OcspOutcome {
@@ -304,11 +322,12 @@ fn sign_plan(state: &AppState, plan: Plan, nonce: Option<x509_cert::ext::Extensi
                         outcome,
                     };
                 };
+                let this_update = answers[0].this_update;
                 let cached = CachedResponse {
-                    etag: etag(&der),
+                    etag: super::etag(&der),
                     der: der.clone(),
-                    this_update: answers[0].this_update,
-                    next_update: answers[0].next_update,
+                    this_update,
+                    next_update: answers[0].next_update.unwrap_or(this_update),
                     status: cert_status_name(&answers[0].status),
                 };
                 if let Ok(mut shared) = state.lock() {
@@ -334,10 +353,6 @@ fn sign_plan(state: &AppState, plan: Plan, nonce: Option<x509_cert::ext::Extensi
     }
 }
 
-fn etag(der: &[u8]) -> String {
-    use sha2::Digest;
-    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(der)[..16]))
-}
 
 fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Result<Plan> {
     if shared.authority.sync()? {
@@ -364,9 +379,12 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
         kind = issuer;
     }
     let kind = kind.expect("a parsed request has at least one CertID");
+    let serials: Vec<u32> = request.certs.iter().filter_map(|c| c.serial.map(|s| s.0)).collect();
+    let faults = shared.faults.take(FaultFamily::Ocsp, Some(kind), &serials);
 
-    let cache_key = match (&request.nonce, request.certs.as_slice()) {
-        (None, [single]) => single.serial.map(|serial| (kind, serial, single.hash)),
+    // A faulted answer is made afresh and never cached.
+    let cache_key = match (&request.nonce, request.certs.as_slice(), faults.is_empty()) {
+        (None, [single], true) => single.serial.map(|serial| (kind, serial, single.hash)),
         _ => None,
     };
     if let Some(key) = &cache_key {
@@ -394,17 +412,139 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
             cert_id: requested.cert_id.clone(),
             status: shared.authority.ocsp_status(kind, requested.serial)?,
             this_update: now,
-            next_update: now + validity,
+            next_update: Some(now + validity),
         });
     }
     let by_key = shared.authority.config().ocsp.responder_id == ResponderIdKind::ByKey;
     let responder = shared.authority.responder(kind, now)?;
-    Ok(Plan::Sign {
-        responder,
+    let mut plan = Plan::Sign {
+        signer: responder.clone(),
+        presented: responder,
         by_key,
         produced_at: now,
         answers,
+        extensions: request.nonce.iter().cloned().collect(),
+        corrupt_signature: false,
         cache_key,
         revision,
-    })
+    };
+    for fault in faults {
+        if let Some(done) = apply_fault(&mut shared.authority, kind, &mut plan, fault, now)? {
+            return Ok(Plan::Done(done));
+        }
+    }
+    Ok(plan)
 }
+
+/// Spoils a plan as a fault says; returns the whole answer when the fault replaces it.
+fn apply_fault(
+    authority: &mut crate::authority::Authority,
+    kind: CertKind,
+    plan: &mut Plan,
+    fault: FaultKind,
+    now: OffsetDateTime,
+) -> Result<Option<Answered>> {
+    let Plan::Sign {
+        signer,
+        presented,
+        answers,
+        extensions,
+        corrupt_signature,
+        ..
+    } = plan
+    else {
+        return Ok(None);
+    };
+    let validity = authority.config().ocsp.validity;
+    match fault {
+        FaultKind::OcspStatus { status } => {
+            return Ok(Some(Answered::error(match status {
+                OcspErrorStatus::MalformedRequest => OcspResponseStatus::MalformedRequest,
+                OcspErrorStatus::InternalError => OcspResponseStatus::InternalError,
+                OcspErrorStatus::TryLater => OcspResponseStatus::TryLater,
+                OcspErrorStatus::SigRequired => OcspResponseStatus::SigRequired,
+                OcspErrorStatus::Unauthorized => OcspResponseStatus::Unauthorized,
+            })))
+        }
+        FaultKind::EmptyBody => {
+            return Ok(Some(Answered {
+                der: Bytes::new(),
+                cached: None,
+                outcome: OcspOutcome {
+                    response_status: "empty",
+                    ..OcspOutcome::default()
+                },
+            }))
+        }
+        FaultKind::BadSignature => *corrupt_signature = true,
+        FaultKind::WrongKey => {
+            *signer = authority.faulty_responder(kind, FaultyResponder::WithoutOcspSigning)?
+        }
+        FaultKind::ResponderWithoutOcspSigning => {
+            let faulty = authority.faulty_responder(kind, FaultyResponder::WithoutOcspSigning)?;
+            *signer = faulty.clone();
+            *presented = faulty;
+        }
+        FaultKind::ExpiredResponder => {
+            let faulty = authority.faulty_responder(kind, FaultyResponder::Expired)?;
+            *signer = faulty.clone();
+            *presented = faulty;
+        }
+        FaultKind::MissingNonce => extensions.retain(|e| e.extn_id != oids::OCSP_NONCE),
+        FaultKind::WrongNonce => {
+            extensions.retain(|e| e.extn_id != oids::OCSP_NONCE);
+            extensions.push(x509_cert::ext::Extension {
+                extn_id: oids::OCSP_NONCE,
+                critical: false,
+                extn_value: der::asn1::OctetString::new(
+                    der::Encode::to_der(&der::asn1::OctetString::new(*b"not your nonce!!")?)?,
+                )?,
+            });
+        }
+        FaultKind::UnknownCriticalExtension => extensions.push(x509_cert::ext::Extension {
+            extn_id: UNKNOWN_CRITICAL_EXTENSION,
+            critical: true,
+            extn_value: der::asn1::OctetString::new(der::Encode::to_der(&der::asn1::Null)?)?,
+        }),
+        kind => {
+            for answer in answers.iter_mut() {
+                match &kind {
+                    FaultKind::Stale => {
+                        answer.this_update = now - validity * 2;
+                        answer.next_update = Some(now - validity);
+                    }
+                    FaultKind::FutureDated => {
+                        answer.this_update = now + time::Duration::days(1);
+                        answer.next_update = Some(answer.this_update + validity);
+                    }
+                    FaultKind::NoNextUpdate => answer.next_update = None,
+                    FaultKind::Revoked { reason } => {
+                        answer.status = OcspStatus::Revoked {
+                            at: now,
+                            reason: reason.parse().unwrap_or(crate::rules::CrlReason::KeyCompromise),
+                        }
+                    }
+                    FaultKind::CertIdMismatch => {
+                        let mut hash = answer.cert_id.issuer_name_hash.as_bytes().to_vec();
+                        if let Some(first) = hash.first_mut() {
+                            *first ^= 0xff;
+                        }
+                        answer.cert_id.issuer_name_hash = der::asn1::OctetString::new(hash)?;
+                    }
+                    FaultKind::WrongSerial => {
+                        let serial = Serial::from_x509(&answer.cert_id.serial_number)
+                            .map_or(1, |s| s.0.wrapping_add(1));
+                        answer.cert_id.serial_number = Serial(serial).to_x509()?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A private OID nobody implements: the unknown critical extension a client must
+/// refuse.
+const UNKNOWN_CRITICAL_EXTENSION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.1");

@@ -4,12 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sha2::Digest;
 use time::OffsetDateTime;
 
 use super::error::plain;
 use super::{http_date, AppState};
+use crate::authority::CrlFaults;
 use crate::error::Result;
+use crate::faults::{FaultFamily, FaultKind};
 use crate::rules::CertKind;
 
 /// A CRL kept in memory with what decides when to rebuild it.
@@ -66,7 +67,7 @@ pub async fn crl(
             "no such CRL: try /crl/sign.crl or /crl/auth.crl",
         );
     };
-    let cached = match state.blocking(move |s| current_crl(s, kind)).await {
+    let cached = match state.blocking(move |s| crl_to_serve(s, kind)).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -102,6 +103,40 @@ pub async fn crl(
     (response_headers, cached.der).into_response()
 }
 
+/// The CRL to serve: spoiled afresh when a CRL fault applies, else the current one.
+fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
+    let faults = shared.faults.take(FaultFamily::Crl, Some(kind), &[]);
+    if faults.is_empty() {
+        return current_crl(shared, kind);
+    }
+    let mut spoil = CrlFaults::default();
+    for fault in &faults {
+        match fault {
+            FaultKind::CrlExpired => spoil.expired = true,
+            FaultKind::CrlBadSignature => spoil.bad_signature = true,
+            FaultKind::CrlWrongIdp => spoil.wrong_idp = true,
+            FaultKind::CrlMissingReason => spoil.missing_reason = true,
+            _ => {}
+        }
+    }
+    shared.authority.sync()?;
+    let now = shared.now();
+    let der = shared.authority.crl_with_faults(kind, spoil)?;
+    let config = &shared.authority.config().crl;
+    let this_update = if spoil.expired {
+        now - config.next_update * 2
+    } else {
+        now - config.backdate
+    };
+    Ok(CachedCrl {
+        revision: u64::MAX,
+        etag: super::etag(&der),
+        der: der.into(),
+        this_update,
+        next_update: this_update + config.next_update,
+    })
+}
+
 /// The CRL to serve now: the cached one unless the state changed, the clock moved
 /// before its thisUpdate, or less than a tenth of its validity is left.
 fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
@@ -123,7 +158,7 @@ fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> 
     let this_update = now - config.backdate;
     let cached = CachedCrl {
         revision,
-        etag: format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&der)[..16])),
+        etag: super::etag(&der),
         der: der.into(),
         this_update,
         next_update: this_update + config.next_update,

@@ -367,20 +367,23 @@ pub fn responder_tbs(
     kind: CertKind,
     ca: &Certificate,
     params: LeafParams<'_>,
+    ocsp_signing: bool,
 ) -> Result<TbsCertificate> {
     let subject = names::responder_name(kind, &profile.org)?;
     issued_by(ca, &params, subject, |spki| {
-        Ok(vec![
-            key_usage(KeyUsages::DigitalSignature)?,
-            extension(
+        let mut extensions = vec![key_usage(KeyUsages::DigitalSignature)?];
+        // Without the EKU only for fault injection (responder_without_ocsp_signing).
+        if ocsp_signing {
+            extensions.push(extension(
                 oids::EXTENDED_KEY_USAGE,
                 false,
                 &vec![oids::KP_OCSP_SIGNING],
-            )?,
-            extension(oids::OCSP_NOCHECK, false, &Null)?,
-            authority_key_identifier(ca)?,
-            subject_key_identifier(spki)?,
-        ])
+            )?);
+        }
+        extensions.push(extension(oids::OCSP_NOCHECK, false, &Null)?);
+        extensions.push(authority_key_identifier(ca)?);
+        extensions.push(subject_key_identifier(spki)?);
+        Ok(extensions)
     })
 }
 

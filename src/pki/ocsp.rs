@@ -201,8 +201,8 @@ pub struct SingleAnswer {
     pub status: OcspStatus,
     /// thisUpdate.
     pub this_update: time::OffsetDateTime,
-    /// nextUpdate.
-    pub next_update: time::OffsetDateTime,
+    /// nextUpdate (RFC 6960 allows none: "newer information is always available").
+    pub next_update: Option<time::OffsetDateTime>,
 }
 
 /// The responder signing a response.
@@ -225,7 +225,7 @@ pub fn response_data(
     responder: &ResponderInfo<'_>,
     produced_at: time::OffsetDateTime,
     answers: &[SingleAnswer],
-    nonce: Option<Extension>,
+    extensions: Vec<Extension>,
 ) -> crate::error::Result<ResponseData> {
     let responder_id = if responder.by_key {
         ResponderId::ByKey(OctetString::new(key_identifier(
@@ -251,7 +251,7 @@ pub fn response_data(
             cert_id: answer.cert_id.clone(),
             cert_status,
             this_update: ocsp_time(answer.this_update)?,
-            next_update: Some(ocsp_time(answer.next_update)?),
+            next_update: answer.next_update.map(ocsp_time).transpose()?,
             single_extensions: None,
         });
     }
@@ -260,7 +260,7 @@ pub fn response_data(
         responder_id,
         produced_at: ocsp_time(produced_at)?,
         responses,
-        response_extensions: nonce.map(|n| vec![n]),
+        response_extensions: (!extensions.is_empty()).then_some(extensions),
     })
 }
 
