@@ -1117,18 +1117,31 @@ impl Authority {
     /// A responder certificate that is wrong on purpose, for fault injection: without
     /// the OCSPSigning EKU, or expired a month ago. Made on first use with its own key
     /// and kept in memory only.
-    pub fn faulty_responder(&mut self, kind: CertKind, variant: FaultyResponder) -> Result<Arc<Issuer>> {
+    pub fn faulty_responder(
+        &mut self,
+        kind: CertKind,
+        variant: FaultyResponder,
+    ) -> Result<Arc<Issuer>> {
         let now = self.now();
         if let Some(found) = self.faulty_responders.get(&(kind, variant)) {
             return Ok(found.clone());
         }
-        let key = self.new_key(self.config.profile.key_alg, &format!("faulty-responder-{kind}-{variant:?}"))?;
+        let key = self.new_key(
+            self.config.profile.key_alg,
+            &format!("faulty-responder-{kind}-{variant:?}"),
+        )?;
         let serial = self.store.allocate_serials(1)?[0];
         let (not_before, not_after, ocsp_signing) = match variant {
-            FaultyResponder::WithoutOcspSigning => {
-                (now - time::Duration::hours(1), now + time::Duration::days(30), false)
-            }
-            FaultyResponder::Expired => (now - time::Duration::days(60), now - time::Duration::days(30), true),
+            FaultyResponder::WithoutOcspSigning => (
+                now - time::Duration::hours(1),
+                now + time::Duration::days(30),
+                false,
+            ),
+            FaultyResponder::Expired => (
+                now - time::Duration::days(60),
+                now - time::Duration::days(30),
+                true,
+            ),
         };
         let tbs = cert::responder_tbs(
             &self.profile()?,
@@ -1144,7 +1157,8 @@ impl Authority {
         )?;
         let der = self.ca(kind).ca.sign_tbs(&tbs)?;
         let issuer = Arc::new(Issuer::new(der, key)?);
-        self.faulty_responders.insert((kind, variant), issuer.clone());
+        self.faulty_responders
+            .insert((kind, variant), issuer.clone());
         Ok(issuer)
     }
 

@@ -136,11 +136,29 @@ struct RawFault {
 
 /// Every fault name, as the JSON `fault` field spells it.
 pub const FAULT_NAMES: [&str; 23] = [
-    "ocsp_status", "bad_signature", "wrong_key", "responder_without_ocsp_signing",
-    "expired_responder", "cert_id_mismatch", "wrong_serial", "missing_nonce", "wrong_nonce",
-    "stale", "future_dated", "no_next_update", "revoked", "unknown_critical_extension",
-    "empty_body", "delay", "http_status", "close_connection", "wrong_content_type",
-    "crl_expired", "crl_bad_signature", "crl_wrong_idp", "crl_missing_reason",
+    "ocsp_status",
+    "bad_signature",
+    "wrong_key",
+    "responder_without_ocsp_signing",
+    "expired_responder",
+    "cert_id_mismatch",
+    "wrong_serial",
+    "missing_nonce",
+    "wrong_nonce",
+    "stale",
+    "future_dated",
+    "no_next_update",
+    "revoked",
+    "unknown_critical_extension",
+    "empty_body",
+    "delay",
+    "http_status",
+    "close_connection",
+    "wrong_content_type",
+    "crl_expired",
+    "crl_bad_signature",
+    "crl_wrong_idp",
+    "crl_missing_reason",
 ];
 
 impl TryFrom<RawFault> for Fault {
@@ -334,14 +352,20 @@ impl FaultSet {
     /// Replaces every fault.
     pub fn set(&mut self, faults: Vec<Fault>) {
         for fault in &faults {
-            tracing::warn!(?fault, "FAULT INJECTION ON: this server answers wrongly on purpose");
+            tracing::warn!(
+                ?fault,
+                "FAULT INJECTION ON: this server answers wrongly on purpose"
+            );
         }
         self.faults = faults;
     }
 
     /// Adds one fault to those in force.
     pub fn add(&mut self, fault: Fault) {
-        tracing::warn!(?fault, "FAULT INJECTION ON: this server answers wrongly on purpose");
+        tracing::warn!(
+            ?fault,
+            "FAULT INJECTION ON: this server answers wrongly on purpose"
+        );
         self.faults.push(fault);
     }
 
@@ -352,7 +376,12 @@ impl FaultSet {
 
     /// Takes the faults of `family` that apply to a request about `ca` and `serials`,
     /// counting each use down and dropping spent ones.
-    pub fn take(&mut self, family: FaultFamily, ca: Option<CertKind>, serials: &[u32]) -> Vec<FaultKind> {
+    pub fn take(
+        &mut self,
+        family: FaultFamily,
+        ca: Option<CertKind>,
+        serials: &[u32],
+    ) -> Vec<FaultKind> {
         if self.faults.is_empty() {
             return Vec::new();
         }
@@ -381,7 +410,8 @@ mod tests {
 
     #[test]
     fn faults_parse_from_flat_json() {
-        let f = parse(r#"{"fault": "ocsp_status", "status": "tryLater", "ca": "sign", "count": 3}"#);
+        let f =
+            parse(r#"{"fault": "ocsp_status", "status": "tryLater", "ca": "sign", "count": 3}"#);
         assert_eq!(
             f.kind,
             FaultKind::OcspStatus {
@@ -414,7 +444,8 @@ mod tests {
                 _ => format!(r#"{{"fault": "{name}", "ca": "auth", "serial": 5, "count": 2}}"#),
             };
             let fault = parse(&json);
-            let again: Fault = serde_json::from_str(&serde_json::to_string(&fault).unwrap()).unwrap();
+            let again: Fault =
+                serde_json::from_str(&serde_json::to_string(&fault).unwrap()).unwrap();
             assert_eq!(fault, again, "{name}");
         }
     }
@@ -427,12 +458,20 @@ mod tests {
             parse(r#"{"fault": "stale", "serial": 7}"#),
             parse(r#"{"fault": "crl_expired", "ca": "auth"}"#),
         ]);
-        let ocsp = |set: &mut FaultSet, serial| set.take(FaultFamily::Ocsp, Some(CertKind::Sign), &[serial]);
-        assert_eq!(ocsp(&mut set, 7), vec![FaultKind::BadSignature, FaultKind::Stale]);
+        let ocsp = |set: &mut FaultSet, serial| {
+            set.take(FaultFamily::Ocsp, Some(CertKind::Sign), &[serial])
+        };
+        assert_eq!(
+            ocsp(&mut set, 7),
+            vec![FaultKind::BadSignature, FaultKind::Stale]
+        );
         assert_eq!(ocsp(&mut set, 8), vec![FaultKind::BadSignature]);
         assert_eq!(ocsp(&mut set, 8), vec![]);
         assert_eq!(ocsp(&mut set, 7), vec![FaultKind::Stale]);
-        assert_eq!(set.take(FaultFamily::Crl, Some(CertKind::Sign), &[]), vec![]);
+        assert_eq!(
+            set.take(FaultFamily::Crl, Some(CertKind::Sign), &[]),
+            vec![]
+        );
         assert_eq!(
             set.take(FaultFamily::Crl, Some(CertKind::Auth), &[]),
             vec![FaultKind::CrlExpired]

@@ -83,7 +83,10 @@ pub fn routes() -> Router<AppState> {
         .route("/certs/{serial}", get(certificate))
         .route("/notices", get(notices))
         .route("/requests", get(requests_get).delete(requests_delete))
-        .route("/faults", get(faults_get).put(faults_put).delete(faults_delete))
+        .route(
+            "/faults",
+            get(faults_get).put(faults_put).delete(faults_delete),
+        )
         .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
         .fallback(|| async { Error::NotFound("no such admin route".into()) })
 }
@@ -371,11 +374,12 @@ async fn faults_put(
     JsonBody(faults): JsonBody<Vec<crate::faults::Fault>>,
 ) -> Result<Response> {
     let listed = faults.clone();
-    state.blocking(move |s| {
-        s.faults.set(faults);
-        Ok(())
-    })
-    .await?;
+    state
+        .blocking(move |s| {
+            s.faults.set(faults);
+            Ok(())
+        })
+        .await?;
     Ok(Json(serde_json::json!({ "faults": listed })).into_response())
 }
 

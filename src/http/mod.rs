@@ -200,7 +200,9 @@ async fn inject_http_faults(
         .map(|o| o.cert_ids.iter().filter_map(|id| id.serial).collect())
         .unwrap_or_default();
     let faults = match state.lock() {
-        Ok(mut shared) => shared.faults.take(crate::faults::FaultFamily::Http, ca, &serials),
+        Ok(mut shared) => shared
+            .faults
+            .take(crate::faults::FaultFamily::Http, ca, &serials),
         Err(_) => Vec::new(),
     };
     let mut response = response;
@@ -221,7 +223,9 @@ async fn inject_http_faults(
             }
             FaultKind::CloseConnection => {
                 let (mut parts, body) = response.into_parts();
-                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+                let bytes = axum::body::to_bytes(body, usize::MAX)
+                    .await
+                    .unwrap_or_default();
                 let half = bytes.slice(..bytes.len() / 2);
                 parts.headers.insert(
                     axum::http::header::CONTENT_LENGTH,

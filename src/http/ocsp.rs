@@ -18,14 +18,14 @@ use super::observe::{LoggedCertId, OcspOutcome};
 use super::{http_date, AppState, Shared};
 use crate::authority::FaultyResponder;
 use crate::config::ResponderIdKind;
-use crate::faults::{FaultFamily, FaultKind, OcspErrorStatus};
-use crate::pki::oids;
 use crate::error::Result;
+use crate::faults::{FaultFamily, FaultKind, OcspErrorStatus};
 use crate::issuer::Issuer;
 use crate::pki::cert::Serial;
 use crate::pki::ocsp::{
     error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, SingleAnswer,
 };
+use crate::pki::oids;
 use crate::rules::CertKind;
 
 /// Largest accepted POST body (larger: 413, from the body-limit layer).
@@ -353,7 +353,6 @@ fn sign_plan(state: &AppState, plan: Plan) -> Answered {
     }
 }
 
-
 fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Result<Plan> {
     if shared.authority.sync()? {
         shared.ocsp.entries.clear();
@@ -379,7 +378,11 @@ fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Res
         kind = issuer;
     }
     let kind = kind.expect("a parsed request has at least one CertID");
-    let serials: Vec<u32> = request.certs.iter().filter_map(|c| c.serial.map(|s| s.0)).collect();
+    let serials: Vec<u32> = request
+        .certs
+        .iter()
+        .filter_map(|c| c.serial.map(|s| s.0))
+        .collect();
     let faults = shared.faults.take(FaultFamily::Ocsp, Some(kind), &serials);
 
     // A faulted answer is made afresh and never cached.
@@ -496,9 +499,9 @@ fn apply_fault(
             extensions.push(x509_cert::ext::Extension {
                 extn_id: oids::OCSP_NONCE,
                 critical: false,
-                extn_value: der::asn1::OctetString::new(
-                    der::Encode::to_der(&der::asn1::OctetString::new(*b"not your nonce!!")?)?,
-                )?,
+                extn_value: der::asn1::OctetString::new(der::Encode::to_der(
+                    &der::asn1::OctetString::new(*b"not your nonce!!")?,
+                )?)?,
             });
         }
         FaultKind::UnknownCriticalExtension => extensions.push(x509_cert::ext::Extension {
@@ -521,7 +524,9 @@ fn apply_fault(
                     FaultKind::Revoked { reason } => {
                         answer.status = OcspStatus::Revoked {
                             at: now,
-                            reason: reason.parse().unwrap_or(crate::rules::CrlReason::KeyCompromise),
+                            reason: reason
+                                .parse()
+                                .unwrap_or(crate::rules::CrlReason::KeyCompromise),
                         }
                     }
                     FaultKind::CertIdMismatch => {
