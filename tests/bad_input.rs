@@ -1,0 +1,639 @@
+//! The bad-input catalogue: each bad input across the CLI, the admin API, OCSP and the
+//! config gets a clear error, no panic, and changes nothing (the whole database is
+//! compared before and after). Plus a proptest feeding random bytes to the OCSP
+//! endpoint.
+
+use std::path::Path;
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::Request;
+use der::{Decode, Encode};
+use jpki_mock::authority::{Authority, IssueRequest, Options};
+use jpki_mock::config::Config;
+use jpki_mock::http::{router, AppState};
+use jpki_mock::rules::CertKind;
+use jpki_mock::store::sqlite::{SqliteStore, DATABASE_FILE};
+use tower::ServiceExt;
+
+/// Every row of every table, as text: two equal digests mean an unchanged state.
+fn digest(state: &Path) -> String {
+    let db = rusqlite::Connection::open(state.join(DATABASE_FILE)).unwrap();
+    let mut out = String::new();
+    for table in [
+        "settings",
+        "counters",
+        "authorities",
+        "cards",
+        "certificates",
+        "events",
+        "pins",
+    ] {
+        let mut statement = db
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .unwrap();
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            out.push_str(table);
+            for i in 0..columns {
+                out.push_str(&format!(" {:?}", row.get_ref(i).unwrap()));
+            }
+            out.push('\n');
+        }
+    }
+    for entry in std::fs::read_dir(state).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "key") {
+            out.push_str(&format!(
+                "{} {:?}\n",
+                path.display(),
+                std::fs::read(&path).unwrap()
+            ));
+        }
+    }
+    out
+}
+
+fn jpki(state: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A state with one adult card (P-256, PINs set), issued 2021-03-15.
+fn prepared_state() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path();
+    assert!(jpki(state, &["--now", "2021-03-01", "init"])
+        .status
+        .success());
+    let issued = jpki(
+        state,
+        &[
+            "--now",
+            "2021-03-15",
+            "issue",
+            "--name",
+            "山田 太郎",
+            "--birth",
+            "1990-10-01",
+            "--gender",
+            "male",
+            "--address",
+            "東京都品川区広町2-1-36",
+            "--sign-pin",
+            "ABC123",
+            "--auth-pin",
+            "1234",
+            "--key-alg",
+            "p256",
+        ],
+    );
+    assert!(issued.status.success(), "{issued:?}");
+    dir
+}
+
+const ISSUE: &[&str] = &["--now", "2021-03-15", "issue"];
+
+#[test]
+fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
+    let dir = prepared_state();
+    let state = dir.path();
+    let holder = |overrides: &[(&str, &str)]| -> Vec<String> {
+        let mut fields = vec![
+            ("--name", "佐藤 花子"),
+            ("--birth", "1990-10-01"),
+            ("--gender", "female"),
+            ("--address", "大阪府大阪市北区梅田1-1-3"),
+            ("--key-alg", "p256"),
+        ];
+        let mut extra = Vec::new();
+        for (flag, value) in overrides {
+            match fields.iter_mut().find(|(f, _)| f == flag) {
+                Some(field) => field.1 = value,
+                None => extra.push((*flag, *value)),
+            }
+        }
+        fields.extend(extra);
+        let mut args: Vec<String> = ISSUE.iter().map(|s| s.to_string()).collect();
+        for (flag, value) in fields {
+            args.push(flag.into());
+            args.push(value.into());
+        }
+        args
+    };
+    let config_dir = tempfile::tempdir().unwrap();
+    let bad_config = config_dir.path().join("bad.toml");
+    std::fs::write(&bad_config, "[profile]\norgg = \"typo\"\n").unwrap();
+    let missing_config = config_dir.path().join("missing.toml");
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (holder(&[("--birth", "2030-01-01")]), "in the future"),
+        (
+            holder(&[("--issued-on", "1980-01-01")]),
+            "before the birth date",
+        ),
+        (holder(&[("--gender", "other")]), "gender"),
+        (holder(&[("--sign-pin", "abc123")]), "sign_pin"),
+        (holder(&[("--auth-pin", "12345")]), "auth_pin"),
+        (
+            holder(&[("--address", "広島県府中市府川町315")]),
+            "--locality",
+        ),
+        (holder(&[("--birth", "2023-02-29")]), "not a valid date"),
+        (holder(&[("--birth", "0000-01-01")]), "birth"),
+        (holder(&[("--card-expiry", "2020-01-01")]), "card_expiry"),
+        (holder(&[("--locality", "Tokyo-to")]), "locality"),
+        (holder(&[("--key-alg", "rsa1024")]), "key algorithm"),
+        (holder(&[("--name", "山田太郎")]), "name"),
+        (
+            vec![
+                "revoke".into(),
+                "--card".into(),
+                "99".into(),
+                "--cause".into(),
+                "lost".into(),
+            ],
+            "no card 99",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--card".into(),
+                "1".into(),
+                "--cause".into(),
+                "misplaced".into(),
+            ],
+            "cause",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--card".into(),
+                "1".into(),
+                "--cause".into(),
+                "name_change".into(),
+                "--certs".into(),
+                "auth".into(),
+            ],
+            "certs",
+        ),
+        (
+            vec![
+                "revoke".into(),
+                "--card".into(),
+                "1".into(),
+                "--cause".into(),
+                "stop".into(),
+                "--at".into(),
+                "2999-01-01".into(),
+            ],
+            "in the future",
+        ),
+        (
+            vec!["show".into(), "cert".into(), "123".into()],
+            "no certificate",
+        ),
+        (
+            vec!["show".into(), "cert".into(), "twelve".into()],
+            "not a serial",
+        ),
+        (
+            vec![
+                "--now".into(),
+                "2021-04-01".into(),
+                "renew".into(),
+                "--card".into(),
+                "1".into(),
+            ],
+            "renewal window opens",
+        ),
+        (
+            vec![
+                "--config".into(),
+                bad_config.display().to_string(),
+                "list".into(),
+            ],
+            "orgg",
+        ),
+        (
+            vec![
+                "--config".into(),
+                missing_config.display().to_string(),
+                "list".into(),
+            ],
+            "cannot read config",
+        ),
+        (
+            vec!["notices".into(), "--on".into(), "2021-13-01".into()],
+            "not a valid date",
+        ),
+    ];
+    assert!(cases.len() >= 20);
+    for (args, needle) in cases {
+        let before = digest(state);
+        let output = jpki(state, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {stderr:?} should name {needle:?}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(before, digest(state), "{args:?} changed the state");
+    }
+}
+
+#[test]
+fn a_missing_state_and_a_corrupt_key_file_are_clear_errors() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = jpki(&empty.path().join("nowhere"), &["list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("jpki-mock init"));
+    assert!(
+        !empty.path().join("nowhere").exists(),
+        "no state directory appears"
+    );
+
+    let dir = prepared_state();
+    let key = dir.path().join("ca-sign.key");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let before = digest(dir.path());
+    let output = jpki(dir.path(), &["crl", "sign"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("key"), "{stderr}");
+    assert_eq!(before, digest(dir.path()));
+}
+
+fn open_app(state: &Path) -> AppState {
+    let store = SqliteStore::open(state).unwrap();
+    AppState::new(
+        Authority::open(Box::new(store), Config::default(), Options::default()).unwrap(),
+        None,
+    )
+}
+
+async fn status_of(app: &AppState, request: Request<Body>) -> (u16, Vec<u8>) {
+    let response = router(app.clone()).oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, body.to_vec())
+}
+
+fn json_request(method: &str, uri: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
+    let dir = prepared_state();
+    let app = open_app(dir.path());
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(70 * 1024));
+    let cases: Vec<(Request<Body>, u16, &str)> = vec![
+        (
+            json_request("POST", "/api/v1/cards", "{not json"),
+            400,
+            "invalid JSON",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards",
+                r#"{"name": "a b", "birth": "1990-10-01", "gender": "male", "address": "東京都品川区", "colour": "red"}"#,
+            ),
+            400,
+            "unknown field",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards",
+                r#"{"name": "a b", "birth": 19901001, "gender": "male", "address": "東京都品川区"}"#,
+            ),
+            400,
+            "invalid type",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards",
+                r#"{"name": "山田 太郎", "birth": "2023-02-29", "gender": "male", "address": "東京都品川区"}"#,
+            ),
+            400,
+            "birth",
+        ),
+        (
+            json_request("POST", "/api/v1/cards", &big),
+            413,
+            "too_large",
+        ),
+        (
+            Request::post("/api/v1/cards")
+                .header("content-type", "text/plain")
+                .body(Body::from("{}"))
+                .unwrap(),
+            415,
+            "application/json",
+        ),
+        (
+            json_request("GET", "/api/v1/cards/abc", ""),
+            400,
+            "not a card id",
+        ),
+        (
+            json_request("GET", "/api/v1/cards/99", ""),
+            404,
+            "no card 99",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards/1/events",
+                r#"{"cause": "misplaced"}"#,
+            ),
+            400,
+            "cause",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards/1/events",
+                r#"{"cause": "stop", "certs": ["both"]}"#,
+            ),
+            400,
+            "certs",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards/1/sign",
+                r#"{"pin": "abc", "data_base64": "aGk="}"#,
+            ),
+            400,
+            "pin",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards/1/sign",
+                r#"{"pin": "ABC123", "data_base64": "%%%"}"#,
+            ),
+            400,
+            "base64",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/cards/1/pin-reset",
+                r#"{"kind": "auth", "new_pin": "12"}"#,
+            ),
+            400,
+            "new_pin",
+        ),
+        (
+            json_request(
+                "PUT",
+                "/api/v1/clock",
+                r#"{"now": "2021-01-01", "offset_seconds": 5}"#,
+            ),
+            400,
+            "exactly one",
+        ),
+        (
+            json_request("PUT", "/api/v1/clock", r#"{"now": "2023-02-29"}"#),
+            400,
+            "2023-02-29",
+        ),
+        (json_request("GET", "/api/v1/notices", ""), 400, "on="),
+        (
+            json_request("PUT", "/api/v1/faults", r#"[{"fault": "gremlins"}]"#),
+            400,
+            "unknown fault",
+        ),
+        (
+            json_request("GET", "/api/v1/certs/0xZZ", ""),
+            400,
+            "not a serial",
+        ),
+    ];
+    for (request, expected, needle) in cases {
+        let label = format!("{} {}", request.method(), request.uri());
+        let before = digest(dir.path());
+        let (status, body) = status_of(&app, request).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, expected, "{label}: {text}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{label}: not JSON: {text}"));
+        assert!(
+            json["error"].is_string() && json["message"].is_string(),
+            "{label}: {json}"
+        );
+        assert!(
+            text.contains(needle),
+            "{label}: {text} should mention {needle:?}"
+        );
+        assert_eq!(before, digest(dir.path()), "{label} changed the state");
+    }
+}
+
+/// A DER OCSP request for `serial` of the sign CA, with a chosen hash OID and nonce.
+fn ocsp_request(app_state: &Path, hash_oid: &str, nonce_len: Option<usize>) -> Vec<u8> {
+    use x509_ocsp::{CertId, OcspRequest, Request as SingleRequest, TbsRequest};
+    let store = SqliteStore::open(app_state).unwrap();
+    let record = jpki_mock::store::Store::authority(&store, CertKind::Sign)
+        .unwrap()
+        .unwrap();
+    let ca = x509_cert::Certificate::from_der(&record.ca_cert).unwrap();
+    let hashes = jpki_mock::pki::ocsp::IssuerHashes::of(&ca).unwrap();
+    let mut cert_id: CertId = hashes
+        .cert_id(
+            jpki_mock::pki::ocsp::CertIdHash::Sha1,
+            jpki_mock::pki::cert::Serial(0x0100_0005),
+        )
+        .unwrap();
+    cert_id.hash_algorithm.oid = der::asn1::ObjectIdentifier::new(hash_oid).unwrap();
+    let extensions = nonce_len.map(|n| {
+        vec![x509_cert::ext::Extension {
+            extn_id: jpki_mock::pki::oids::OCSP_NONCE,
+            critical: false,
+            extn_value: der::asn1::OctetString::new(
+                der::asn1::OctetString::new(vec![7u8; n])
+                    .unwrap()
+                    .to_der()
+                    .unwrap(),
+            )
+            .unwrap(),
+        }]
+    });
+    OcspRequest {
+        tbs_request: TbsRequest {
+            version: x509_ocsp::Version::V1,
+            requestor_name: None,
+            request_list: vec![SingleRequest {
+                req_cert: cert_id,
+                single_request_extensions: None,
+            }],
+            request_extensions: extensions,
+        },
+        optional_signature: None,
+    }
+    .to_der()
+    .unwrap()
+}
+
+fn ocsp_post(body: Vec<u8>) -> Request<Body> {
+    Request::post("/ocsp/sign")
+        .header("content-type", "application/ocsp-request")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The responseStatus of an OCSPResponse body.
+fn ocsp_status(body: &[u8]) -> x509_ocsp::OcspResponseStatus {
+    x509_ocsp::OcspResponse::from_der(body)
+        .unwrap()
+        .response_status
+}
+
+#[tokio::test]
+async fn ocsp_bad_inputs_get_the_right_ocsp_or_http_error() {
+    use x509_ocsp::OcspResponseStatus::*;
+    let dir = prepared_state();
+    let app = open_app(dir.path());
+    let good = ocsp_request(dir.path(), "1.3.14.3.2.26", Some(16));
+    assert_eq!(
+        ocsp_status(&status_of(&app, ocsp_post(good.clone())).await.1),
+        Successful
+    );
+    let nonce_128 = ocsp_request(dir.path(), "1.3.14.3.2.26", Some(128));
+    assert_eq!(
+        ocsp_status(&status_of(&app, ocsp_post(nonce_128)).await.1),
+        Successful
+    );
+
+    let malformed: Vec<(&str, Vec<u8>)> = vec![
+        ("empty body", vec![]),
+        ("garbage", b"hello, responder".to_vec()),
+        ("truncated DER", good[..good.len() / 2].to_vec()),
+        ("trailing bytes", [good.clone(), vec![0]].concat()),
+        (
+            "nonce of 129 bytes",
+            ocsp_request(dir.path(), "1.3.14.3.2.26", Some(129)),
+        ),
+        (
+            "MD5 CertID",
+            ocsp_request(dir.path(), "1.2.840.113549.2.5", None),
+        ),
+    ];
+    for (label, body) in malformed {
+        let before = digest(dir.path());
+        let (status, response) = status_of(&app, ocsp_post(body)).await;
+        assert_eq!(status, 200, "{label}");
+        assert_eq!(ocsp_status(&response), MalformedRequest, "{label}");
+        assert_eq!(before, digest(dir.path()), "{label} changed the state");
+    }
+
+    let (status, _) = status_of(&app, ocsp_post(vec![0x30; 10 * 1024 * 1024])).await;
+    assert_eq!(status, 413, "a 10 MB body");
+    let wrong_type = Request::post("/ocsp/sign")
+        .header("content-type", "application/json")
+        .body(Body::from(good.clone()))
+        .unwrap();
+    assert_eq!(status_of(&app, wrong_type).await.0, 415);
+    let (status, response) = status_of(
+        &app,
+        Request::get("/ocsp/sign/!!!not-base64!!!")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, ocsp_status(&response)), (200, MalformedRequest));
+    let long_path = format!("/ocsp/sign/{}", "A".repeat(9000));
+    assert_eq!(
+        status_of(&app, Request::get(long_path).body(Body::empty()).unwrap())
+            .await
+            .0,
+        414
+    );
+    // Still serving.
+    assert_eq!(
+        status_of(&app, Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .0,
+        200
+    );
+}
+
+#[test]
+fn config_bad_inputs_are_named() {
+    for (text, needle) in [
+        ("[profile]\nunknown = 1\n", "unknown"),
+        ("[validity]\nfeb29 = \"feb30\"\n", "feb29"),
+        ("[ocsp]\nvalidity_seconds = -5\n", "validity_seconds"),
+        ("[[faults]]\nfault = \"delay\"\nms = 999999\n", "delay"),
+    ] {
+        let err = Config::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains(needle), "{text:?}: {err}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_bytes_to_the_ocsp_endpoint_get_an_ocsp_error_never_a_panic(
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        wrap in proptest::prelude::any::<bool>(),
+    ) {
+        // Half the inputs start like a DER SEQUENCE, to get past the first byte.
+        let body = if wrap { [vec![0x30, body.len().min(127) as u8], body].concat() } else { body };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (status, response) = runtime.block_on(async {
+            status_of(shared_app(), ocsp_post(body)).await
+        });
+        proptest::prop_assert_eq!(status, 200);
+        let decoded = x509_ocsp::OcspResponse::from_der(&response).unwrap();
+        proptest::prop_assert_ne!(decoded.response_status, x509_ocsp::OcspResponseStatus::InternalError);
+    }
+}
+
+/// One app for all proptest cases (set up once: RSA key generation is not free).
+fn shared_app() -> &'static AppState {
+    static APP: std::sync::OnceLock<(tempfile::TempDir, AppState)> = std::sync::OnceLock::new();
+    &APP.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::create(dir.path()).unwrap();
+        let mut config = Config::default();
+        config.profile.key_alg = jpki_mock::pki::keys::KeyAlg::P256;
+        Authority::init(&mut store, &config, &Options::default(), None, None).unwrap();
+        let mut authority = Authority::open(Box::new(store), config, Options::default()).unwrap();
+        authority
+            .issue(&IssueRequest {
+                name: "山田 太郎".into(),
+                birth: "1990-10-01".into(),
+                gender: "male".into(),
+                address: "東京都品川区広町2-1-36".into(),
+                ..IssueRequest::default()
+            })
+            .unwrap();
+        let app = AppState::new(authority, None);
+        (dir, app)
+    })
+    .1
+}
