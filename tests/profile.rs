@@ -1,0 +1,472 @@
+//! Issuance end to end through the binary, checked by independent parsers: openssl
+//! (`verify`, `x509 -text`, `asn1parse`) and x509-parser reading back every extension.
+
+mod common;
+
+use common::{adult, epoch, openssl, p, strs, Cli};
+use sha1::Digest;
+use x509_parser::der_parser::asn1_rs::{Any, Tag};
+use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+fn issued(cli: &Cli, key_alg: &str, out: &str) -> serde_json::Value {
+    cli.ok(&["--now", "2021-03-01", "init"]);
+    let mut args = adult("2021-03-15T10:00:00+09:00", key_alg);
+    args.extend(["--out".to_string(), cli.path(out).display().to_string()]);
+    cli.json(&strs(&args))
+}
+
+fn der_of(pem_text: &str) -> Vec<u8> {
+    ::pem::parse(pem_text).unwrap().contents().to_vec()
+}
+
+#[test]
+fn init_is_idempotent_and_keeps_the_keys() {
+    let cli = Cli::new();
+    let first = cli.ok(&["init"]);
+    assert!(
+        first.contains("created the sign CA") && first.contains("created the auth CA"),
+        "{first}"
+    );
+    let ca = cli.ok(&["ca", "sign", "--pem"]);
+    let key = std::fs::read(cli.state().join("ca-sign.key")).unwrap();
+    let second = cli.ok(&["init"]);
+    assert!(second.contains("kept the existing sign CA"), "{second}");
+    assert_eq!(ca, cli.ok(&["ca", "sign", "--pem"]));
+    assert_eq!(key, std::fs::read(cli.state().join("ca-sign.key")).unwrap());
+}
+
+#[test]
+fn both_chains_verify_with_openssl_rsa_and_p256() {
+    for alg in ["rsa2048", "p256"] {
+        let cli = Cli::new();
+        let card = issued(&cli, alg, "out");
+        let at = epoch("2022-01-01");
+        for kind in ["sign", "auth"] {
+            let ca = cli.ca_pem(kind);
+            let leaf = cli.path(&format!("out/{kind}.pem"));
+            let (ok, text) = openssl(&["verify", "-attime", &at, "-CAfile", p(&ca), p(&leaf)]);
+            assert!(ok && text.contains(": OK"), "{alg} {kind}: {text}");
+            // The chain file holds the leaf then the CA.
+            let chain =
+                std::fs::read_to_string(cli.path(&format!("out/chain-{kind}.pem"))).unwrap();
+            assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2);
+            assert!(chain.starts_with(card[kind]["cert_pem"].as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn out_writes_six_files_with_private_keys_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new();
+    issued(&cli, "p256", "out");
+    for name in [
+        "sign.pem",
+        "sign.key",
+        "auth.pem",
+        "auth.key",
+        "chain-sign.pem",
+        "chain-auth.pem",
+    ] {
+        let path = cli.path(&format!("out/{name}"));
+        assert!(path.is_file(), "{name}");
+        if name.ends_with(".key") {
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+    for key in [
+        "ca-sign.key",
+        "ca-auth.key",
+        "responder-sign.key",
+        "responder-auth.key",
+    ] {
+        let mode = std::fs::metadata(cli.state().join(key))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{key}");
+    }
+}
+
+#[test]
+fn openssl_text_shows_usage_policies_and_the_jpki_dates() {
+    let cli = Cli::new();
+    issued(&cli, "rsa2048", "out");
+    let sign = cli.path("out/sign.pem");
+    let auth = cli.path("out/auth.pem");
+    // Born 1990-10-01, issued 2021-03-15: both expire on the 5th birthday, 2025-10-01.
+    for leaf in [&sign, &auth] {
+        let (_, end) = openssl(&["x509", "-in", p(leaf), "-noout", "-enddate"]);
+        assert_eq!(end.trim(), "notAfter=Oct  1 14:59:59 2025 GMT");
+        let (_, start) = openssl(&["x509", "-in", p(leaf), "-noout", "-startdate"]);
+        assert_eq!(start.trim(), "notBefore=Mar 15 01:00:00 2021 GMT");
+    }
+    let (_, text) = openssl(&[
+        "x509",
+        "-in",
+        p(&sign),
+        "-noout",
+        "-text",
+        "-nameopt",
+        "utf8",
+    ]);
+    for needle in [
+        "X509v3 Key Usage: critical\n                Digital Signature, Non Repudiation",
+        "X509v3 Certificate Policies: critical\n                Policy: 1.2.392.200149.8.5.1.1.20\n                  CPS: http://www.jpki.go.jp/cps.html",
+        "Subject: C=JP, L=Tokyo-to, L=Shinagawa-ku, CN=20210315100000",
+        "othername: 1.2.392.200149.8.5.5.1::山田\u{3000}太郎",
+        "othername: 1.2.392.200149.8.5.5.4::419901001",
+        "othername: 1.2.392.200149.8.5.5.5::東京都品川区広町２－１－３６",
+        "OCSP - URI:http://127.0.0.1:8080/ocsp/sign",
+        "Public-Key: (2048 bit)",
+        "Signature Algorithm: sha256WithRSAEncryption",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(!text.contains("Extended Key Usage") && !text.contains("Basic Constraints"));
+    let (_, text) = openssl(&["x509", "-in", p(&auth), "-noout", "-text"]);
+    for needle in [
+        "X509v3 Key Usage: critical\n                Digital Signature\n",
+        "X509v3 Extended Key Usage: \n                TLS Web Client Authentication",
+        "Policy: 1.2.392.200149.8.5.1.3.30",
+        "OU = JPKI for user authentication, OU = CRL Distribution Points",
+        "URI:http://127.0.0.1:8080/crl/auth.crl",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("Subject Alternative Name"),
+        "the auth certificate has no SAN"
+    );
+    let ca = cli.ca_pem("sign");
+    let (_, text) = openssl(&["x509", "-in", p(&ca), "-noout", "-text"]);
+    for needle in [
+        "Subject: C = JP, O = JPKI-MOCK, OU = JPKI for digital signature, OU = Japan Agency for Local Authority Information Systems",
+        "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign",
+        "X509v3 Basic Constraints: critical\n                CA:TRUE\n",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn asn1parse_shows_the_six_other_names_in_the_real_order() {
+    let cli = Cli::new();
+    issued(&cli, "p256", "out");
+    let cert = cli.path("out/sign.pem");
+    let (_, outer) = openssl(&["asn1parse", "-in", p(&cert)]);
+    // The SAN's value is the OCTET STRING after its OID: parse inside it.
+    let lines: Vec<&str> = outer.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(":X509v3 Subject Alternative Name"))
+        .expect("a SAN");
+    let octets = lines[at + 1..]
+        .iter()
+        .find(|l| l.contains("OCTET STRING"))
+        .unwrap();
+    let offset = octets.split(':').next().unwrap().trim();
+    let (_, text) = openssl(&["asn1parse", "-in", p(&cert), "-strparse", offset]);
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split(":1.2.392.200149.8.5.5.").nth(1))
+        .collect();
+    assert_eq!(order, ["1", "4", "3", "5", "2", "6"], "{text}");
+}
+
+fn utf8_other_name(value: &[u8]) -> String {
+    // x509-parser leaves the [0] EXPLICIT wrapper on: one more parse.
+    let (_, wrapper) = Any::from_der(value).unwrap();
+    assert_eq!(wrapper.tag(), Tag(0));
+    let (_, inner) = Any::from_der(wrapper.data).unwrap();
+    assert_eq!(inner.tag(), Tag::Utf8String);
+    String::from_utf8(inner.data.to_vec()).unwrap()
+}
+
+#[test]
+fn x509_parser_reads_back_every_extension() {
+    let cli = Cli::new();
+    let card = issued(&cli, "rsa2048", "out");
+    let ca_der = der_of(&cli.ok(&["ca", "sign", "--pem"]));
+    let (_, ca) = X509Certificate::from_der(&ca_der).unwrap();
+    let sign_der = der_of(card["sign"]["cert_pem"].as_str().unwrap());
+    let (_, sign) = X509Certificate::from_der(&sign_der).unwrap();
+    assert_eq!(sign.version().0, 2);
+    assert_eq!(
+        sign.signature_algorithm.algorithm.to_id_string(),
+        "1.2.840.113549.1.1.11"
+    );
+    assert_eq!(
+        sign.signature_algorithm.parameters.as_ref().unwrap().tag(),
+        Tag::Null
+    );
+    assert_eq!(sign.raw_serial().len(), 4);
+    assert!(sign.raw_serial()[0] < 0x80);
+
+    let oids: Vec<(String, bool)> = sign
+        .extensions()
+        .iter()
+        .map(|e| (e.oid.to_id_string(), e.critical))
+        .collect();
+    let expected = [
+        ("2.5.29.15", true),
+        ("2.5.29.17", false),
+        ("2.5.29.32", true),
+        ("2.5.29.18", false),
+        ("2.5.29.31", false),
+        ("1.3.6.1.5.5.7.1.1", false),
+        ("2.5.29.35", false),
+        ("2.5.29.14", false),
+    ];
+    assert_eq!(oids, expected.map(|(o, c)| (o.to_string(), c)));
+
+    // Subject RDN order and string types.
+    let subject: Vec<(String, Tag, String)> = sign
+        .subject()
+        .iter_attributes()
+        .map(|a| {
+            (
+                a.attr_type().to_id_string(),
+                a.attr_value().tag(),
+                a.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        subject[0],
+        ("2.5.4.6".into(), Tag::PrintableString, "JP".into())
+    );
+    assert_eq!(
+        subject[1],
+        ("2.5.4.7".into(), Tag::Utf8String, "Tokyo-to".into())
+    );
+    assert_eq!(
+        subject[2],
+        ("2.5.4.7".into(), Tag::Utf8String, "Shinagawa-ku".into())
+    );
+    assert_eq!(subject[3].0, "2.5.4.3");
+    assert_eq!(subject[3].1, Tag::Utf8String);
+    assert_eq!(subject[3].2.len(), 28);
+    assert!(subject[3].2.starts_with("20210315100000"));
+    for attribute in ca.subject().iter_attributes() {
+        let tag = attribute.attr_value().tag();
+        let expected = if attribute.attr_type().to_id_string() == "2.5.4.6" {
+            Tag::PrintableString
+        } else {
+            Tag::Utf8String
+        };
+        assert_eq!(tag, expected);
+    }
+
+    let mut other_names = Vec::new();
+    for extension in sign.extensions() {
+        match extension.parsed_extension() {
+            ParsedExtension::SubjectAlternativeName(san) => {
+                for name in &san.general_names {
+                    let GeneralName::OtherName(oid, value) = name else {
+                        panic!("{name:?}")
+                    };
+                    other_names.push((oid.to_id_string(), utf8_other_name(value)));
+                }
+            }
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                let ca_ski = ca
+                    .extensions()
+                    .iter()
+                    .find_map(|e| match e.parsed_extension() {
+                        ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                        _ => None,
+                    })
+                    .unwrap();
+                assert_eq!(aki.key_identifier.as_ref().unwrap().0, ca_ski.as_slice());
+                let issuer = aki.authority_cert_issuer.as_ref().unwrap();
+                assert!(
+                    matches!(&issuer[0], GeneralName::DirectoryName(n) if n.as_raw() == ca.issuer().as_raw())
+                );
+                assert_eq!(aki.authority_cert_serial.unwrap(), ca.raw_serial());
+            }
+            ParsedExtension::SubjectKeyIdentifier(ski) => {
+                let key_bits = sign.public_key().subject_public_key.data.as_ref();
+                assert_eq!(ski.0, &sha1::Sha1::digest(key_bits)[..]);
+            }
+            ParsedExtension::CRLDistributionPoints(points) => {
+                let Some(DistributionPointName::FullName(names)) =
+                    &points.points[0].distribution_point
+                else {
+                    panic!()
+                };
+                let GeneralName::DirectoryName(dn) = &names[0] else {
+                    panic!("{names:?}")
+                };
+                assert_eq!(
+                    dn.to_string(),
+                    "C=JP, O=JPKI-MOCK, OU=JPKI for digital signature, OU=CRL Distribution Points, OU=Tokyo-to, CN=Shinagawa-ku CRLDP"
+                );
+                assert!(matches!(
+                    names[1],
+                    GeneralName::URI("http://127.0.0.1:8080/crl/sign.crl")
+                ));
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                assert_eq!(
+                    aia.accessdescs[0].access_method.to_id_string(),
+                    "1.3.6.1.5.5.7.48.1"
+                );
+                assert!(matches!(
+                    aia.accessdescs[0].access_location,
+                    GeneralName::URI("http://127.0.0.1:8080/ocsp/sign")
+                ));
+            }
+            ParsedExtension::IssuerAlternativeName(ian) => {
+                let GeneralName::DirectoryName(dn) = &ian.general_names[0] else {
+                    panic!()
+                };
+                let texts: Vec<&str> = dn.iter_attributes().map(|a| a.as_str().unwrap()).collect();
+                assert_eq!(
+                    texts,
+                    [
+                        "JP",
+                        "公的個人認証サービス",
+                        "公的個人認証サービス署名用",
+                        "地方公共団体情報システム機構"
+                    ]
+                );
+            }
+            ParsedExtension::KeyUsage(ku) => {
+                assert!(ku.digital_signature() && ku.non_repudiation() && !ku.key_cert_sign())
+            }
+            ParsedExtension::CertificatePolicies(policies) => {
+                assert_eq!(
+                    policies[0].policy_id.to_id_string(),
+                    "1.2.392.200149.8.5.1.1.20"
+                );
+            }
+            other => panic!("unexpected extension {other:?}"),
+        }
+    }
+    assert_eq!(
+        other_names,
+        [
+            (
+                "1.2.392.200149.8.5.5.1".to_string(),
+                "山田\u{3000}太郎".to_string()
+            ),
+            ("1.2.392.200149.8.5.5.4".into(), "419901001".into()),
+            ("1.2.392.200149.8.5.5.3".into(), "1".into()),
+            (
+                "1.2.392.200149.8.5.5.5".into(),
+                "東京都品川区広町２－１－３６".into()
+            ),
+            ("1.2.392.200149.8.5.5.2".into(), "00000".into()),
+            ("1.2.392.200149.8.5.5.6".into(), "00000000000000".into()),
+        ]
+    );
+
+    // The auth certificate: no SAN, EKU clientAuth, its own extension order.
+    let auth_der = der_of(card["auth"]["cert_pem"].as_str().unwrap());
+    let (_, auth) = X509Certificate::from_der(&auth_der).unwrap();
+    let oids: Vec<String> = auth
+        .extensions()
+        .iter()
+        .map(|e| e.oid.to_id_string())
+        .collect();
+    assert_eq!(
+        oids,
+        [
+            "2.5.29.15",
+            "2.5.29.37",
+            "2.5.29.32",
+            "2.5.29.18",
+            "2.5.29.31",
+            "1.3.6.1.5.5.7.1.1",
+            "2.5.29.35",
+            "2.5.29.14"
+        ]
+    );
+    let cn = auth
+        .subject()
+        .iter_common_name()
+        .next()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(cn.len(), 23);
+    assert!(cn
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+    assert_eq!(auth.subject().iter_attributes().count(), 2, "C and CN only");
+}
+
+#[test]
+fn a_minor_under_15_gets_only_the_auth_certificate() {
+    let cli = Cli::new();
+    cli.ok(&["--now", "2023-01-01", "init"]);
+    let minor = [
+        "--now",
+        "2023-01-20",
+        "issue",
+        "--name",
+        "鈴木 花子",
+        "--birth",
+        "2010-04-01",
+        "--gender",
+        "female",
+        "--address",
+        "大阪府大阪市北区梅田1-1-3",
+        "--key-alg",
+        "p256",
+    ];
+    let card = cli.json(&minor);
+    assert_eq!(card["card_expiry"], "2027-04-01");
+    assert_eq!(card["auth"]["expiry"], "2027-04-01");
+    assert!(card.get("sign").is_none());
+    let refused = cli.run(&[&minor[..], &["--only", "sign"]].concat());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("force_sign"));
+    let forced = cli.json(&[&minor[..], &["--only", "sign", "--force-sign"]].concat());
+    assert!(forced["sign"]["serial"].is_number() && forced.get("auth").is_none());
+    // show/list reflect what was issued; serials are unique across both CAs.
+    let list = cli.json(&["--now", "2023-01-20", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let one = cli.json(&["--now", "2023-01-20", "show", "card", "1"]);
+    assert_eq!(one["certificates"][0]["status"], "good");
+    assert_eq!(one["locality"], "Osaka-fu/Osaka-shi");
+    let serial = forced["sign"]["serial"].as_u64().unwrap().to_string();
+    let cert = cli.json(&["--now", "2023-01-20", "show", "cert", &serial]);
+    assert_eq!(cert["kind"], "sign");
+}
+
+#[test]
+fn the_locality_override_goes_into_the_subject() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let card = cli.json(&[
+        "issue",
+        "--name",
+        "山田 太郎",
+        "--birth",
+        "1990-10-01",
+        "--gender",
+        "male",
+        "--address",
+        "広島県府中市府川町315",
+        "--locality",
+        "Hiroshima-ken/Fuchu-shi",
+        "--key-alg",
+        "p256",
+    ]);
+    let der = der_of(card["sign"]["cert_pem"].as_str().unwrap());
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let localities: Vec<&str> = cert
+        .subject()
+        .iter_locality()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(localities, ["Hiroshima-ken", "Fuchu-shi"]);
+}
