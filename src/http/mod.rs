@@ -166,6 +166,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The media type of a request's `Content-Type`, lower-cased, without parameters.
+pub fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
 /// A strong ETag: the first 16 bytes of the body's SHA-256, in hex.
 pub fn etag(body: &[u8]) -> String {
     use sha2::Digest;

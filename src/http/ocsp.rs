@@ -128,17 +128,7 @@ pub async fn post(
     let Some(endpoint) = endpoint_of(uri.path()) else {
         return plain(StatusCode::NOT_FOUND, "no such OCSP endpoint");
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    if content_type.as_deref() != Some("application/ocsp-request") {
+    if super::media_type(&headers).as_deref() != Some("application/ocsp-request") {
         return plain(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "an OCSP request must be sent as Content-Type: application/ocsp-request",
