@@ -393,6 +393,7 @@ fn run(cli: Cli) -> Result<()> {
             for kind in &report.created {
                 eprintln!("initialised: created the {kind} CA and its OCSP responder");
             }
+            let header_read_timeout = config.server.header_read_timeout;
             let authority = Authority::open(Box::new(store), config, options)?;
             let base_url = authority.base_url()?;
             // One line per request on stderr, written by a background thread so that
@@ -421,6 +422,7 @@ fn run(cli: Cli) -> Result<()> {
                 http::serve(
                     listener,
                     http::router(http::AppState::new(authority, admin_token)),
+                    header_read_timeout,
                     http::shutdown_signal(),
                 )
                 .await

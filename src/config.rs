@@ -55,6 +55,8 @@ pub struct ServerConfig {
     pub base_url: Option<String>,
     /// Token the admin API requires; `None`: open on loopback only.
     pub admin_token: Option<String>,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
 }
 
 /// CRL timing.
@@ -136,6 +138,7 @@ struct RawServer {
     listen: Option<String>,
     base_url: Option<String>,
     admin_token: Option<String>,
+    header_read_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -278,6 +281,12 @@ impl Config {
                 .map(|s| normalize_base_url(&s).map_err(|e| bad("server.base_url", e)))
                 .transpose()?,
             admin_token: raw.server.admin_token.filter(|s| !s.is_empty()),
+            header_read_timeout: seconds(
+                "server.header_read_timeout_seconds",
+                raw.server.header_read_timeout_seconds,
+                10,
+                1,
+            )?,
         };
 
         let crl = CrlConfig {

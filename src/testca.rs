@@ -208,6 +208,7 @@ impl TestCaBuilder {
             key_seed: self.seed,
         };
         let config = self.config;
+        let header_read_timeout = config.server.header_read_timeout;
         let init_url = base_url.clone();
         let authority = tokio::task::spawn_blocking(move || -> Result<Authority> {
             let mut store: Box<dyn Store> = match self.state {
@@ -221,9 +222,14 @@ impl TestCaBuilder {
         .map_err(|e| Error::State(format!("test CA set-up failed: {e}")))??;
         let state = AppState::new(authority, None);
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, router(state.clone()), async {
-            let _ = stopped.await;
-        }));
+        let server = tokio::spawn(serve(
+            listener,
+            router(state.clone()),
+            header_read_timeout,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(TestCa {
             base_url,
             state,

@@ -24,9 +24,6 @@ use crate::authority::Authority;
 use crate::error::{Error, Result};
 use crate::rules::CertKind;
 
-/// How long a client may take to send a request's headers (slowloris, idle
-/// keep-alive connections).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one request may take from headers to response, body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -269,10 +266,12 @@ pub fn http_date(instant: OffsetDateTime) -> String {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open requests
-/// finish (up to 10 s). HTTP/1.1 with a header read timeout on every connection.
+/// finish (up to 10 s). HTTP/1.1; a client that does not send a request's headers
+/// within `header_read_timeout` (slowloris, idle keep-alive) is disconnected.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -293,7 +292,7 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .header_read_timeout(header_read_timeout)
                     .serve_connection(TokioIo::new(stream), service.clone());
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
