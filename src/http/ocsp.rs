@@ -246,19 +246,25 @@ async fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
             Ok(guard) => guard,
             Err(_) => return Answered::error(OcspResponseStatus::InternalError),
         };
+        let issuers: Vec<Option<CertKind>> = request
+            .certs
+            .iter()
+            .map(|c| shared.authority.ca_of_cert_id(c))
+            .collect();
         let cert_ids: Vec<LoggedCertId> = request
             .certs
             .iter()
-            .map(|c| LoggedCertId {
+            .zip(&issuers)
+            .map(|(c, issuer)| LoggedCertId {
                 hash_algorithm: match c.hash {
                     CertIdHash::Sha1 => "sha1",
                     CertIdHash::Sha256 => "sha256",
                 },
                 serial: c.serial.map(|s| s.0),
-                issuer: shared.authority.ca_of_cert_id(c).map(CertKind::as_str),
+                issuer: issuer.map(CertKind::as_str),
             })
             .collect();
-        (plan(&mut shared, endpoint, &request), cert_ids)
+        (plan(&mut shared, endpoint, &request, &issuers), cert_ids)
     };
     let nonce = request.nonce.is_some();
     let mut answered = match plan {
@@ -343,18 +349,22 @@ fn sign_plan(state: &AppState, plan: Plan) -> Answered {
     }
 }
 
-fn plan(shared: &mut Shared, endpoint: Endpoint, request: &ParsedRequest) -> Result<Plan> {
+/// Decides the answer under the state lock: `issuers` holds the CA each CertID names.
+fn plan(
+    shared: &mut Shared,
+    endpoint: Endpoint,
+    request: &ParsedRequest,
+    issuers: &[Option<CertKind>],
+) -> Result<Plan> {
     if shared.authority.sync()? {
         shared.ocsp.entries.clear();
     }
     let revision = shared.authority.seen_revision();
     shared.ocsp.revision = revision;
     let now = shared.now();
-    let authority = &shared.authority;
 
     let mut kind = None;
-    for requested in &request.certs {
-        let issuer = authority.ca_of_cert_id(requested);
+    for &issuer in issuers {
         let acceptable = match (issuer, endpoint) {
             (None, _) => false,
             (Some(k), Endpoint::Only(e)) => k == e,

@@ -67,12 +67,11 @@ pub async fn crl(
             "no such CRL: try /crl/sign.crl or /crl/auth.crl",
         );
     };
-    let cached = match state.blocking(move |s| crl_to_serve(s, kind)).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let now = match state.blocking(|s| Ok(s.now())).await {
-        Ok(now) => now,
+    let (cached, now) = match state
+        .blocking(move |s| Ok((crl_to_serve(s, kind)?, s.now())))
+        .await
+    {
+        Ok(answer) => answer,
         Err(e) => return e.into_response(),
     };
     let max_age = (cached.next_update - now).whole_seconds().max(0);
