@@ -161,7 +161,24 @@ fn bad(key: &str, message: impl std::fmt::Display) -> Error {
 
 fn oid(key: &str, text: Option<String>, default: &str) -> Result<ObjectIdentifier> {
     let text = text.unwrap_or_else(|| default.to_string());
-    ObjectIdentifier::new(&text).map_err(|_| bad(key, format!("{text:?} is not an OID")))
+    let not_an_oid = || bad(key, format!("{text:?} is not an OID"));
+    // Check the arcs before const-oid sees them: its parser overflows (a panic in
+    // debug builds, a wrong OID in release) on arcs that do not fit (found by fuzzing).
+    let arcs: Vec<u32> = text
+        .split('.')
+        .map(|arc| {
+            (!arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| arc.parse::<u32>().ok())
+                .flatten()
+                .filter(|value| *value < 1 << 28)
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(not_an_oid)?;
+    match arcs.as_slice() {
+        [first, second, ..] if *first <= 2 && (*first == 2 || *second < 40) => {}
+        _ => return Err(not_an_oid()),
+    }
+    ObjectIdentifier::new(&text).map_err(|_| not_an_oid())
 }
 
 fn positive(key: &str, value: Option<u32>, default: u32) -> Result<u32> {
@@ -412,6 +429,18 @@ mod tests {
             ("[profile]\norgg = \"x\"\n", "orgg"),
             ("[nonsense]\n", "nonsense"),
             ("[profile]\nsign_policy_oid = \"abc\"\n", "sign_policy_oid"),
+            // Found by fuzzing: const-oid overflows on arcs this long.
+            (
+                "[profile]\nsign_policy_oid = \"1.13333333333333333333333333333333.\"\n",
+                "sign_policy_oid",
+            ),
+            (
+                "[profile]\nauth_policy_oid = \"2.4294967295\"\n",
+                "auth_policy_oid",
+            ),
+            ("[profile]\nauth_policy_oid = \"1.2.\"\n", "auth_policy_oid"),
+            ("[profile]\nauth_policy_oid = \"3.1\"\n", "auth_policy_oid"),
+            ("[profile]\nauth_policy_oid = \"1\"\n", "auth_policy_oid"),
             ("[profile]\nkey_alg = \"rsa1024\"\n", "key_alg"),
             ("[validity]\nfeb29 = \"feb30\"\n", "feb29"),
             ("[validity]\ncert_birthdays = 0\n", "cert_birthdays"),
