@@ -426,7 +426,16 @@ fn plan(
         by_key,
         produced_at: now,
         answers,
-        extensions: request.nonce.iter().cloned().collect(),
+        // The nonce is echoed, always non-critical (RFC 8954).
+        extensions: request
+            .nonce
+            .iter()
+            .cloned()
+            .map(|mut nonce| {
+                nonce.critical = false;
+                nonce
+            })
+            .collect(),
         corrupt_signature: false,
         cache_key,
         revision,
