@@ -806,52 +806,62 @@ impl Authority {
             ));
         }
         let reason = self.config.reasons.reason(cause);
-        let mut revokes = Vec::new();
-        let mut unchanged = Vec::new();
-        for record in self.current_certificates(id)? {
-            let c = &record.certificate;
-            if !targets.contains(&c.kind) {
-                continue;
-            }
-            match CertStatus::of(&record, at) {
-                CertStatus::Good => {
-                    if at < c.not_before {
-                        return Err(bad(
-                            "at",
-                            format!(
-                                "{} is before certificate {} was issued ({})",
-                                rfc3339(at),
-                                c.serial,
-                                rfc3339(c.not_before)
-                            ),
-                        ));
-                    }
-                    revokes.push((c.serial, reason));
+        // Another process may revoke the same certificates between our look and our
+        // write; the write then fails whole, and a second look sees them revoked.
+        let mut attempts = 0;
+        let (revoked, unchanged) = loop {
+            attempts += 1;
+            let mut revokes = Vec::new();
+            let mut revoked = Vec::new();
+            let mut unchanged = Vec::new();
+            for record in self.current_certificates(id)? {
+                let c = &record.certificate;
+                if !targets.contains(&c.kind) {
+                    continue;
                 }
-                status => unchanged.push(UnchangedView {
-                    serial: c.serial.0,
-                    kind: c.kind.as_str(),
-                    status: status_name(status),
-                }),
+                match CertStatus::of(&record, at) {
+                    CertStatus::Good => {
+                        if at < c.not_before {
+                            return Err(bad(
+                                "at",
+                                format!(
+                                    "{} is before certificate {} was issued ({})",
+                                    rfc3339(at),
+                                    c.serial,
+                                    rfc3339(c.not_before)
+                                ),
+                            ));
+                        }
+                        revokes.push((c.serial, reason));
+                        revoked.push(RevokedView {
+                            serial: c.serial.0,
+                            kind: c.kind.as_str(),
+                            reason: reason.as_str(),
+                            revoked_at: rfc3339(at),
+                        });
+                    }
+                    status => unchanged.push(UnchangedView {
+                        serial: c.serial.0,
+                        kind: c.kind.as_str(),
+                        status: status_name(status),
+                    }),
+                }
             }
-        }
-        let revoked = revokes
-            .iter()
-            .map(|&(serial, reason)| RevokedView {
-                serial: serial.0,
-                kind: self.kind_of(id, serial),
-                reason: reason.as_str(),
-                revoked_at: rfc3339(at),
-            })
-            .collect::<Vec<_>>();
-        if !revokes.is_empty() {
-            self.store.record_event(&NewEvent {
+            if revokes.is_empty() {
+                break (revoked, unchanged);
+            }
+            let event = NewEvent {
                 card_id: id,
                 cause,
                 at,
                 revokes,
-            })?;
-        }
+            };
+            match self.store.record_event(&event) {
+                Ok(_) => break (revoked, unchanged),
+                Err(Error::Refused(_)) if attempts < 3 => continue,
+                Err(e) => return Err(e),
+            }
+        };
         let message = if revoked.is_empty() {
             format!(
                 "{}: nothing to revoke on card {id}; the targeted certificates are already revoked or expired",
@@ -871,17 +881,6 @@ impl Authority {
             unchanged,
             message,
         })
-    }
-
-    fn kind_of(&self, id: CardId, serial: Serial) -> &'static str {
-        // Serials in a revocation list come from this card's records.
-        self.store
-            .certificate(serial)
-            .ok()
-            .flatten()
-            .filter(|r| r.card_id == id)
-            .map(|r| r.certificate.kind.as_str())
-            .unwrap_or("unknown")
     }
 
     /// Renews certificates inside their window (domain.md §3): new keys, new

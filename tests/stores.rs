@@ -149,3 +149,52 @@ fn sqlite_and_memory_stores_behave_alike() {
     assert!(sqlite[8].contains("1 tries left"), "{}", sqlite[8]);
     assert!(sqlite[10].contains("fee 200") && sqlite[10].contains("cessationOfOperation"));
 }
+
+#[test]
+fn two_processes_revoking_one_card_at_once_both_succeed_and_one_reports_it() {
+    use std::sync::{Arc, Barrier};
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::default();
+    let mut store = SqliteStore::create(dir.path()).unwrap();
+    Authority::init(&mut store, &Config::default(), &options, None, None).unwrap();
+    let mut setup = Authority::open(Box::new(store), Config::default(), options.clone()).unwrap();
+    let mut both_reported = 0;
+    for _ in 0..20 {
+        let card = setup
+            .issue(&IssueRequest {
+                sign_pin: None,
+                auth_pin: None,
+                ..holder("山田 太郎")
+            })
+            .unwrap()
+            .card_id;
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (barrier, path, options) =
+                    (barrier.clone(), dir.path().to_path_buf(), options.clone());
+                std::thread::spawn(move || {
+                    // Each thread has its own connection, like a second process.
+                    let store = SqliteStore::open(&path).unwrap();
+                    let mut authority =
+                        Authority::open(Box::new(store), Config::default(), options).unwrap();
+                    barrier.wait();
+                    authority.revoke(card, Cause::Leak, None, None)
+                })
+            })
+            .collect();
+        let reports: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap().expect("no error for the loser"))
+            .collect();
+        let revoked: usize = reports.iter().map(|r| r.revoked.len()).sum();
+        assert_eq!(
+            revoked, 2,
+            "the card's two certificates, revoked once: {reports:?}"
+        );
+        if reports.iter().all(|r| !r.revoked.is_empty()) {
+            both_reported += 1;
+        }
+    }
+    assert_eq!(both_reported, 0);
+}
