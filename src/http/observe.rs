@@ -43,7 +43,7 @@ pub struct OcspOutcome {
 #[derive(Debug, Default)]
 pub struct Metrics {
     next_request_id: AtomicU64,
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     ocsp_statuses: Mutex<BTreeMap<&'static str, u64>>,
     ocsp_cache_hits: AtomicU64,
     ocsp_cache_misses: AtomicU64,
@@ -52,7 +52,13 @@ pub struct Metrics {
 impl Metrics {
     fn record(&self, route: &str, status: u16, ocsp: Option<&OcspOutcome>) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((route.to_string(), status)).or_default() += 1;
+            // Look up by &str first: no allocation once a route has been seen.
+            match requests.get_mut(route) {
+                Some(by_status) => *by_status.entry(status).or_default() += 1,
+                None => {
+                    requests.insert(route.to_string(), BTreeMap::from([(status, 1)]));
+                }
+            }
         }
         let Some(ocsp) = ocsp else { return };
         if ocsp.response_status == "successful" {
@@ -79,7 +85,10 @@ impl Metrics {
         out.push_str("# HELP jpki_mock_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE jpki_mock_http_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
-            for ((route, status), count) in requests.iter() {
+            let rows = requests
+                .iter()
+                .flat_map(|(route, by_status)| by_status.iter().map(move |(s, c)| (route, s, c)));
+            for (route, status, count) in rows {
                 out.push_str(&format!(
                     "jpki_mock_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}\n",
                     route.replace('\\', "\\\\").replace('"', "\\\"")
@@ -113,9 +122,8 @@ impl Metrics {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RequestRecord {
     /// Wall-clock time the request arrived, RFC 3339 (real time, not the virtual clock).
-    pub time: String,
-    #[serde(skip)]
-    at: time::OffsetDateTime,
+    #[serde(rename = "time", with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
     /// The request id of the log line.
     pub request_id: u64,
     /// GET | POST.
@@ -212,33 +220,41 @@ pub async fn log_and_count(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status().as_u16();
-    let ocsp = response.extensions().get::<OcspOutcome>();
-    state.metrics().record(&route, status, ocsp);
+    let ocsp = response.extensions_mut().remove::<OcspOutcome>();
+    state.metrics().record(&route, status, ocsp.as_ref());
+    let micros = started.elapsed().as_micros();
+    match &ocsp {
+        Some(o) => tracing::info!(
+            request_id = id, %method, route, status, ocsp = o.response_status,
+            cert_status = ?o.cert_statuses, cache_hit = o.cache_hit, micros,
+            "request"
+        ),
+        None => tracing::info!(request_id = id, %method, route, status, micros, "request"),
+    }
     if route.starts_with("/ocsp") || route.starts_with("/crl") {
+        let (cert_ids, nonce, ocsp_status, cert_statuses) = match ocsp {
+            Some(o) => (
+                Some(o.cert_ids),
+                Some(o.nonce),
+                Some(o.response_status),
+                Some(o.cert_statuses),
+            ),
+            None => (None, None, None, None),
+        };
         state.request_log().push(RequestRecord {
-            time: crate::clock::rfc3339(arrived),
             at: arrived,
             request_id: id,
             method: method.to_string(),
             path,
-            route: route.clone(),
+            route,
             http_status: status,
-            cert_ids: ocsp.map(|o| o.cert_ids.clone()),
-            nonce: ocsp.map(|o| o.nonce),
-            ocsp_status: ocsp.map(|o| o.response_status),
-            cert_statuses: ocsp.map(|o| o.cert_statuses.clone()),
+            cert_ids,
+            nonce,
+            ocsp_status,
+            cert_statuses,
         });
-    }
-    let micros = started.elapsed().as_micros();
-    match ocsp {
-        Some(o) => tracing::info!(
-            request_id = id, %method, route, status, ocsp = o.response_status,
-            cert_status = %o.cert_statuses.join(","), cache_hit = o.cache_hit, micros,
-            "request"
-        ),
-        None => tracing::info!(request_id = id, %method, route, status, micros, "request"),
     }
     response
 }
