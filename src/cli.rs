@@ -398,7 +398,8 @@ fn run(cli: Cli) -> Result<()> {
             let base_url = authority.base_url()?;
             // One line per request on stderr, written by a background thread so that
             // logging never blocks a request (JPKI_MOCK_LOG=warn quiets it).
-            let (log_writer, _log_guard) = tracing_appender::non_blocking(std::io::stderr());
+            let (log_writer, _log_guard) =
+                tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
             let filter = tracing_subscriber::EnvFilter::try_from_env("JPKI_MOCK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
             let _ = tracing_subscriber::fmt()
