@@ -45,11 +45,17 @@ pub struct CachedResponse {
     status: &'static str,
 }
 
+/// What a cached response answers: the CA, the serial, the CertID hash, and whether
+/// the CertID's hash AlgorithmIdentifier carried (NULL) parameters — the only other
+/// way two CertIDs naming the same certificate of our CA can differ, and the response
+/// echoes the CertID exactly.
+type CacheKey = (CertKind, Serial, CertIdHash, bool);
+
 /// The response cache of both CAs, emptied whenever the state changes.
 #[derive(Debug, Default)]
 pub struct ResponseCache {
     revision: u64,
-    entries: HashMap<(CertKind, Serial, CertIdHash), CachedResponse>,
+    entries: HashMap<CacheKey, CachedResponse>,
 }
 
 /// Which endpoint a request came to.
@@ -226,7 +232,7 @@ enum Plan {
         answers: Vec<SingleAnswer>,
         extensions: Vec<x509_cert::ext::Extension>,
         corrupt_signature: bool,
-        cache_key: Option<(CertKind, Serial, CertIdHash)>,
+        cache_key: Option<CacheKey>,
         revision: u64,
     },
 }
@@ -387,7 +393,18 @@ fn plan(
 
     // A faulted answer is made afresh and never cached.
     let cache_key = match (&request.nonce, request.certs.as_slice(), faults.is_empty()) {
-        (None, [single], true) => single.serial.map(|serial| (kind, serial, single.hash)),
+        (None, [single], true) => match (
+            single.serial,
+            single.cert_id.hash_algorithm.parameters.as_ref(),
+        ) {
+            (Some(serial), None) => Some((kind, serial, single.hash, false)),
+            (Some(serial), Some(p))
+                if der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty() =>
+            {
+                Some((kind, serial, single.hash, true))
+            }
+            _ => None,
+        },
         _ => None,
     };
     if let Some(key) = &cache_key {
