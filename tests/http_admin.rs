@@ -1,0 +1,1788 @@
+//! The admin JSON API: router tests without a socket (`tower::ServiceExt::oneshot`)
+//! and one end-to-end test over real TCP. Renewal at the window edges with the virtual
+//! clock, reissue, the PIN-protected virtual card (lockout, reset, restart), signatures
+//! checked by openssl, notices, statuses at the clock's now, the admin token (and the
+//! binary's refusal to serve a public address without one), and every error status
+//! with the state left unchanged.
+
+mod server;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use jpki_mock::http::AppState;
+use serde_json::{json, Value};
+use server::{
+    api, call, crl_entries, free_port, holder, init_state, instant, ocsp_request, open_app,
+    openssl, statuses, InProcess, IssuerHashes, Reply, Scratch, BIN,
+};
+
+/// A state whose CAs were made on 2021-01-01, opened as the server's state.
+fn app_in(dir: &Path, token: Option<&str>) -> AppState {
+    init_state(dir, None, Some(instant("2021-01-01")));
+    open_app(dir, token)
+}
+
+async fn set_clock(app: &AppState, now: &str) {
+    let reply = api(app, "PUT", "/api/v1/clock", Some(json!({ "now": now }))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+async fn issue(app: &AppState, body: Value) -> Value {
+    let reply = api(app, "POST", "/api/v1/cards", Some(body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
+async fn card(app: &AppState, id: i64) -> Value {
+    let reply = api(app, "GET", &format!("/api/v1/cards/{id}"), None).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+/// A certificate of a card view, by serial.
+fn cert<'a>(view: &'a Value, serial: &Value) -> &'a Value {
+    view["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serial"] == *serial)
+        .unwrap_or_else(|| panic!("no certificate {serial} in {view}"))
+}
+
+/// Asserts an error reply: the status and `{error: code, message: non-empty}`.
+fn assert_error(reply: &Reply, status: u16, code: &str, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["error"], json!(code), "{what}: {body}");
+    assert!(
+        !body["message"].as_str().unwrap_or("").is_empty(),
+        "{what}: {body}"
+    );
+}
+
+async fn renew(app: &AppState, id: i64) -> Reply {
+    api(
+        app,
+        "POST",
+        &format!("/api/v1/cards/{id}/renew"),
+        Some(json!({})),
+    )
+    .await
+}
+
+#[test]
+fn end_to_end_over_tcp_create_event_then_ocsp_and_crl_reflect_it() {
+    let s = Scratch::new();
+    let server = InProcess::start(&s.state(), None, None);
+    let c = server.client();
+
+    let created = c.issue(holder("p256"));
+    assert_eq!(created["card_id"], json!(1));
+    assert_eq!(created["fee_yen"], json!(0));
+    let ca_pem = |kind: &str| c.get(&format!("/ca/{kind}.pem")).text();
+    for kind in ["sign", "auth"] {
+        let issued = &created[kind];
+        for field in [
+            "serial",
+            "not_before",
+            "not_after",
+            "cert_pem",
+            "key_pem",
+            "chain_pem",
+        ] {
+            assert!(
+                !issued[field].is_null(),
+                "{kind}.{field} missing: {created}"
+            );
+        }
+        let cert_pem = issued["cert_pem"].as_str().unwrap();
+        assert_eq!(
+            u64::from(server::serial_of_pem(cert_pem)),
+            issued["serial"].as_u64().unwrap()
+        );
+        assert!(issued["key_pem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert_eq!(
+            issued["chain_pem"].as_str().unwrap(),
+            format!("{cert_pem}{}", ca_pem(kind))
+        );
+    }
+    let serial = |kind: &str| u32::try_from(created[kind]["serial"].as_u64().unwrap()).unwrap();
+    let ocsp = |kind: &str| {
+        let ca = c.get(&format!("/ca/{kind}.cer")).body;
+        let request = ocsp_request(
+            &[IssuerHashes::of(&ca).cert_id(false, serial(kind), true)],
+            None,
+        );
+        statuses(&c.ocsp_post(&format!("/ocsp/{kind}"), &request).body)
+    };
+    assert_eq!(ocsp("sign"), ["good"]);
+    assert_eq!(ocsp("auth"), ["good"]);
+    assert!(crl_entries(&c.crl("sign")).is_empty());
+
+    let report = c.event(1, json!({"cause": "lost"}));
+    let revoked = report["revoked"].as_array().unwrap();
+    assert_eq!(revoked.len(), 2, "{report}");
+    for (entry, kind) in revoked.iter().zip(["sign", "auth"]) {
+        assert_eq!(entry["serial"], created[kind]["serial"]);
+        assert_eq!(entry["kind"], json!(kind));
+        assert_eq!(entry["reason"], json!("certificateHold"));
+    }
+    assert_eq!(ocsp("sign"), ["revoked:CertificateHold"]);
+    assert_eq!(ocsp("auth"), ["revoked:CertificateHold"]);
+    for kind in ["sign", "auth"] {
+        let revoked_at = instant(revoked[0]["revoked_at"].as_str().unwrap()).unix_timestamp();
+        assert_eq!(
+            crl_entries(&c.crl(kind)),
+            vec![(serial(kind), Some(6), revoked_at)],
+            "{kind}"
+        );
+    }
+    let view = c.api("GET", "/api/v1/cards/1", None).json();
+    for kind in ["sign", "auth"] {
+        let cert = cert(&view, &created[kind]["serial"]);
+        assert_eq!(cert["status"], json!("revoked"));
+        assert_eq!(cert["reason"], json!("certificateHold"));
+        assert_eq!(cert["revoked_at"], revoked[0]["revoked_at"]);
+    }
+}
+
+#[tokio::test]
+async fn renewal_is_refused_before_the_window_and_after_expiry_and_allowed_at_its_edges() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let mut cards = Vec::new();
+    for _ in 0..4 {
+        let issued = issue(&app, holder("p256")).await;
+        assert_eq!(issued["card_expiry"], json!("2030-10-01"));
+        for kind in ["sign", "auth"] {
+            assert_eq!(issued[kind]["expiry"], json!("2025-10-01"), "{issued}");
+            assert_eq!(issued[kind]["not_after"], json!("2025-10-01T14:59:59Z"));
+        }
+        cards.push(issued);
+    }
+
+    // The day before the window opens.
+    set_clock(&app, "2025-07-01T23:59:59+09:00").await;
+    let refused = renew(&app, 1).await;
+    assert_error(&refused, 409, "refused", "renewal on 2025-07-01");
+    let message = refused.json()["message"].as_str().unwrap().to_string();
+    assert!(message.contains("2025-07-02"), "{message}");
+    let only_sign = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/renew",
+        Some(json!({"certs": ["sign"]})),
+    )
+    .await;
+    assert_error(&only_sign, 409, "refused", "sign renewal on 2025-07-01");
+
+    let check_renewed = |reply: &Reply, old: &Value, expiry: &str, at: &str| {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["card_id"], old["card_id"]);
+        assert_eq!(body["fee_yen"], json!(0));
+        for kind in ["sign", "auth"] {
+            assert_eq!(body[kind]["expiry"], json!(expiry), "{kind}: {body}");
+            assert_eq!(
+                body[kind]["not_after"],
+                json!(format!("{expiry}T14:59:59Z"))
+            );
+            assert_eq!(body[kind]["not_before"], json!(at));
+            assert_ne!(body[kind]["serial"], old[kind]["serial"]);
+        }
+        let revoked: Vec<(Value, Value, Value)> = body["revoked"]
+            .as_array()
+            .expect("the superseded certificates are reported")
+            .iter()
+            .map(|r| {
+                (
+                    r["serial"].clone(),
+                    r["reason"].clone(),
+                    r["revoked_at"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            revoked,
+            vec![
+                (
+                    old["sign"]["serial"].clone(),
+                    json!("superseded"),
+                    json!(at)
+                ),
+                (
+                    old["auth"]["serial"].clone(),
+                    json!("superseded"),
+                    json!(at)
+                ),
+            ]
+        );
+        body
+    };
+
+    // The first day of the window (midnight JST).
+    set_clock(&app, "2025-07-02T00:00:00+09:00").await;
+    let first = renew(&app, 1).await;
+    let renewed = check_renewed(&first, &cards[0], "2029-10-01", "2025-07-01T15:00:00Z");
+
+    // domain.md §3: renewed 2025-08-01 → 2029-10-01.
+    set_clock(&app, "2025-08-01T10:00:00+09:00").await;
+    check_renewed(
+        &renew(&app, 2).await,
+        &cards[1],
+        "2029-10-01",
+        "2025-08-01T01:00:00Z",
+    );
+
+    // The expiry date itself, its last second: the fifth birthday after it is the
+    // card's expiry, 2030-10-01.
+    set_clock(&app, "2025-10-01T23:59:59+09:00").await;
+    check_renewed(
+        &renew(&app, 3).await,
+        &cards[2],
+        "2030-10-01",
+        "2025-10-01T14:59:59Z",
+    );
+
+    // The day after expiry: a new issuance, not a renewal.
+    set_clock(&app, "2025-10-02T00:00:00+09:00").await;
+    let expired = renew(&app, 4).await;
+    assert_error(&expired, 409, "refused", "renewal on 2025-10-02");
+    let message = expired.json()["message"].as_str().unwrap().to_string();
+    assert!(message.contains("expired"), "{message}");
+    assert!(message.contains("2025-10-01"), "{message}");
+
+    // Card 1's new certificates are far from their window now.
+    let again = renew(&app, 1).await;
+    assert_error(&again, 409, "refused", "second renewal");
+    assert!(again.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("2029-07-02"));
+
+    // The card shows the old certificates revoked (superseded) and the new ones good.
+    let view = card(&app, 1).await;
+    assert_eq!(view["certificates"].as_array().unwrap().len(), 4);
+    for kind in ["sign", "auth"] {
+        let old = cert(&view, &cards[0][kind]["serial"]);
+        assert_eq!(old["status"], json!("revoked"));
+        assert_eq!(old["reason"], json!("superseded"));
+        assert_eq!(old["revoked_at"], json!("2025-07-01T15:00:00Z"));
+        let new = cert(&view, &renewed[kind]["serial"]);
+        assert_eq!(new["status"], json!("good"));
+        assert_eq!(new["renewal_window"], json!(["2029-07-02", "2029-10-01"]));
+    }
+    // Card 4 was not renewed: its certificates are expired.
+    let view = card(&app, 4).await;
+    for kind in ["sign", "auth"] {
+        assert_eq!(
+            cert(&view, &cards[3][kind]["serial"])["status"],
+            json!("expired")
+        );
+    }
+}
+
+#[tokio::test]
+async fn reissue_charges_200_yen_invalidates_the_old_card_and_issues_a_new_one() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let old = issue(&app, holder("p256")).await;
+    set_clock(&app, "2022-01-10T10:00:00+09:00").await;
+
+    let reply = api(&app, "POST", "/api/v1/cards/1/reissue", Some(json!({}))).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let new = reply.json();
+    assert_eq!(new["card_id"], json!(2));
+    assert_eq!(new["fee_yen"], json!(200));
+    // Expiry from the reissue date: card 2031-10-01, certificates 2026-10-01.
+    assert_eq!(new["card_expiry"], json!("2031-10-01"));
+    for kind in ["sign", "auth"] {
+        assert_eq!(new[kind]["expiry"], json!("2026-10-01"));
+        assert_ne!(new[kind]["serial"], old[kind]["serial"]);
+    }
+    let revoked: Vec<(Value, Value, Value)> = new["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["serial"].clone(), r["kind"].clone(), r["reason"].clone()))
+        .collect();
+    assert_eq!(
+        revoked,
+        vec![
+            (
+                old["sign"]["serial"].clone(),
+                json!("sign"),
+                json!("cessationOfOperation")
+            ),
+            (
+                old["auth"]["serial"].clone(),
+                json!("auth"),
+                json!("cessationOfOperation")
+            ),
+        ]
+    );
+
+    let old_view = card(&app, 1).await;
+    assert_eq!(old_view["replaced_by"], json!(2));
+    for kind in ["sign", "auth"] {
+        let c = cert(&old_view, &old[kind]["serial"]);
+        assert_eq!(c["status"], json!("revoked"));
+        assert_eq!(c["reason"], json!("cessationOfOperation"));
+        assert_eq!(c["cause"], json!("card_invalidated"));
+        assert_eq!(c["revoked_at"], json!("2022-01-10T01:00:00Z"));
+    }
+    let new_view = card(&app, 2).await;
+    assert_eq!(new_view["replaces"], json!(1));
+    assert_eq!(new_view["fee_yen"], json!(200));
+    assert_eq!(new_view["name"], old_view["name"]);
+    for kind in ["sign", "auth"] {
+        assert_eq!(
+            cert(&new_view, &new[kind]["serial"])["status"],
+            json!("good")
+        );
+    }
+    for kind in ["sign", "auth"] {
+        let crl = call(&app, "GET", &format!("/crl/{kind}.crl"), &[], Vec::new()).await;
+        let entries: Vec<(u32, Option<u8>)> = crl_entries(&crl.body)
+            .into_iter()
+            .map(|(s, r, _)| (s, r))
+            .collect();
+        assert_eq!(
+            entries,
+            vec![(
+                u32::try_from(old[kind]["serial"].as_u64().unwrap()).unwrap(),
+                Some(5)
+            )]
+        );
+    }
+    // The old card cannot be reissued twice.
+    let twice = api(&app, "POST", "/api/v1/cards/1/reissue", None).await;
+    assert_error(&twice, 409, "refused", "second reissue");
+    assert!(api(&app, "GET", "/api/v1/cards/3", None).await.status == 404);
+}
+
+async fn use_pin(app: &AppState, id: i64, kind: &str, pin: &str) -> Reply {
+    let route = if kind == "sign" {
+        "sign"
+    } else {
+        "authenticate"
+    };
+    api(
+        app,
+        "POST",
+        &format!("/api/v1/cards/{id}/{route}"),
+        Some(json!({"pin": pin, "data_base64": "aGVsbG8="})),
+    )
+    .await
+}
+
+async fn assert_wrong(app: &AppState, kind: &str, pin: &str, remaining: u32) {
+    let reply = use_pin(app, 1, kind, pin).await;
+    assert_error(&reply, 403, "wrong_pin", &format!("{kind} PIN {pin}"));
+    assert_eq!(
+        reply.json()["remaining_tries"],
+        json!(remaining),
+        "{kind}: {}",
+        reply.text()
+    );
+}
+
+async fn assert_locked(app: &AppState, kind: &str, pin: &str) {
+    let reply = use_pin(app, 1, kind, pin).await;
+    assert_error(&reply, 423, "pin_locked", &format!("locked {kind} PIN"));
+}
+
+async fn assert_accepted(app: &AppState, kind: &str, pin: &str) {
+    let reply = use_pin(app, 1, kind, pin).await;
+    assert_eq!(reply.status, 200, "{kind} PIN {pin}: {}", reply.text());
+}
+
+#[tokio::test]
+async fn pins_lock_after_5_and_3_wrong_tries_reset_unlocks_and_counters_survive_a_restart() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    issue(&app, holder("p256")).await;
+
+    // A right PIN clears the count; a PIN of the wrong shape is 400 and not a try.
+    assert_wrong(&app, "sign", "ABC124", 4).await;
+    assert_wrong(&app, "sign", "ABC125", 3).await;
+    assert_accepted(&app, "sign", "ABC123").await;
+    assert_wrong(&app, "sign", "ABC124", 4).await;
+    let malformed = use_pin(&app, 1, "sign", "abc").await;
+    assert_error(&malformed, 400, "bad_input", "malformed sign PIN");
+    assert_wrong(&app, "sign", "ABC124", 3).await;
+    assert_accepted(&app, "sign", "ABC123").await;
+
+    // Sign: five wrong tries, then locked, even for the right PIN.
+    for remaining in [4, 3, 2, 1, 0] {
+        assert_wrong(&app, "sign", "ZZZ999", remaining).await;
+    }
+    assert_locked(&app, "sign", "ABC123").await;
+    assert_locked(&app, "sign", "ZZZ999").await;
+    // The auth PIN is separate.
+    assert_accepted(&app, "auth", "1234").await;
+
+    // Auth: three wrong tries.
+    for remaining in [2, 1, 0] {
+        assert_wrong(&app, "auth", "4321", remaining).await;
+    }
+    assert_locked(&app, "auth", "1234").await;
+
+    // pin-reset unlocks with a new PIN, no old PIN needed.
+    let bad_reset = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/pin-reset",
+        Some(json!({"kind": "sign", "new_pin": "short"})),
+    )
+    .await;
+    assert_error(&bad_reset, 400, "bad_input", "reset to a malformed PIN");
+    assert_locked(&app, "sign", "ABC123").await;
+    let reset = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/pin-reset",
+        Some(json!({"kind": "sign", "new_pin": "NEW456"})),
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_wrong(&app, "sign", "ABC123", 4).await;
+    assert_accepted(&app, "sign", "NEW456").await;
+    assert_locked(&app, "auth", "1234").await;
+
+    // Counters survive a restart: two wrong sign tries, restart, three more lock it.
+    assert_wrong(&app, "sign", "ZZZ999", 4).await;
+    assert_wrong(&app, "sign", "ZZZ999", 3).await;
+    drop(app);
+    let app = open_app(&s.state(), None);
+    assert_wrong(&app, "sign", "ZZZ999", 2).await;
+    assert_wrong(&app, "sign", "ZZZ999", 1).await;
+    drop(app);
+    let app = open_app(&s.state(), None);
+    assert_wrong(&app, "sign", "ZZZ999", 0).await;
+    // A lock survives a restart too.
+    assert_locked(&app, "auth", "1234").await;
+    drop(app);
+    let app = open_app(&s.state(), None);
+    assert_locked(&app, "sign", "NEW456").await;
+    assert_locked(&app, "auth", "1234").await;
+    let reset = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/pin-reset",
+        Some(json!({"kind": "auth", "new_pin": "9876"})),
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_accepted(&app, "auth", "9876").await;
+    assert_locked(&app, "sign", "NEW456").await;
+}
+
+#[tokio::test]
+async fn signatures_from_the_virtual_card_verify_with_openssl_against_the_certificate_key() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    let issued = issue(&app, holder("rsa2048")).await;
+    let data = "確定申告 2025: 署名してください".as_bytes();
+    let data_path = s.write("data.bin", data);
+    let tampered_path = s.write("tampered.bin", [data, b"!"].concat());
+
+    for (kind, route, pin) in [("sign", "sign", "ABC123"), ("auth", "authenticate", "1234")] {
+        let reply = api(
+            &app,
+            "POST",
+            &format!("/api/v1/cards/1/{route}"),
+            Some(json!({
+                "pin": pin,
+                "data_base64": base64::engine::general_purpose::STANDARD.encode(data),
+            })),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["algorithm"], json!("sha256WithRSAEncryption"));
+        assert_eq!(body["serial"], issued[kind]["serial"]);
+        assert_eq!(body["cert_pem"], issued[kind]["cert_pem"]);
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(body["signature_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(signature.len(), 256, "RSA-2048");
+        let sig_path = s.write(&format!("{kind}.sig"), &signature);
+        let cert_path = s.write(
+            &format!("{kind}.pem"),
+            issued[kind]["cert_pem"].as_str().unwrap(),
+        );
+        let (ok, pubkey) = openssl(&["x509", "-in", &cert_path, "-pubkey", "-noout"]);
+        assert!(ok, "{pubkey}");
+        let pub_path = s.write(&format!("{kind}-pub.pem"), &pubkey);
+        // The key handed out at issuance is the certificate's key.
+        let key_path = s.write(
+            &format!("{kind}.key"),
+            issued[kind]["key_pem"].as_str().unwrap(),
+        );
+        let (ok, from_key) = openssl(&["pkey", "-in", &key_path, "-pubout"]);
+        assert!(ok, "{from_key}");
+        assert_eq!(from_key, pubkey, "{kind}: key_pem does not match cert_pem");
+
+        let (ok, text) = openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            &pub_path,
+            "-signature",
+            &sig_path,
+            &data_path,
+        ]);
+        assert!(ok, "{kind}: {text}");
+        assert_eq!(text.trim(), "Verified OK");
+        let (ok, text) = openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            &pub_path,
+            "-signature",
+            &sig_path,
+            &tampered_path,
+        ]);
+        assert!(!ok, "{kind}: a tampered message verified: {text}");
+        assert!(text.contains("Verification failure"), "{text}");
+    }
+    // The signing key is not the auth key.
+    let (ok, text) = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        &s.path("auth-pub.pem").to_string_lossy(),
+        "-signature",
+        &s.path("sign.sig").to_string_lossy(),
+        &data_path,
+    ]);
+    assert!(!ok, "{text}");
+}
+
+#[tokio::test]
+async fn notices_list_the_certificates_whose_notice_date_it_is() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let october = issue(&app, holder("p256")).await; // expires 2025-10-01
+    let mut june = holder("p256");
+    june["birth"] = json!("1985-06-10"); // expires 2025-06-10
+    let june = issue(&app, june).await;
+    let mut may = holder("p256");
+    may["birth"] = json!("1990-05-31"); // expires 2025-05-31: notice on 2025-02-28
+    let may = issue(&app, may).await;
+    let lost = issue(&app, holder("p256")).await; // expires 2025-10-01, but revoked
+    let report = api(
+        &app,
+        "POST",
+        "/api/v1/cards/4/events",
+        Some(json!({"cause": "lost"})),
+    )
+    .await;
+    assert_eq!(report.status, 200);
+    assert_eq!(lost["sign"]["expiry"], json!("2025-10-01"));
+
+    let notices = |on: &'static str| {
+        let app = app.clone();
+        async move {
+            let reply = api(&app, "GET", &format!("/api/v1/notices?on={on}"), None).await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            let body = reply.json();
+            assert_eq!(body["on"], json!(on));
+            let mut list: Vec<(Value, Value, Value, Value, Value, Value)> = body["notices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    (
+                        n["card_id"].clone(),
+                        n["serial"].clone(),
+                        n["kind"].clone(),
+                        n["expiry"].clone(),
+                        n["notice_date"].clone(),
+                        n["renewal_window"].clone(),
+                    )
+                })
+                .collect();
+            list.sort_by_key(|n| n.1.as_u64());
+            list
+        }
+    };
+    let expect = |card: &Value, expiry: &str, on: &str, opens: &str| {
+        ["sign", "auth"]
+            .iter()
+            .map(|kind| {
+                (
+                    card["card_id"].clone(),
+                    card[kind]["serial"].clone(),
+                    json!(kind),
+                    json!(expiry),
+                    json!(on),
+                    json!([opens, expiry]),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        notices("2025-07-01").await,
+        expect(&october, "2025-10-01", "2025-07-01", "2025-07-02")
+    );
+    assert_eq!(
+        notices("2025-03-10").await,
+        expect(&june, "2025-06-10", "2025-03-10", "2025-03-11")
+    );
+    assert_eq!(
+        notices("2025-02-28").await,
+        expect(&may, "2025-05-31", "2025-02-28", "2025-03-01")
+    );
+    assert!(notices("2025-07-02").await.is_empty());
+    assert!(notices("2025-06-30").await.is_empty());
+
+    for query in [
+        "",
+        "?on=2023-02-29",
+        "?on=2025-7-1",
+        "?on=tomorrow",
+        "?date=2025-07-01",
+    ] {
+        let reply = api(&app, "GET", &format!("/api/v1/notices{query}"), None).await;
+        assert_error(&reply, 400, "bad_input", query);
+    }
+}
+
+#[tokio::test]
+async fn card_and_certificate_statuses_are_judged_at_the_clocks_now() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let good = issue(&app, holder("p256")).await;
+    let lost = issue(&app, holder("p256")).await;
+    set_clock(&app, "2022-01-01T00:00:00+09:00").await;
+    let report = api(
+        &app,
+        "POST",
+        "/api/v1/cards/2/events",
+        Some(json!({"cause": "lost"})),
+    )
+    .await;
+    assert_eq!(report.status, 200);
+
+    let statuses = |view: &Value, card: &Value| {
+        ["sign", "auth"]
+            .iter()
+            .map(|kind| {
+                let c = cert(view, &card[kind]["serial"]);
+                (
+                    c["status"].clone(),
+                    c["reason"].clone(),
+                    c["revoked_at"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let good_now = (json!("good"), Value::Null, Value::Null);
+    let held = (
+        json!("revoked"),
+        json!("certificateHold"),
+        json!("2021-12-31T15:00:00Z"),
+    );
+    let expired = (json!("expired"), Value::Null, Value::Null);
+
+    let view = card(&app, 1).await;
+    assert_eq!(view["birth"], json!("1990-10-01"));
+    assert_eq!(view["card_expiry"], json!("2030-10-01"));
+    assert_eq!(statuses(&view, &good), vec![good_now.clone(); 2]);
+    assert_eq!(statuses(&card(&app, 2).await, &lost), vec![held.clone(); 2]);
+
+    // The last second of the expiry date, then the next.
+    set_clock(&app, "2025-10-01T23:59:59+09:00").await;
+    assert_eq!(
+        statuses(&card(&app, 1).await, &good),
+        vec![good_now.clone(); 2]
+    );
+    set_clock(&app, "2025-10-02T00:00:00+09:00").await;
+    assert_eq!(
+        statuses(&card(&app, 1).await, &good),
+        vec![expired.clone(); 2]
+    );
+    // A revocation stays a revocation after expiry.
+    assert_eq!(statuses(&card(&app, 2).await, &lost), vec![held.clone(); 2]);
+
+    // /certs/{serial}, decimal or hex.
+    let serial = good["sign"]["serial"].as_u64().unwrap();
+    for path in [
+        format!("/api/v1/certs/{serial}"),
+        format!("/api/v1/certs/0x{serial:x}"),
+    ] {
+        let reply = api(&app, "GET", &path, None).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["serial"], json!(serial));
+        assert_eq!(body["kind"], json!("sign"));
+        assert_eq!(body["card_id"], json!(1));
+        assert_eq!(body["status"], json!("expired"));
+    }
+    let reply = api(
+        &app,
+        "GET",
+        &format!("/api/v1/certs/{}", lost["auth"]["serial"]),
+        None,
+    )
+    .await;
+    assert_eq!(reply.json()["status"], json!("revoked"));
+    assert_eq!(reply.json()["reason"], json!("certificateHold"));
+
+    // Back in time: good again.
+    set_clock(&app, "2023-01-01").await;
+    assert_eq!(statuses(&card(&app, 1).await, &good), vec![good_now; 2]);
+    let clock = api(&app, "GET", "/api/v1/clock", None).await.json();
+    assert_eq!(clock["mode"], json!("fixed"));
+    assert_eq!(clock["now"], json!("2022-12-31T15:00:00Z"));
+    let system = api(&app, "DELETE", "/api/v1/clock", None).await;
+    assert_eq!(system.status, 200);
+    assert_eq!(system.json()["mode"], json!("system"));
+}
+
+#[tokio::test]
+async fn an_event_at_a_past_instant_is_recorded_at_that_instant_everywhere() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let issued = issue(&app, holder("p256")).await;
+    set_clock(&app, "2021-06-01T10:00:00+09:00").await;
+    let reply = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/events",
+        Some(json!({"cause": "stolen", "at": "2021-05-20T08:30:00+09:00"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let report = reply.json();
+    for (entry, kind) in report["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["sign", "auth"])
+    {
+        assert_eq!(entry["kind"], json!(kind));
+        assert_eq!(entry["revoked_at"], json!("2021-05-19T23:30:00Z"));
+        assert_eq!(entry["reason"], json!("keyCompromise"));
+    }
+    let view = card(&app, 1).await;
+    let at = instant("2021-05-20T08:30:00+09:00");
+    for kind in ["sign", "auth"] {
+        let c = cert(&view, &issued[kind]["serial"]);
+        assert_eq!(c["revoked_at"], json!("2021-05-19T23:30:00Z"));
+        assert_eq!(c["cause"], json!("stolen"));
+        let crl = call(&app, "GET", &format!("/crl/{kind}.crl"), &[], Vec::new()).await;
+        assert_eq!(
+            crl_entries(&crl.body),
+            vec![(
+                u32::try_from(issued[kind]["serial"].as_u64().unwrap()).unwrap(),
+                Some(1),
+                at.unix_timestamp()
+            )]
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_a_token_the_admin_api_needs_it_and_publication_stays_open() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), Some("secret"));
+    let body = holder("p256").to_string();
+    let json_ct = ("content-type", "application/json");
+
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer secre"),
+        Some("Bearer secret2"),
+        Some("secret"),
+        Some("Basic secret"),
+        Some("Bearer "),
+    ] {
+        let mut headers = vec![json_ct];
+        if let Some(a) = auth {
+            headers.push(("authorization", a));
+        }
+        for (method, uri, payload) in [
+            ("POST", "/api/v1/cards", body.clone()),
+            ("GET", "/api/v1/cards/1", String::new()),
+            ("GET", "/api/v1/clock", String::new()),
+            (
+                "PUT",
+                "/api/v1/clock",
+                json!({"now": "2030-01-01"}).to_string(),
+            ),
+            ("GET", "/api/v1/notices?on=2025-07-01", String::new()),
+        ] {
+            let reply = call(&app, method, uri, &headers, payload).await;
+            assert_error(
+                &reply,
+                401,
+                "unauthorized",
+                &format!("{method} {uri} with {auth:?}"),
+            );
+        }
+    }
+    let bearer = [json_ct, ("authorization", "Bearer secret")];
+    // Nothing was created or changed by the refused requests.
+    let reply = call(&app, "GET", "/api/v1/cards/1", &bearer, Vec::new()).await;
+    assert_error(&reply, 404, "not_found", "card 1 before issuance");
+    let clock = call(&app, "GET", "/api/v1/clock", &bearer, Vec::new()).await;
+    assert_eq!(clock.status, 200);
+    assert_eq!(clock.json()["mode"], json!("system"));
+
+    let created = call(&app, "POST", "/api/v1/cards", &bearer, body.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let created = created.json();
+    let reply = call(&app, "GET", "/api/v1/cards/1", &bearer, Vec::new()).await;
+    assert_eq!(reply.status, 200);
+
+    // Publication and OCSP need no token.
+    let ca = call(&app, "GET", "/ca/sign.cer", &[], Vec::new()).await;
+    assert_eq!(ca.status, 200);
+    let serial = u32::try_from(created["sign"]["serial"].as_u64().unwrap()).unwrap();
+    let request = ocsp_request(
+        &[IssuerHashes::of(&ca.body).cert_id(false, serial, true)],
+        None,
+    );
+    for path in ["/ocsp/sign", "/ocsp"] {
+        let reply = call(
+            &app,
+            "POST",
+            path,
+            &[("content-type", "application/ocsp-request")],
+            request.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(statuses(&reply.body), ["good"]);
+    }
+    let get = format!(
+        "/ocsp/sign/{}",
+        base64::engine::general_purpose::STANDARD.encode(&request)
+    );
+    for path in [
+        get.as_str(),
+        "/crl/sign.crl",
+        "/crl/auth.crl",
+        "/ca/auth.pem",
+        "/healthz",
+    ] {
+        let reply = call(&app, "GET", path, &[], Vec::new()).await;
+        assert_eq!(reply.status, 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), Some("secret"));
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let value = format!("{scheme} secret");
+        let reply = call(
+            &app,
+            "GET",
+            "/api/v1/clock",
+            &[("authorization", value.as_str())],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{scheme}: {}", reply.text());
+    }
+}
+
+/// Runs `serve` and waits for it to exit (killing it and failing if it keeps running).
+fn serve_expecting_exit(state: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .arg("--state")
+        .arg(state)
+        .arg("serve")
+        .args(args)
+        .env_remove("JPKI_MOCK_ADMIN_TOKEN")
+        .env_remove("JPKI_MOCK_LISTEN")
+        .env_remove("JPKI_MOCK_CONFIG")
+        .env("JPKI_MOCK_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            return (status.code(), stderr);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`serve {args:?}` started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_binary_refuses_a_public_listen_address_without_a_token() {
+    let s = Scratch::new();
+    for extra in [&[][..], &["--admin-token", ""][..]] {
+        let listen = format!("0.0.0.0:{}", free_port());
+        let mut args = vec!["--listen", listen.as_str()];
+        args.extend(extra);
+        let (code, stderr) = serve_expecting_exit(&s.state(), &args);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains("token"), "{stderr}");
+        assert!(stderr.contains("--admin-token"), "{stderr}");
+        assert!(stderr.contains(&listen), "{stderr}");
+    }
+
+    // With a token it serves, and the admin API wants the token.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let port = free_port();
+    let _serving = Kill(
+        Command::new(BIN)
+            .arg("--state")
+            .arg(s.state())
+            .args([
+                "serve",
+                "--listen",
+                &format!("0.0.0.0:{port}"),
+                "--admin-token",
+                "s3cret",
+            ])
+            .env_remove("JPKI_MOCK_ADMIN_TOKEN")
+            .env("JPKI_MOCK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let c = server::Client::new(&format!("http://127.0.0.1:{port}"));
+    c.wait_healthy();
+    let refused = c.get("/api/v1/clock");
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    let allowed = c.get_with("/api/v1/clock", &[("authorization", "Bearer s3cret")]);
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    assert_eq!(c.get("/crl/sign.crl").status, 200);
+}
+
+/// The state a bad request must not change: card 1, card 2's absence, the CRLs'
+/// entries and the clock.
+async fn snapshot(app: &AppState) -> Value {
+    let card1 = api(app, "GET", "/api/v1/cards/1", None).await;
+    let card2 = api(app, "GET", "/api/v1/cards/2", None).await;
+    let clock = api(app, "GET", "/api/v1/clock", None).await;
+    let mut crls = Vec::new();
+    for kind in ["sign", "auth"] {
+        let crl = call(app, "GET", &format!("/crl/{kind}.crl"), &[], Vec::new()).await;
+        crls.push(json!(crl_entries(&crl.body)));
+    }
+    json!({
+        "card1": card1.json(),
+        "card2_status": card2.status,
+        "clock": clock.json(),
+        "crls": crls,
+    })
+}
+
+#[tokio::test]
+async fn every_error_status_and_no_bad_request_changes_the_state() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let issued = issue(&app, holder("p256")).await;
+    let report = api(
+        &app,
+        "POST",
+        "/api/v1/cards/1/events",
+        Some(json!({"cause": "address_change"})),
+    )
+    .await;
+    assert_eq!(report.status, 200);
+    let before = snapshot(&app).await;
+
+    let with = |changes: Value| {
+        let mut body = holder("p256");
+        for (k, v) in changes.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body.to_string()
+    };
+    let mut unknown_field = holder("p256");
+    unknown_field["nickname"] = json!("taro");
+    let sign = |pin: Value, data: &str| json!({"pin": pin, "data_base64": data}).to_string();
+    let json_ct = "application/json";
+    let big_address = "東".repeat(25_000); // 75 KB of UTF-8
+    let exactly_64_kib = || {
+        let head = "{\"cause\": \"lost\", \"x\": \"";
+        let body = format!("{head}{}\"}}", "a".repeat(64 * 1024 - head.len() - 2));
+        assert_eq!(body.len(), 64 * 1024);
+        body
+    };
+    #[allow(clippy::type_complexity)]
+    let cases: Vec<(&str, String, Option<&str>, String, u16, &str)> = vec![
+        // 400: bad JSON, unknown fields, wrong types, bad dates, bad PINs.
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            "{".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            "[]".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            "{}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            unknown_field.to_string(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"force_sign": "yes"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"birth": 19901001})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"birth": "2023-02-29"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"birth": "1990-13-01"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"birth": "1990/10/01"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"issued_on": "2021-02-30"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"card_expiry": "2030-02-29"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"sign_pin": "abc123"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"sign_pin": "ABCDEF"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"sign_pin": "AB12"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"auth_pin": "12345"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"auth_pin": "12a4"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"gender": "x"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"key_alg": "rsa1024"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"only": "both"})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"name": 42})),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\", \"extra\": 1}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": 5}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"sneezed\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"superseded\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"stop\", \"certs\": [\"both\"]}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"stop\", \"certs\": \"sign\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\", \"at\": \"2023-02-29\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\", \"at\": \"2099-01-01\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\", \"at\": \"2020-01-01\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "{}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            "null".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/abc/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/renew".into(),
+            Some(json_ct),
+            "{\"certs\": \"sign\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/renew".into(),
+            Some(json_ct),
+            "{\"certs\": []}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/renew".into(),
+            Some(json_ct),
+            "{\"certs\": [\"face\"]}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/reissue".into(),
+            Some(json_ct),
+            "{\"fee\": 0}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/sign".into(),
+            Some(json_ct),
+            sign(json!(123456), "AA=="),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/sign".into(),
+            Some(json_ct),
+            sign(json!("ABC123"), "***"),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/sign".into(),
+            Some(json_ct),
+            sign(json!("abc"), "AA=="),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/authenticate".into(),
+            Some(json_ct),
+            sign(json!("12345"), "AA=="),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/pin-reset".into(),
+            Some(json_ct),
+            "{\"kind\": \"sign\", \"new_pin\": \"abc\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/pin-reset".into(),
+            Some(json_ct),
+            "{\"kind\": \"face\", \"new_pin\": \"ABC123\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/pin-reset".into(),
+            Some(json_ct),
+            "{\"kind\": \"auth\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some(json_ct),
+            "{\"now\": \"2023-02-29\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some(json_ct),
+            "{\"now\": \"soon\"}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some(json_ct),
+            "{\"now\": \"2021-03-15\", \"offset_seconds\": 5}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some(json_ct),
+            "{\"now\": 1700000000}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some(json_ct),
+            "{\"later\": true}".into(),
+            400,
+            "bad_input",
+        ),
+        (
+            "GET",
+            "/api/v1/notices?on=2023-02-29".into(),
+            None,
+            String::new(),
+            400,
+            "bad_input",
+        ),
+        (
+            "GET",
+            "/api/v1/certs/abc".into(),
+            None,
+            String::new(),
+            400,
+            "bad_input",
+        ),
+        (
+            "GET",
+            "/api/v1/cards/one".into(),
+            None,
+            String::new(),
+            400,
+            "bad_input",
+        ),
+        // 404: unknown card, serial, route.
+        (
+            "GET",
+            "/api/v1/cards/999".into(),
+            None,
+            String::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/999/events".into(),
+            Some(json_ct),
+            "{\"cause\": \"lost\"}".into(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/999/renew".into(),
+            Some(json_ct),
+            "{}".into(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/999/reissue".into(),
+            Some(json_ct),
+            "{}".into(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/999/sign".into(),
+            Some(json_ct),
+            sign(json!("ABC123"), "AA=="),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/999/pin-reset".into(),
+            Some(json_ct),
+            "{\"kind\": \"sign\", \"new_pin\": \"ABC123\"}".into(),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/certs/4294967295".into(),
+            None,
+            String::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/certs/0x7654321".into(),
+            None,
+            String::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/nope".into(),
+            None,
+            String::new(),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/nope".into(),
+            Some(json_ct),
+            "{}".into(),
+            404,
+            "not_found",
+        ),
+        // 409: rules refuse.
+        (
+            "POST",
+            "/api/v1/cards/1/renew".into(),
+            Some(json_ct),
+            "{}".into(),
+            409,
+            "refused",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"birth": "2010-04-01", "only": "sign"})),
+            409,
+            "refused",
+        ),
+        // A body of exactly 64 KiB is read (and refused for its unknown field).
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            exactly_64_kib(),
+            400,
+            "bad_input",
+        ),
+        // 413: a body over 64 KiB.
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some(json_ct),
+            with(json!({"address": big_address})),
+            413,
+            "too_large",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some(json_ct),
+            format!("{{\"cause\": \"lost\", \"x\": \"{}\"}}", "a".repeat(70_000)),
+            413,
+            "too_large",
+        ),
+        // 415: JSON sent as something else.
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            Some("text/plain"),
+            holder("p256").to_string(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/api/v1/cards".into(),
+            None,
+            holder("p256").to_string(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/api/v1/cards/1/events".into(),
+            Some("application/x-www-form-urlencoded"),
+            "cause=lost".into(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "PUT",
+            "/api/v1/clock".into(),
+            Some("text/json"),
+            "{\"now\": \"2030-01-01\"}".into(),
+            415,
+            "unsupported_media_type",
+        ),
+    ];
+    for (method, uri, content_type, body, status, code) in &cases {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| vec![("content-type", ct)])
+            .unwrap_or_default();
+        let reply = call(&app, method, uri, &headers, body.clone()).await;
+        let what = format!(
+            "{method} {uri} {}",
+            body.chars().take(60).collect::<String>()
+        );
+        assert_error(&reply, *status, code, &what);
+        assert_eq!(snapshot(&app).await, before, "{what} changed the state");
+    }
+    // A wrong method is 405.
+    for (method, uri) in [
+        ("DELETE", "/api/v1/cards/1"),
+        ("GET", "/api/v1/cards/1/events"),
+        ("PUT", "/api/v1/cards"),
+    ] {
+        let reply = call(&app, method, uri, &[], Vec::new()).await;
+        assert_eq!(reply.status, 405, "{method} {uri}");
+    }
+    // The PIN counter did not move either: a wrong PIN has all its tries left.
+    let reply = use_pin(&app, 1, "sign", "ZZZ999").await;
+    assert_eq!(
+        reply.json()["remaining_tries"],
+        json!(4),
+        "{}",
+        reply.text()
+    );
+    // 423, for completeness: lock the auth PIN.
+    for remaining in [2, 1, 0] {
+        assert_wrong(&app, "auth", "4321", remaining).await;
+    }
+    assert_locked(&app, "auth", "1234").await;
+    assert_eq!(snapshot(&app).await["card1"], before["card1"]);
+    let _ = issued;
+}
+
+#[tokio::test]
+async fn issuance_follows_the_expiry_rules_of_domain_md() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    // (clock, birth, card expiry, auth expiry, sign expiry or None)
+    let cases = [
+        (
+            "2021-03-15",
+            "1990-10-01",
+            "2030-10-01",
+            "2025-10-01",
+            Some("2025-10-01"),
+        ),
+        (
+            "2020-06-10",
+            "1985-06-10",
+            "2030-06-10",
+            "2025-06-10",
+            Some("2025-06-10"),
+        ),
+        ("2023-01-20", "2010-04-01", "2027-04-01", "2027-04-01", None),
+        // 29 February: the birthday falls on 28 February in other years.
+        (
+            "2021-03-15",
+            "2000-02-29",
+            "2031-02-28",
+            "2026-02-28",
+            Some("2026-02-28"),
+        ),
+        // On the 18th birthday the holder is 18: ten years.
+        (
+            "2021-03-15",
+            "2003-03-15",
+            "2031-03-15",
+            "2026-03-15",
+            Some("2026-03-15"),
+        ),
+        // The day before: a minor, five years (the first birthday is tomorrow).
+        (
+            "2021-03-15",
+            "2003-03-16",
+            "2025-03-16",
+            "2025-03-16",
+            Some("2025-03-16"),
+        ),
+        // 15 on the day: a signing certificate; 14: none.
+        (
+            "2021-03-15",
+            "2006-03-15",
+            "2026-03-15",
+            "2026-03-15",
+            Some("2026-03-15"),
+        ),
+        ("2021-03-15", "2006-03-16", "2025-03-16", "2025-03-16", None),
+    ];
+    for (now, birth, card_expiry, auth_expiry, sign_expiry) in cases {
+        set_clock(&app, &format!("{now}T12:00:00+09:00")).await;
+        let mut body = holder("p256");
+        body["birth"] = json!(birth);
+        let issued = issue(&app, body).await;
+        let what = format!(
+            "born {birth}, issued {now}: card {}, auth {}, sign {}",
+            issued["card_expiry"], issued["auth"]["expiry"], issued["sign"]["expiry"]
+        );
+        assert_eq!(issued["card_expiry"], json!(card_expiry), "{what}");
+        assert_eq!(issued["fee_yen"], json!(0), "{what}");
+        assert_eq!(issued["auth"]["expiry"], json!(auth_expiry), "{what}");
+        assert_eq!(
+            issued["auth"]["not_before"],
+            json!(format!("{now}T03:00:00Z")),
+            "{what}"
+        );
+        match sign_expiry {
+            Some(expiry) => assert_eq!(issued["sign"]["expiry"], json!(expiry), "{what}"),
+            None => assert!(issued.get("sign").is_none(), "{what}"),
+        }
+    }
+    // force_sign issues it to the 14-year-old.
+    let mut body = holder("p256");
+    body["birth"] = json!("2006-03-16");
+    body["force_sign"] = json!(true);
+    let issued = issue(&app, body).await;
+    assert_eq!(issued["sign"]["expiry"], json!("2025-03-16"));
+}
+
+#[tokio::test]
+async fn renewal_window_clamps_at_month_end_and_a_renewed_sign_is_capped_by_the_auth() {
+    let s = Scratch::new();
+    let app = app_in(&s.state(), None);
+    set_clock(&app, "2021-03-15T10:00:00+09:00").await;
+    let mut body = holder("p256");
+    body["birth"] = json!("1990-05-31"); // expires 2025-05-31: window from 2025-03-01
+    let may = issue(&app, body).await;
+    assert_eq!(may["sign"]["expiry"], json!("2025-05-31"));
+    let october = issue(&app, holder("p256")).await; // expires 2025-10-01
+
+    set_clock(&app, "2025-02-28T12:00:00+09:00").await;
+    let refused = renew(&app, 1).await;
+    assert_error(&refused, 409, "refused", "renewal on 2025-02-28");
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("2025-03-01"));
+    set_clock(&app, "2025-03-01T00:00:00+09:00").await;
+    let renewed = renew(&app, 1).await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+    // The fifth birthday after 2025-03-01 is 2029-05-31.
+    assert_eq!(renewed.json()["sign"]["expiry"], json!("2029-05-31"));
+
+    // Renewing only the signing certificate while the auth one expires 2025-10-01:
+    // the new signing certificate is capped by it (domain.md §2).
+    set_clock(&app, "2025-08-01T10:00:00+09:00").await;
+    let reply = api(
+        &app,
+        "POST",
+        "/api/v1/cards/2/renew",
+        Some(json!({"certs": ["sign"]})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["sign"]["expiry"], json!("2025-10-01"), "{body}");
+    assert!(body.get("auth").is_none(), "{body}");
+    let revoked = body["revoked"].as_array().unwrap();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["serial"], october["sign"]["serial"]);
+    assert_eq!(revoked[0]["reason"], json!("superseded"));
+    let view = card(&app, 2).await;
+    assert_eq!(
+        cert(&view, &october["auth"]["serial"])["status"],
+        json!("good")
+    );
+}
