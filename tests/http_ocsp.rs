@@ -701,6 +701,7 @@ fn bad_input_gets_the_right_status_and_the_server_keeps_answering() {
     let mut post =
         |name: &str, path: &str, body: Vec<u8>, want: Option<OcspResponseStatus>, http: u16| {
             let reply = t.c.ocsp_post(path, &body);
+            assert_eq!(t.c.get("/healthz").status, 200, "/healthz after {name}");
             cases.push((name.to_string(), reply, want, http));
         };
     post("empty body", "/ocsp/sign", Vec::new(), Some(malformed), 200);
@@ -853,6 +854,7 @@ fn bad_input_gets_the_right_status_and_the_server_keeps_answering() {
             .map(|ct| vec![("content-type", ct)])
             .unwrap_or_default();
         let reply = t.c.send("POST", "/ocsp/sign", &headers, good.clone());
+        assert_eq!(t.c.get("/healthz").status, 200, "/healthz after {name}");
         cases.push((format!("content type: {name}"), reply, None, 415));
     }
     for (name, path) in [
@@ -868,6 +870,7 @@ fn bad_input_gets_the_right_status_and_the_server_keeps_answering() {
         ),
     ] {
         let reply = t.c.get(path);
+        assert_eq!(t.c.get("/healthz").status, 200, "/healthz after GET {name}");
         cases.push((format!("GET {name}"), reply, Some(malformed), 200));
     }
 
