@@ -431,6 +431,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Issue(args) => {
             let mut authority = open_authority(&cli, config)?;
+            if let Some(dir) = &args.out {
+                prepare_out_dir(dir)?;
+            }
             let issued = authority.issue(&args.request())?;
             if let Some(dir) = &args.out {
                 write_issued_files(dir, &issued)?;
@@ -519,8 +522,6 @@ fn run(cli: Cli) -> Result<()> {
 /// Writes `sign.pem`, `sign.key`, `auth.pem`, `auth.key`, `chain-sign.pem` and
 /// `chain-auth.pem` (keys with mode 0600).
 fn write_issued_files(dir: &Path, issued: &IssuedCard) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     for (kind, certificate) in [("sign", &issued.sign), ("auth", &issued.auth)] {
         let Some(c) = certificate else { continue };
         write_file(
@@ -549,6 +550,26 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
     }
     options
         .open(path)
-        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|mut f| {
+            // The mode above applies only to a new file: a key written over an
+            // existing one must not keep that file's looser mode.
+            #[cfg(unix)]
+            if secret {
+                use std::os::unix::fs::PermissionsExt;
+                f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            f.write_all(bytes)
+        })
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// Makes sure `--out DIR` can be written before anything is issued, so a bad directory
+/// leaves the state unchanged.
+fn prepare_out_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::BadInput(format!("--out {}: {e}", dir.display())))?;
+    let probe = dir.join(".jpki-mock-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| Error::BadInput(format!("--out {} is not writable: {e}", dir.display())))
 }

@@ -470,3 +470,36 @@ fn the_locality_override_goes_into_the_subject() {
         .collect();
     assert_eq!(localities, ["Hiroshima-ken", "Fuchu-shi"]);
 }
+
+#[test]
+fn out_rewrites_existing_key_files_as_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = Cli::new();
+    let out = cli.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("sign.key"), "old").unwrap();
+    std::fs::set_permissions(out.join("sign.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    issued(&cli, "p256", "out");
+    let mode = std::fs::metadata(out.join("sign.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(std::fs::read_to_string(out.join("sign.key"))
+        .unwrap()
+        .contains("PRIVATE KEY"));
+}
+
+#[test]
+fn an_unusable_out_directory_issues_nothing() {
+    let cli = Cli::new();
+    cli.ok(&["init"]);
+    let not_a_dir = cli.write("file", "x");
+    let mut args = adult("2021-03-15", "p256");
+    args.extend(["--out".into(), not_a_dir.display().to_string()]);
+    let output = cli.run(&strs(&args));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--out"));
+    assert_eq!(cli.json(&["list"]), serde_json::json!([]));
+}
