@@ -1,82 +1,258 @@
 #!/usr/bin/env bash
-# OCSP interoperability: real clients against a running jpki-mock, each with a good and
-# a revoked certificate: Python `cryptography` (SHA-1 and SHA-256 CertIDs, POST and
-# GET, responder and signature verified) and Java's PKIXRevocationChecker (OCSP only).
-# Runs what the machine has (INTEROP_REQUIRE_ALL=1: a missing client fails); installs
-# `cryptography` with pip when missing. 127.0.0.1 only. Ends with "N passed, M failed".
+# OCSP interoperability: real relying-party clients against a running jpki-mock, each
+# with a good and a revoked (stolen card → keyCompromise) certificate:
+#   - Python `cryptography` (scripts/interop/ocsp_check.py): SHA-1 and SHA-256 CertIDs,
+#     POST and GET, a nonce; the responder certificate and the response signature are
+#     verified by hand; the auth CA too, through the shared /ocsp endpoint;
+#   - Java's PKIXRevocationChecker (scripts/interop/OcspCheck.java), OCSP only, no
+#     fallback, with the responder URL given, and from the certificate's AIA (with a
+#     nonce).
+# It builds the binary (or takes $JPKI_MOCK), serves a fresh state on a free port of
+# 127.0.0.1, issues the cards with the real clock and stops the server on exit.
+# Runs the clients the machine has ("SKIPPED: <client> not installed" for the others;
+# INTEROP_REQUIRE_ALL=1 makes a missing client a failure); installs `cryptography` with
+# pip when it is missing. Prints one PASS/FAIL line per check, then "N passed, M failed";
+# exits 1 if a check failed. INTEROP_KEEP=1 keeps the work directory (certificates,
+# server log); INTEROP_TIMEOUT (default 120) bounds each client run, in seconds.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-here=scripts/interop
-bin=${JPKI_MOCK:-}
-if [ -z "$bin" ]; then
-  cargo build --quiet --release
-  bin=target/release/jpki-mock
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$root/scripts/interop
+client_timeout=${INTEROP_TIMEOUT:-120}
+
+say() { printf '%s\n' "$*"; }
+die() { say "interop.sh: $*" >&2; exit 1; }
+
+# Nothing from the caller's environment may steer the server (clock, config, URLs),
+# and 127.0.0.1 is never reached through a proxy.
+unset JPKI_MOCK_STATE JPKI_MOCK_CONFIG JPKI_MOCK_NOW JPKI_MOCK_BASE_URL JPKI_MOCK_LISTEN \
+  JPKI_MOCK_SEED JPKI_MOCK_ADMIN_TOKEN
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+# bounded SECONDS COMMAND…: with a time limit when coreutils' timeout exists.
+bounded() {
+  local secs=$1
+  shift
+  if command -v timeout >/dev/null; then
+    timeout -k 5 "$secs" "$@"
+  else
+    "$@"
+  fi
+}
+
+# --- The binary ---------------------------------------------------------------------
+if [ -n "${JPKI_MOCK:-}" ]; then
+  case $JPKI_MOCK in
+    */*) bin=$(cd "$(dirname "$JPKI_MOCK")" && pwd)/$(basename "$JPKI_MOCK") ;;
+    *) bin=$(command -v "$JPKI_MOCK") || die "JPKI_MOCK=$JPKI_MOCK: not found" ;;
+  esac
+  [ -x "$bin" ] || die "JPKI_MOCK=$JPKI_MOCK: not an executable"
+else
+  command -v cargo >/dev/null || die "cargo not found (or set JPKI_MOCK to a built jpki-mock)"
+  # Cargo waits by itself while another build holds the target directory's lock.
+  (cd "$root" && cargo build --quiet --release --bin jpki-mock) || die "cargo build --release failed"
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/jpki-mock
+  case $bin in /*) ;; *) bin=$root/$bin ;; esac
+  [ -x "$bin" ] || die "no binary at $bin after cargo build"
 fi
-work=$(mktemp -d)
+
+# --- Work directory, server, clean-up ------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/jpki-interop.XXXXXX")
 server=""
+stop_server() {
+  [ -n "$server" ] || return 0
+  kill "$server" 2>/dev/null || true
+  for _ in $(seq 50); do # up to 5 s, then SIGKILL
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=""
+}
 cleanup() {
-  [ -z "$server" ] || kill "$server" 2>/dev/null || true
-  rm -rf "$work"
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  stop_server
+  if [ "${INTEROP_KEEP:-0}" = 1 ]; then
+    say "work directory kept: $work" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-state="$work/state"
-"$bin" --state "$state" init --base-url "$base" >/dev/null
-JPKI_MOCK_LOG=warn "$bin" --state "$state" serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 100); do
-  curl -sf "$base/healthz" >/dev/null && break
-  sleep 0.1
+# A port nobody listens on: the kernel's choice when python3 is there, else a random one
+# that refuses connections. If another process takes it before the server binds it, the
+# server exits and the next attempt picks another port.
+free_port() {
+  if command -v python3 >/dev/null \
+    && python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; then
+    return 0
+  fi
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      say "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# GET /healthz answers 200 "ok" (curl, or bash's /dev/tcp when curl is missing).
+healthy() {
+  if command -v curl >/dev/null; then
+    [ "$(curl -sf --noproxy '*' --max-time 2 "$base/healthz" 2>/dev/null)" = ok ]
+  else
+    # shellcheck disable=SC2016 # $1 and $status belong to the inner bash
+    bounded 3 bash -c '
+      exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+      printf "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+      IFS= read -r status <&3 && [[ $status == "HTTP/1."?" 200"* ]]' _ "$port" 2>/dev/null
+  fi
+}
+
+# cli ARGS…: jpki-mock --state DIR ARGS…, output in $work/cli.out; a failure ends the
+# script with the command's stderr.
+cli() {
+  if ! bounded 60 "$bin" --state "$state" "$@" >"$work/cli.out" 2>"$work/cli.err"; then
+    say "setup failed: jpki-mock --state $state $*" >&2
+    sed 's/^/    /' "$work/cli.err" >&2
+    exit 1
+  fi
+}
+
+started=""
+for attempt in 1 2 3 4 5; do
+  port=$(free_port) || die "no free port found on 127.0.0.1"
+  base="http://127.0.0.1:$port"
+  state="$work/state-$attempt"
+  cli init --base-url "$base"
+  JPKI_MOCK_LOG=warn "$bin" --state "$state" serve --listen "127.0.0.1:$port" \
+    >"$work/server.log" 2>&1 </dev/null &
+  server=$!
+  for _ in $(seq 150); do # up to 15 s
+    if healthy; then
+      started=1
+      break
+    fi
+    kill -0 "$server" 2>/dev/null || break # it exited: the port was taken, or worse
+    sleep 0.1
+  done
+  [ -z "$started" ] || break
+  say "the server did not come up on $base (attempt $attempt); its output:" >&2
+  sed 's/^/    /' "$work/server.log" >&2
+  stop_server
 done
-curl -sf "$base/healthz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
+[ -n "$started" ] || die "the server never came up"
 
-for card in good revoked; do
-  "$bin" --state "$state" issue --name "山田 太郎" --birth 1990-10-01 --gender male \
-    --address "東京都品川区広町2-1-36" --out "$work/$card" >/dev/null
+# --- Cards, revocation, CA certificates ----------------------------------------------
+# The real clock (no --now): Java validates against it.
+issue() { # DIR: issues a card into DIR, prints its id
+  cli issue --name "山田 太郎" --birth 1990-10-01 --gender male \
+    --address "東京都品川区広町2-1-36" --out "$1"
+  sed -n '/"card_id"/{s/^ *"card_id": *\([0-9][0-9]*\).*/\1/p;q;}' "$work/cli.out"
+}
+good_card=$(issue "$work/good")
+revoked_card=$(issue "$work/revoked")
+[ -n "$good_card" ] && [ -n "$revoked_card" ] || die "could not read the card ids from 'issue'"
+cli revoke --card "$revoked_card" --cause stolen # keyCompromise, both certificates
+grep -q '"reason": *"keyCompromise"' "$work/cli.out" \
+  || { cat "$work/cli.out" >&2; die "revoke --cause stolen did not report keyCompromise"; }
+cli ca sign --pem --out "$work/ca-sign.pem"
+cli ca auth --pem --out "$work/ca-auth.pem"
+for f in good/sign.pem good/auth.pem revoked/sign.pem revoked/auth.pem ca-sign.pem ca-auth.pem; do
+  [ -s "$work/$f" ] || die "missing $work/$f"
 done
-"$bin" --state "$state" revoke --card 2 --cause stolen >/dev/null     # keyCompromise
-"$bin" --state "$state" ca sign --pem --out "$work/ca-sign.pem"
 
+# --- Checks --------------------------------------------------------------------------
 passed=0
 failed=0
-record() { # the client's output
-  echo "$1"
-  passed=$((passed + $(grep -c '^PASS' <<<"$1" || true)))
-  failed=$((failed + $(grep -c '^FAIL' <<<"$1" || true)))
+client_failed=0 # failures of checks that ran (not of missing clients)
+# run LABEL COMMAND…: the command prints PASS/FAIL lines; a non-zero exit without a
+# FAIL line (a crash, a timeout) is one more failure, reported with the output.
+run() {
+  local label=$1 out rc=0 p f
+  shift
+  out=$(bounded "$client_timeout" "$@" 2>&1) || rc=$?
+  p=$(grep -c '^PASS' <<<"$out" || true)
+  f=$(grep -c '^FAIL' <<<"$out" || true)
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    [ "$rc" -ne 124 ] || out="$out${out:+$'\n'}(timed out after ${client_timeout}s)"
+    say "FAIL $label: exit status $rc"
+    [ -z "$out" ] || sed 's/^/    /' <<<"$out"
+    f=1
+  else # PASS/FAIL lines and their indented details; anything else (warnings) indented
+    sed -e '/^PASS /b' -e '/^FAIL /b' -e '/^    /b' -e 's/^/    /' <<<"$out"
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  client_failed=$((client_failed + f))
 }
-missing() {
+missing() { # CLIENT [WHY]
   if [ "${INTEROP_REQUIRE_ALL:-0}" = 1 ]; then
-    echo "FAIL $1: not installed"
+    say "FAIL $1: not installed${2:+ ($2)}"
     failed=$((failed + 1))
   else
-    echo "SKIPPED: $1 not installed"
+    say "SKIPPED: $1 not installed${2:+ ($2)}"
   fi
 }
 
 # Python cryptography.
-if command -v python3 >/dev/null && { python3 -c 'import cryptography' 2>/dev/null \
-    || python3 -m pip install --quiet cryptography >/dev/null 2>&1; }; then
-  for hash in sha1 sha256; do
-    for method in post get; do
-      record "$(python3 "$here/ocsp_check.py" "$work/ca-sign.pem" "$work/good/sign.pem" "$base/ocsp/sign" good - "$hash" "$method" || true)"
-      record "$(python3 "$here/ocsp_check.py" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$base/ocsp/sign" revoked key_compromise "$hash" "$method" || true)"
-    done
-  done
+have_cryptography() { python3 -c 'import cryptography.x509.ocsp' 2>/dev/null; }
+pip_install() { # ARGS…
+  bounded 300 python3 -m pip install --quiet --disable-pip-version-check "$@" cryptography \
+    >>"$work/pip.log" 2>&1 && have_cryptography
+}
+if ! command -v python3 >/dev/null; then
+  missing python3
+elif ! have_cryptography && ! pip_install && ! pip_install --user; then
+  missing "python3 cryptography" "pip install cryptography failed: $(tail -n 1 "$work/pip.log" 2>/dev/null)"
 else
-  missing "python3 with cryptography"
+  py=(python3 "$here/ocsp_check.py")
+  run "python good" "${py[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$base/ocsp/sign" good
+  run "python revoked" "${py[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$base/ocsp/sign" \
+    revoked key_compromise
+  # The auth CA through the shared endpoint, which dispatches on the CertID.
+  run "python good auth" "${py[@]}" "$work/ca-auth.pem" "$work/good/auth.pem" "$base/ocsp" \
+    good --hash sha256 --tag "auth /ocsp"
+  run "python revoked auth" "${py[@]}" "$work/ca-auth.pem" "$work/revoked/auth.pem" "$base/ocsp" \
+    revoked key_compromise --hash sha256 --tag "auth /ocsp"
 fi
 
 # Java PKIXRevocationChecker.
-if command -v javac >/dev/null && command -v java >/dev/null; then
-  javac -d "$work/java" "$here/OcspCheck.java"
-  for card in good revoked; do
-    record "$(java -cp "$work/java" OcspCheck "$work/ca-sign.pem" "$work/$card/sign.pem" "$base/ocsp/sign" "$card" 2>&1 || true)"
-  done
+if ! command -v java >/dev/null || ! command -v javac >/dev/null; then
+  missing java "java and javac are needed"
+elif ! bounded "$client_timeout" javac -d "$work/java" "$here/OcspCheck.java" >"$work/javac.log" 2>&1; then
+  say "FAIL java: javac OcspCheck.java failed"
+  sed 's/^/    /' "$work/javac.log"
+  failed=$((failed + 1))
+  client_failed=$((client_failed + 1))
 else
-  missing "java"
+  java=(java -Dcom.sun.security.ocsp.timeout=10 -cp "$work/java" OcspCheck)
+  run "java good" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$base/ocsp/sign" good
+  run "java revoked" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$base/ocsp/sign" \
+    revoked KEY_COMPROMISE
+  # From the certificate's AIA (the base URL given to init), with a nonce.
+  java=(java -Dcom.sun.security.ocsp.timeout=10 -Djdk.security.certpath.ocspNonce=true -cp "$work/java" OcspCheck)
+  run "java good (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" aia good
+  run "java revoked (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" aia \
+    revoked KEY_COMPROMISE
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+if ! kill -0 "$server" 2>/dev/null; then
+  say "FAIL server: it exited during the checks"
+  failed=$((failed + 1))
+  client_failed=$((client_failed + 1))
+fi
+if [ "$client_failed" -ne 0 ] && [ -s "$work/server.log" ]; then
+  say "server log (last lines):"
+  tail -n 20 "$work/server.log" | sed 's/^/    /'
+fi
+say "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

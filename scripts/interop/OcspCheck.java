@@ -5,52 +5,110 @@ import java.util.*;
 
 /**
  * OCSP check with Java's PKIX validator and PKIXRevocationChecker (OCSP only, no CRL
- * fallback), as a Java relying party would do it.
+ * fallback), as a Java relying party does it: the CA is the trust anchor, the leaf is
+ * validated at the current time.
  *
- * usage: java OcspCheck CA_PEM LEAF_PEM OCSP_URL good|revoked
+ * usage: java OcspCheck CA_PEM LEAF_PEM OCSP_URL|aia good|revoked [REASON]
+ *
+ * OCSP_URL is given to setOcspResponder; "aia" leaves the checker to the URL in the
+ * certificate's authority information access. A good leaf must validate; a revoked one
+ * must fail with BasicReason.REVOKED (and, when REASON is given, e.g. KEY_COMPROMISE,
+ * with that CRLReason when Java reports one). Java sends a nonce when run with
+ * -Djdk.security.certpath.ocspNonce=true, and then insists that it is echoed.
+ * Prints one PASS/FAIL line; exits 1 on FAIL.
  */
 public class OcspCheck {
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        if (args.length < 4) {
+            System.err.println("usage: java OcspCheck CA_PEM LEAF_PEM OCSP_URL|aia good|revoked [REASON]");
+            System.exit(2);
+        }
+        String responder = args[2];
+        String expected = args[3];
+        String reason = args.length > 4 && !args[4].equals("-") ? args[4] : null;
+        boolean nonce = Boolean.getBoolean("jdk.security.certpath.ocspNonce");
+        String label = "java " + expected + " (PKIXRevocationChecker, OCSP only, "
+            + (responder.equals("aia") ? "AIA" : "responder URL") + (nonce ? ", nonce" : "") + ")";
+        try {
+            System.out.println("PASS " + label + check(args[0], args[1], responder, expected, reason));
+        } catch (Failure e) {
+            System.out.println("FAIL " + label + ": " + e.getMessage());
+            System.exit(1);
+        } catch (Exception e) {
+            System.out.println("FAIL " + label + ": " + e + causes(e));
+            System.exit(1);
+        }
+    }
+
+    static final class Failure extends Exception {
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    static String check(String caPath, String leafPath, String responder, String expected, String reason)
+            throws Exception {
         CertificateFactory factory = CertificateFactory.getInstance("X.509");
         X509Certificate ca;
         X509Certificate leaf;
-        try (FileInputStream in = new FileInputStream(args[0])) {
+        try (FileInputStream in = new FileInputStream(caPath)) {
             ca = (X509Certificate) factory.generateCertificate(in);
         }
-        try (FileInputStream in = new FileInputStream(args[1])) {
+        try (FileInputStream in = new FileInputStream(leafPath)) {
             leaf = (X509Certificate) factory.generateCertificate(in);
         }
-        String expected = args[3];
         CertPathValidator validator = CertPathValidator.getInstance("PKIX");
         PKIXRevocationChecker checker = (PKIXRevocationChecker) validator.getRevocationChecker();
-        checker.setOcspResponder(new URI(args[2]));
+        if (!responder.equals("aia")) {
+            checker.setOcspResponder(new URI(responder));
+        }
         checker.setOptions(EnumSet.of(PKIXRevocationChecker.Option.ONLY_END_ENTITY,
                                       PKIXRevocationChecker.Option.NO_FALLBACK));
         PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
         params.setRevocationEnabled(false); // the checker below does it, OCSP only
         params.addCertPathChecker(checker);
-        params.setPolicyQualifiersRejected(false); // JPKI policies carry a CPS qualifier
+        // JPKI certificate policies are critical and carry a CPS qualifier.
+        params.setPolicyQualifiersRejected(false);
+        params.setInitialPolicies(Set.of("2.5.29.32.0")); // anyPolicy
         CertPath path = factory.generateCertPath(List.of(leaf));
-        String label = "java " + expected + " (PKIXRevocationChecker, OCSP only)";
         try {
             validator.validate(path, params);
-            if (expected.equals("good")) {
-                System.out.println("PASS " + label);
-            } else {
-                System.out.println("FAIL " + label + ": the path validated");
-                System.exit(1);
-            }
         } catch (CertPathValidatorException e) {
-            boolean revoked = e.getReason() == CertPathValidatorException.BasicReason.REVOKED;
-            if (expected.equals("revoked") && revoked) {
-                String reason = e.getCause() instanceof CertificateRevokedException
-                    ? " reason " + ((CertificateRevokedException) e.getCause()).getRevocationReason()
-                    : "";
-                System.out.println("PASS " + label + reason);
-            } else {
-                System.out.println("FAIL " + label + ": " + e.getReason() + ": " + e.getMessage());
-                System.exit(1);
+            if (!expected.equals("revoked")) {
+                throw new Failure(e.getReason() + ": " + e.getMessage() + causes(e));
             }
+            if (e.getReason() != CertPathValidatorException.BasicReason.REVOKED) {
+                throw new Failure("reason " + e.getReason() + ", expected REVOKED: " + e.getMessage() + causes(e));
+            }
+            if (!(e.getCause() instanceof CertificateRevokedException)) {
+                return " (no revocation details)";
+            }
+            CertificateRevokedException revoked = (CertificateRevokedException) e.getCause();
+            CRLReason got = revoked.getRevocationReason();
+            if (reason != null && got != null && !got.name().equals(reason)) {
+                throw new Failure("revocation reason " + got + ", expected " + reason);
+            }
+            if (revoked.getRevocationDate().after(new Date())) {
+                throw new Failure("revocation date " + revoked.getRevocationDate().toInstant() + " in the future");
+            }
+            return " reason " + got;
         }
+        if (!expected.equals("good")) {
+            throw new Failure("the path validated");
+        }
+        List<CertPathValidatorException> soft = checker.getSoftFailExceptions();
+        if (!soft.isEmpty()) {
+            throw new Failure("soft failures: " + soft);
+        }
+        return "";
+    }
+
+    static String causes(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        Throwable c = e.getCause();
+        for (int depth = 0; c != null && depth < 8; depth++, c = c.getCause()) {
+            text.append(" <- ").append(c);
+        }
+        return text.toString();
     }
 }
