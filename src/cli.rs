@@ -169,6 +169,18 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The file or directory the command writes its output to, if any.
+    fn out_path(&self) -> Option<&Path> {
+        match self {
+            Command::Issue(args) => args.out.as_deref(),
+            Command::Export { out } => Some(out),
+            Command::Crl { out, .. } | Command::Ca { out, .. } => out.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// `show` targets.
 #[derive(Debug, Subcommand)]
 pub enum Show {
@@ -345,6 +357,9 @@ fn run(cli: Cli) -> Result<()> {
         now: cli.now,
         key_seed: cli.seed.clone(),
     };
+    if let Some(out) = cli.command.out_path() {
+        refuse_out_inside_state(out, &cli.state)?;
+    }
     match &cli.command {
         Command::Init { base_url } => {
             let mut store = SqliteStore::create(&cli.state)?;
@@ -563,6 +578,49 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
+/// `--out` may name any place (`..` included) except the state directory: an output
+/// written there could overwrite the database or a CA key.
+fn refuse_out_inside_state(out: &Path, state: &Path) -> Result<()> {
+    let resolve = |path: &Path| {
+        resolve_path(path)
+            .map_err(|e| Error::BadInput(format!("cannot resolve {}: {e}", path.display())))
+    };
+    if resolve(out)?.starts_with(resolve(state)?) {
+        return Err(Error::BadInput(format!(
+            "--out {} is inside the state directory {}; write outputs elsewhere (they could \
+             overwrite the database or a CA key)",
+            out.display(),
+            state.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `path` made absolute, with symlinks resolved as far as it exists and `.` and `..`
+/// applied to the rest (which, not existing yet, holds no symlinks).
+fn resolve_path(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let (mut resolved, rest) = absolute
+        .ancestors()
+        .find_map(|ancestor| {
+            Some((
+                ancestor.canonicalize().ok()?,
+                absolute.strip_prefix(ancestor).ok()?,
+            ))
+        })
+        .ok_or_else(|| std::io::Error::other("no part of the path exists"))?;
+    for component in rest.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                resolved.pop();
+            }
+            std::path::Component::Normal(name) => resolved.push(name),
+            _ => {}
+        }
+    }
+    Ok(resolved)
+}
+
 /// Makes sure `--out DIR` can be written before anything is issued, so a bad directory
 /// leaves the state unchanged.
 fn prepare_out_dir(dir: &Path) -> Result<()> {
@@ -572,4 +630,23 @@ fn prepare_out_dir(dir: &Path) -> Result<()> {
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
         .map_err(|e| Error::BadInput(format!("--out {} is not writable: {e}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_path_applies_dot_dot_over_missing_directories_and_follows_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("state")).unwrap();
+        std::os::unix::fs::symlink(root.join("state"), root.join("link")).unwrap();
+        let resolved = |p: &str| resolve_path(&root.join(p)).unwrap();
+        assert_eq!(resolved("missing/../state/db"), root.join("state/db"));
+        assert_eq!(resolved("link/new/./x"), root.join("state/new/x"));
+        assert_eq!(resolved("state/../other"), root.join("other"));
+        assert!(refuse_out_inside_state(&root.join("link/a"), &root.join("state")).is_err());
+        assert!(refuse_out_inside_state(&root.join("state-2/a"), &root.join("state")).is_ok());
+    }
 }

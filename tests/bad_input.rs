@@ -130,6 +130,13 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
     let bad_config = config_dir.path().join("bad.toml");
     std::fs::write(&bad_config, "[profile]\norgg = \"typo\"\n").unwrap();
     let missing_config = config_dir.path().join("missing.toml");
+    // Outputs aimed into the state directory, directly, through `..` over a directory
+    // that does not exist, and through a symlink.
+    let in_state = |rest: &str| state.join(rest).display().to_string();
+    let link_to_state = config_dir.path().join("link");
+    std::os::unix::fs::symlink(state, &link_to_state).unwrap();
+    let state_name = state.file_name().unwrap().to_str().unwrap();
+    let via_parent = format!("{}/elsewhere/../{state_name}/card", in_state(".."));
 
     let cases: Vec<(Vec<String>, &str)> = vec![
         (holder(&[("--birth", "2030-01-01")]), "in the future"),
@@ -232,8 +239,38 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
             vec!["notices".into(), "--on".into(), "2021-13-01".into()],
             "not a valid date",
         ),
+        (
+            vec![
+                "crl".into(),
+                "sign".into(),
+                "--out".into(),
+                in_state(DATABASE_FILE),
+            ],
+            "inside the state directory",
+        ),
+        (
+            vec![
+                "ca".into(),
+                "sign".into(),
+                "--out".into(),
+                in_state("nowhere/../ca-sign.key"),
+            ],
+            "inside the state directory",
+        ),
+        (
+            holder(&[("--out", &via_parent)]),
+            "inside the state directory",
+        ),
+        (
+            vec![
+                "export".into(),
+                "--out".into(),
+                link_to_state.join("bundle").display().to_string(),
+            ],
+            "inside the state directory",
+        ),
     ];
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= 25);
     for (args, needle) in cases {
         let before = digest(state);
         let output = jpki(state, &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -273,6 +310,99 @@ fn a_missing_state_and_a_corrupt_key_file_are_clear_errors() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("key"), "{stderr}");
     assert_eq!(before, digest(dir.path()));
+}
+
+/// Runs the CLI as a user that file permissions stop: the current one, or `nobody`
+/// (through `setpriv`) when the tests run as root, whom permissions do not stop.
+struct Unprivileged {
+    /// A copy of the binary that `nobody` can run, when root.
+    binary_as_nobody: Option<(tempfile::TempDir, std::path::PathBuf)>,
+}
+
+const NOBODY: u32 = 65534;
+
+impl Unprivileged {
+    /// Hands `state` to `nobody` when running as root.
+    fn owning(state: &Path) -> Self {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let probe = tempfile::NamedTempFile::new().unwrap();
+        if probe.as_file().metadata().unwrap().uid() != 0 {
+            return Unprivileged {
+                binary_as_nobody: None,
+            };
+        }
+        for entry in std::fs::read_dir(state).unwrap() {
+            std::os::unix::fs::chown(entry.unwrap().path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        std::os::unix::fs::chown(state, Some(NOBODY), Some(NOBODY)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let binary = dir.path().join("jpki-mock");
+        std::fs::copy(env!("CARGO_BIN_EXE_jpki-mock"), &binary).unwrap();
+        Unprivileged {
+            binary_as_nobody: Some((dir, binary)),
+        }
+    }
+
+    fn jpki(&self, state: &Path, args: &[&str]) -> std::process::Output {
+        let Some((_, binary)) = &self.binary_as_nobody else {
+            return jpki(state, args);
+        };
+        Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+            .arg(binary)
+            .arg("--state")
+            .arg(state)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_read_only_state_directory_and_an_unreadable_key_file_are_clear_errors() {
+    let dir = prepared_state();
+    let state = dir.path();
+    let user = Unprivileged::owning(state);
+    let refused = |args: &[&str], needles: &[&str]| {
+        let before = digest(state);
+        let output = user.jpki(state, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        for needle in needles {
+            assert!(
+                stderr.contains(needle),
+                "{args:?}: {stderr:?} should name {needle:?}"
+            );
+        }
+        assert_eq!(before, digest(state), "{args:?} changed the state");
+    };
+    let state_name = state.display().to_string();
+
+    set_mode(state, 0o500);
+    refused(
+        &["revoke", "--card", "1", "--cause", "lost"],
+        &["cannot be written", &state_name],
+    );
+    refused(&["list"], &["cannot be written", &state_name]);
+
+    set_mode(state, 0o700);
+    let ok = user.jpki(state, &["list"]);
+    assert!(
+        ok.status.success(),
+        "the same user can use a writable state: {ok:?}"
+    );
+    set_mode(&state.join("ca-sign.key"), 0o000);
+    refused(
+        &["crl", "sign"],
+        &["cannot read key", "ca-sign.key", "ermission denied"],
+    );
 }
 
 fn open_app(state: &Path) -> AppState {

@@ -315,11 +315,14 @@ impl SqliteStore {
         let path = directory.join(DATABASE_FILE);
         let mut connection = Connection::open(&path)
             .map_err(|e| Error::State(format!("cannot open database {}: {e}", path.display())))?;
-        connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&mut connection)?;
+        let setup = |connection: &mut Connection| -> Result<()> {
+            connection.busy_timeout(std::time::Duration::from_secs(10))?;
+            connection.pragma_update(None, "journal_mode", "WAL")?;
+            connection.pragma_update(None, "synchronous", "FULL")?;
+            connection.pragma_update(None, "foreign_keys", "ON")?;
+            migrate(connection)
+        };
+        setup(&mut connection).map_err(|e| explain_unwritable(directory, e))?;
         Ok(Self {
             directory: directory.to_path_buf(),
             connection,
@@ -369,6 +372,26 @@ impl SqliteStore {
         Ok(self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+/// SQLite says "attempt to write a readonly database" even when the cause is the
+/// directory (WAL needs its `-shm` and `-wal` files there), so name the directory.
+fn explain_unwritable(directory: &Path, error: Error) -> Error {
+    match &error {
+        Error::Database(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+            ) =>
+        {
+            Error::State(format!(
+                "the state in {} cannot be written ({e}): jpki-mock needs write access to the \
+                 state directory and its files, even to read",
+                directory.display()
+            ))
+        }
+        _ => error,
     }
 }
 
