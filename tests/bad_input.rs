@@ -3,6 +3,8 @@
 //! compared before and after). Plus a proptest feeding random bytes to the OCSP
 //! endpoint.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -71,28 +73,7 @@ fn prepared_state() -> tempfile::TempDir {
     assert!(jpki(state, &["--now", "2021-03-01", "init"])
         .status
         .success());
-    let issued = jpki(
-        state,
-        &[
-            "--now",
-            "2021-03-15",
-            "issue",
-            "--name",
-            "山田 太郎",
-            "--birth",
-            "1990-10-01",
-            "--gender",
-            "male",
-            "--address",
-            "東京都品川区広町2-1-36",
-            "--sign-pin",
-            "ABC123",
-            "--auth-pin",
-            "1234",
-            "--key-alg",
-            "p256",
-        ],
-    );
+    let issued = jpki(state, &common::strs(&common::adult("2021-03-15", "p256")));
     assert!(issued.status.success(), "{issued:?}");
     dir
 }
