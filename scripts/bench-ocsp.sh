@@ -11,8 +11,10 @@ ours_port=${OURS_PORT:-18091}
 openssl_port=${OPENSSL_PORT:-18092}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --quiet --release
-bin=target/release/jpki-mock
+root=$(pwd)
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=$(jpki_binary) || exit 2
 work=$(mktemp -d)
 pids=()
 openssl_pid=""

@@ -37,13 +37,9 @@ sample=${SAMPLE:-50}
 seed=${SEED:-$RANDOM}
 RANDOM=$seed
 
-if [ -n "${JPKI_MOCK:-}" ]; then
-  bin=$JPKI_MOCK
-else
-  timeout 1200 cargo build --quiet --release
-  bin=$root/target/release/jpki-mock
-fi
-[ -x "$bin" ] || { echo "crash-test: no executable at $bin" >&2; exit 2; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=$(jpki_binary) || exit 2
 py=(python3 "$root/scripts/load/crash_client.py")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/jpki-crash.XXXXXX")

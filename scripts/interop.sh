@@ -41,20 +41,9 @@ bounded() {
 }
 
 # --- The binary ---------------------------------------------------------------------
-if [ -n "${JPKI_MOCK:-}" ]; then
-  case $JPKI_MOCK in
-    */*) bin=$(cd "$(dirname "$JPKI_MOCK")" && pwd)/$(basename "$JPKI_MOCK") ;;
-    *) bin=$(command -v "$JPKI_MOCK") || die "JPKI_MOCK=$JPKI_MOCK: not found" ;;
-  esac
-  [ -x "$bin" ] || die "JPKI_MOCK=$JPKI_MOCK: not an executable"
-else
-  command -v cargo >/dev/null || die "cargo not found (or set JPKI_MOCK to a built jpki-mock)"
-  # Cargo waits by itself while another build holds the target directory's lock.
-  (cd "$root" && cargo build --quiet --release --bin jpki-mock) || die "cargo build --release failed"
-  bin=${CARGO_TARGET_DIR:-$root/target}/release/jpki-mock
-  case $bin in /*) ;; *) bin=$root/$bin ;; esac
-  [ -x "$bin" ] || die "no binary at $bin after cargo build"
-fi
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=$(jpki_binary) || die "no jpki-mock to run"
 
 # --- Work directory, server, clean-up ------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/jpki-interop.XXXXXX")

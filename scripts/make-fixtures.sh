@@ -8,11 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-certs}
-bin=${JPKI_MOCK:-}
-if [ -z "$bin" ]; then
-  cargo build --quiet --release
-  bin=target/release/jpki-mock
-fi
+root=$(pwd)
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=$(jpki_binary) || exit 2
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 run() { "$bin" --state "$state" --seed jpki-mock-fixtures "$@"; }

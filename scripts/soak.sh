@@ -36,13 +36,9 @@ wrk_connections=${WRK_CONNECTIONS:-8}
 admin_rate=${ADMIN_RATE:-2}
 command -v wrk >/dev/null || { echo "soak: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-if [ -n "${JPKI_MOCK:-}" ]; then
-  bin=$JPKI_MOCK
-else
-  timeout 1200 cargo build --quiet --release
-  bin=$root/target/release/jpki-mock
-fi
-[ -x "$bin" ] || { echo "soak: no executable at $bin" >&2; exit 2; }
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+bin=$(jpki_binary) || exit 2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/jpki-soak.XXXXXX")
 state=$work/state

@@ -1,0 +1,23 @@
+# Sourced by the scripts that run jpki-mock. Needs $root, the repository.
+
+# jpki_binary: prints the absolute path of the jpki-mock to run: $JPKI_MOCK (a path, or
+# a command on PATH) if set, else a fresh release build. Messages go to stderr; fails
+# when there is no executable.
+jpki_binary() {
+  local bin
+  if [ -n "${JPKI_MOCK:-}" ]; then
+    case $JPKI_MOCK in
+      */*) bin=$(cd "$(dirname "$JPKI_MOCK")" && pwd)/$(basename "$JPKI_MOCK") ;;
+      *) bin=$(command -v "$JPKI_MOCK") || { echo "JPKI_MOCK=$JPKI_MOCK: not found" >&2; return 1; } ;;
+    esac
+  else
+    command -v cargo >/dev/null || { echo "cargo not found (or set JPKI_MOCK to a built jpki-mock)" >&2; return 1; }
+    # Cargo waits by itself while another build holds the target directory's lock.
+    (cd "$root" && timeout 1200 cargo build --quiet --release --bin jpki-mock) >&2 ||
+      { echo "cargo build --release failed" >&2; return 1; }
+    bin=${CARGO_TARGET_DIR:-$root/target}/release/jpki-mock
+    case $bin in /*) ;; *) bin=$root/$bin ;; esac
+  fi
+  [ -x "$bin" ] || { echo "no executable at $bin" >&2; return 1; }
+  printf '%s\n' "$bin"
+}
