@@ -74,24 +74,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-# A port nobody listens on: the kernel's choice when python3 is there, else a random one
-# that refuses connections. If another process takes it before the server binds it, the
-# server exits and the next attempt picks another port.
-free_port() {
-  if command -v python3 >/dev/null \
-    && python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; then
-    return 0
-  fi
-  local port
-  for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      say "$port"
-      return 0
-    fi
-  done
-  return 1
-}
 
 # GET /healthz answers 200 "ok" (curl, or bash's /dev/tcp when curl is missing).
 healthy() {

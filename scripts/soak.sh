@@ -59,7 +59,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=$(python3 -c 'import sys; sys.path.insert(0, "scripts/load"); import jpkiload; print(jpkiload.free_port())')
+port=$(free_port)
 base=http://127.0.0.1:$port
 
 # ---------------------------------------------------------------- state and requests

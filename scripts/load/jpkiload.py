@@ -32,13 +32,6 @@ class Unreachable(Exception):
     """The server did not answer within the retry budget."""
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Client:
     """HTTP/1.1 to one 127.0.0.1 port, a fresh connection per request (a killed server
     must not leave a half-dead keep-alive connection behind)."""
