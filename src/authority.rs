@@ -1190,24 +1190,13 @@ impl Authority {
                 serde_json::json!({"certificate": ca_path, "ocsp_responder": responder_path, "crl": crl_path}),
             );
         }
-        let by_key = self.config.ocsp.responder_id == crate::config::ResponderIdKind::ByKey;
         let mut manifest_cards = Vec::new();
         for card in self.store.cards()? {
             let mut certificates = Vec::new();
             for record in self.store.card_certificates(card.id)? {
                 let c = &record.certificate;
                 let stem = format!("cards/{}/{}-{}", card.id, c.kind, c.serial);
-                let answer = crate::pki::ocsp::SingleAnswer {
-                    cert_id: self
-                        .ca(c.kind)
-                        .hashes
-                        .cert_id(crate::pki::ocsp::CertIdHash::Sha1, c.serial)?,
-                    status: self.ocsp_status(c.kind, Some(c.serial))?,
-                    this_update: now,
-                    next_update: Some(now + self.config.ocsp.validity),
-                };
-                let responder = self.responder(c.kind, now)?;
-                let ocsp = responder.sign_ocsp(by_key, now, &[answer], vec![])?;
+                let ocsp = self.signed_ocsp_response(c.serial)?;
                 let key = KeyPair::from_pkcs8_der(&c.key_pkcs8)?;
                 files.push(ExportFile::new(
                     &format!("{stem}.pem"),
@@ -1251,6 +1240,29 @@ impl Authority {
             .map_err(|e| Error::Crypto(format!("manifest encoding: {e}")))?;
         files.push(ExportFile::new("manifest.json", text + "\n"));
         Ok(files)
+    }
+
+    /// A signed OCSP response for one of our certificates (SHA-1 CertID, no nonce),
+    /// as the responder answers it at the clock's now.
+    pub fn signed_ocsp_response(&mut self, serial: Serial) -> Result<Vec<u8>> {
+        let now = self.now();
+        let record = self
+            .store
+            .certificate(serial)?
+            .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+        let kind = record.certificate.kind;
+        let answer = crate::pki::ocsp::SingleAnswer {
+            cert_id: self
+                .ca(kind)
+                .hashes
+                .cert_id(crate::pki::ocsp::CertIdHash::Sha1, serial)?,
+            status: self.ocsp_status(kind, Some(serial))?,
+            this_update: now,
+            next_update: Some(now + self.config.ocsp.validity),
+        };
+        let by_key = self.config.ocsp.responder_id == crate::config::ResponderIdKind::ByKey;
+        let responder = self.responder(kind, now)?;
+        responder.sign_ocsp(by_key, now, &[answer], vec![])
     }
 
     /// The virtual clock.

@@ -37,4 +37,16 @@ pub mod rules;
 pub mod store;
 pub mod testca;
 
+pub use authority::{
+    CardView, CertView, ClockView, IssueRequest, IssuedCard, IssuedCertificate, NoticeView,
+    RevocationReport, RevokedView, SignatureView, UnchangedView,
+};
+pub use config::Config;
 pub use error::{Error, Result};
+pub use faults::Fault;
+pub use http::observe::RequestRecord;
+pub use pki::cert::Serial;
+pub use pki::keys::KeyAlg;
+pub use rules::{Cause, CertKind, CrlReason, Gender};
+pub use store::CardId;
+pub use testca::{TestCa, TestCaBuilder};

@@ -35,13 +35,16 @@ use std::path::PathBuf;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
-use crate::authority::{Authority, ClockView, IssueRequest, IssuedCard, Options, RevocationReport};
+use crate::authority::{
+    Authority, CardView, ClockView, IssueRequest, IssuedCard, Options, RevocationReport,
+};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::http::{router, serve, AppState};
+use crate::pki::cert::Serial;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
@@ -60,6 +63,8 @@ pub struct TestCaBuilder {
     state: StateChoice,
     config: Config,
     seed: Option<String>,
+    admin_token: Option<String>,
+    created_at: Option<OffsetDateTime>,
 }
 
 /// A running in-process jpki-mock. Dropping it stops the server.
@@ -86,6 +91,8 @@ impl TestCa {
             state: StateChoice::Memory,
             config: Config::default(),
             seed: None,
+            admin_token: None,
+            created_at: None,
         }
     }
 
@@ -106,11 +113,70 @@ impl TestCa {
             .await
     }
 
-    /// Applies a revocation cause to a card, now.
+    /// Applies a revocation cause to a card's certificates, now.
     pub async fn revoke(&self, card: CardId, cause: Cause) -> Result<RevocationReport> {
+        self.revoke_at(card, cause, None, None).await
+    }
+
+    /// Applies a revocation cause to the chosen certificates (`None`: what the cause
+    /// targets) at `at` (`None`: now), as `POST /api/v1/cards/{id}/events` does.
+    pub async fn revoke_at(
+        &self,
+        card: CardId,
+        cause: Cause,
+        certs: Option<Vec<CertKind>>,
+        at: Option<OffsetDateTime>,
+    ) -> Result<RevocationReport> {
         self.state
-            .blocking(move |s| s.authority.revoke(card, cause, None, None))
+            .blocking(move |s| s.authority.revoke(card, cause, certs.as_deref(), at))
             .await
+    }
+
+    /// Renews a card's certificates inside their window (`None`: every unrevoked one).
+    pub async fn renew(&self, card: CardId, certs: Option<Vec<CertKind>>) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| s.authority.renew(card, certs.as_deref()))
+            .await
+    }
+
+    /// Card reissue: the old card's certificates revoked, a new card issued.
+    pub async fn reissue(&self, card: CardId) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| s.authority.reissue(card))
+            .await
+    }
+
+    /// A card with its certificates and their statuses.
+    pub async fn card(&self, card: CardId) -> Result<CardView> {
+        self.state
+            .blocking(move |s| s.authority.card_view(card))
+            .await
+    }
+
+    /// The CRL the server serves now for `kind` (DER).
+    pub async fn crl(&self, kind: CertKind) -> Result<Vec<u8>> {
+        self.state
+            .blocking(move |s| Ok(crate::http::publish::current_crl(s, kind)?.der().to_vec()))
+            .await
+    }
+
+    /// A signed OCSP response for one certificate (SHA-1 CertID, no nonce), as the
+    /// responder would answer it now: for stapling, or for clients tested offline.
+    pub async fn ocsp_response(&self, serial: Serial) -> Result<Vec<u8>> {
+        self.state
+            .blocking(move |s| s.authority.signed_ocsp_response(serial))
+            .await
+    }
+
+    /// The admin token the admin API requires, if one was set.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.state.admin_token()
+    }
+
+    /// The server's router without a socket, for `tower::ServiceExt::oneshot`: the
+    /// same state, so a card issued through either is seen by both.
+    pub fn router(&self) -> axum::Router {
+        router(self.state.clone())
     }
 
     /// Fixes the virtual clock at `now` (for issuance, revocation, CRLs and OCSP).
@@ -193,6 +259,20 @@ impl TestCaBuilder {
         self
     }
 
+    /// Require `Authorization: Bearer <token>` on the admin API.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// Create the CAs as at `instant` (their notBefore) instead of the real now, so
+    /// that the virtual clock can later be set back to that time; the clock itself
+    /// stays the real one until [`TestCa::set_clock`].
+    pub fn created_at(mut self, instant: OffsetDateTime) -> Self {
+        self.created_at = Some(instant);
+        self
+    }
+
     /// Binds 127.0.0.1 on an ephemeral port, creates the CAs (their URLs name that
     /// port) and serves until the [`TestCa`] is stopped or dropped.
     pub async fn start(self) -> Result<TestCa> {
@@ -207,6 +287,10 @@ impl TestCaBuilder {
             now: None,
             key_seed: self.seed,
         };
+        let init_options = Options {
+            now: self.created_at,
+            ..options.clone()
+        };
         let config = self.config;
         let header_read_timeout = config.server.header_read_timeout;
         let init_url = base_url.clone();
@@ -215,12 +299,18 @@ impl TestCaBuilder {
                 StateChoice::Memory => Box::new(MemoryStore::new()),
                 StateChoice::Directory(dir) => Box::new(SqliteStore::create(&dir)?),
             };
-            Authority::init(store.as_mut(), &config, &options, Some(&init_url), None)?;
+            Authority::init(
+                store.as_mut(),
+                &config,
+                &init_options,
+                Some(&init_url),
+                None,
+            )?;
             Authority::open(store, config, options)
         })
         .await
         .map_err(|e| Error::State(format!("test CA set-up failed: {e}")))??;
-        let state = AppState::new(authority, None);
+        let state = AppState::new(authority, self.admin_token);
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(
             listener,

@@ -31,6 +31,13 @@ fn kind_of_file(file: &str, suffix: &str) -> Option<CertKind> {
     }
 }
 
+impl CachedCrl {
+    /// The signed CRL, DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+}
+
 /// `GET /ca/{sign,auth}.{cer,pem}`.
 pub async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (kind, as_pem) = if let Some(kind) = kind_of_file(&file, ".cer") {
@@ -138,7 +145,7 @@ fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl>
 
 /// The CRL to serve now: the cached one unless the state changed, the clock moved
 /// before its thisUpdate, or less than a tenth of its validity is left.
-fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
+pub(crate) fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
     shared.authority.sync()?;
     let revision = shared.authority.seen_revision();
     let now = shared.now();
