@@ -8,13 +8,16 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
-use crate::authority::{Authority, IssueRequest, IssuedCard, Options};
+use crate::authority::{
+    cert_kinds, Authority, CardRequest, IssueRequest, IssuedCard, Options, RawRevokeRequest,
+    RevokeRequest,
+};
 use crate::clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::export::export;
 use crate::http;
-use crate::pki::cert::Serial;
-use crate::rules::{Cause, CertKind};
+use crate::rules::{CertKind, Serial};
 use crate::store::sqlite::SqliteStore;
 use crate::store::CardId;
 
@@ -105,9 +108,9 @@ pub enum Command {
         /// For stop, ex_officio and leak: which certificates (default both).
         #[arg(long, value_delimiter = ',')]
         certs: Option<Vec<String>>,
-        /// Revocation time (default: now).
-        #[arg(long, value_parser = instant_arg)]
-        at: Option<OffsetDateTime>,
+        /// Revocation time, RFC 3339 or a date (default: now).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Renew certificates inside their renewal window.
     Renew {
@@ -274,7 +277,8 @@ pub fn main() -> ExitCode {
             } else {
                 eprintln!("jpki-mock: error: {error}");
             }
-            ExitCode::from(error.exit_code())
+            // 1 for every refused or failed command; clap exits 2 on usage errors.
+            ExitCode::from(1)
         }
     }
 }
@@ -288,37 +292,9 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::Crypto(format!("JSON encoding: {e}")))?;
+        .map_err(|e| Error::Internal(format!("JSON encoding: {e}")))?;
     println!("{text}");
     Ok(())
-}
-
-fn parse_kinds(list: &Option<Vec<String>>) -> Result<Option<Vec<CertKind>>> {
-    list.as_ref()
-        .map(|items| {
-            items
-                .iter()
-                .map(|s| {
-                    s.trim()
-                        .parse()
-                        .map_err(|e| Error::BadInput(format!("--certs: {e}")))
-                })
-                .collect()
-        })
-        .transpose()
-}
-
-/// Parses a serial given as decimal or `0x` hex.
-pub fn parse_serial(text: &str) -> Result<Serial> {
-    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    parsed.map(Serial).map_err(|_| {
-        Error::BadInput(format!(
-            "{text:?} is not a serial number (decimal or 0x hex)"
-        ))
-    })
 }
 
 fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
@@ -449,7 +425,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(dir) = &args.out {
                 prepare_out_dir(dir)?;
             }
-            let issued = authority.issue(&args.request())?;
+            let issued = authority.issue(&CardRequest::try_from(&args.request())?)?;
             if let Some(dir) = &args.out {
                 write_issued_files(dir, &issued)?;
             }
@@ -461,16 +437,17 @@ fn run(cli: Cli) -> Result<()> {
             certs,
             at,
         } => {
-            let cause: Cause = cause
-                .parse()
-                .map_err(|e| Error::BadInput(format!("--cause: {e}")))?;
-            let kinds = parse_kinds(certs)?;
+            let request = RevokeRequest::try_from(&RawRevokeRequest {
+                cause: cause.clone(),
+                certs: certs.clone(),
+                at: at.clone(),
+            })?;
             let mut authority = open_authority(&cli, config)?;
-            let report = authority.revoke(CardId(*card), cause, kinds.as_deref(), *at)?;
+            let report = authority.revoke(CardId(*card), &request)?;
             print_json(&report)
         }
         Command::Renew { card, certs } => {
-            let kinds = parse_kinds(certs)?;
+            let kinds = cert_kinds(certs.as_deref())?;
             let mut authority = open_authority(&cli, config)?;
             print_json(&authority.renew(CardId(*card), kinds.as_deref())?)
         }
@@ -483,7 +460,8 @@ fn run(cli: Cli) -> Result<()> {
             match what {
                 Show::Card { id } => print_json(&authority.card_view(CardId(*id))?),
                 Show::Cert { serial } => {
-                    print_json(&authority.certificate_view(parse_serial(serial)?)?)
+                    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
+                    print_json(&authority.certificate_view(serial)?)
                 }
             }
         }
@@ -504,7 +482,7 @@ fn run(cli: Cli) -> Result<()> {
                 )));
             }
             let mut authority = open_authority(&cli, config)?;
-            let files = authority.export()?;
+            let files = export(&mut authority)?;
             for file in &files {
                 let path = out.join(&file.path);
                 if let Some(parent) = path.parent() {
@@ -523,7 +501,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Crl { kind, out, pem } => {
             let mut authority = open_authority(&cli, config)?;
-            let der = authority.crl((*kind).into())?;
+            let der = authority.crl((*kind).into())?.der;
             write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
         }
         Command::Ca { kind, out, pem } => {

@@ -10,8 +10,7 @@ use der::asn1::ObjectIdentifier;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::pki::keys::KeyAlg;
-use crate::rules::{Cause, CrlReason, Feb29Rule, ReasonMap, ValidityRules};
+use crate::rules::{Cause, CrlReason, Feb29Rule, KeyAlg, ReasonMap, ValidityRules};
 
 /// The default configuration file, as committed.
 pub const DEFAULT_TOML: &str = include_str!("../config/jpki-mock.toml");

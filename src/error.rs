@@ -50,9 +50,14 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Key generation, signing or encoding failed (an internal error).
-    #[error("cryptography or encoding failed: {0}")]
-    Crypto(String),
+    /// Another process changed the same records between our read and our write (two
+    /// revocations of one card at once). Nothing was written; a fresh look may succeed.
+    #[error("{0}")]
+    ConcurrentChange(String),
+    /// A failure that is no fault of the caller: key generation, signing, encoding, a
+    /// worker thread (500).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -70,30 +75,9 @@ impl Error {
             Error::State(_) => "state",
             Error::Database(_) => "database",
             Error::Io { .. } => "io",
-            Error::Crypto(_) => "internal",
+            Error::ConcurrentChange(_) => "conflict",
+            Error::Internal(_) => "internal",
         }
-    }
-
-    /// The HTTP status this error is answered with. The admin API, and every other
-    /// route that reports an `Error`, uses this and nothing else.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Error::BadInput(_) => 400,
-            Error::NotFound(_) => 404,
-            Error::Refused(_) => 409,
-            Error::WrongPin { .. } => 403,
-            Error::PinLocked(_) => 423,
-            Error::Unauthorized(_) => 401,
-            Error::TooLarge(_) => 413,
-            Error::UnsupportedMediaType(_) => 415,
-            Error::State(_) | Error::Database(_) | Error::Io { .. } | Error::Crypto(_) => 500,
-        }
-    }
-
-    /// The process exit code of the CLI: 1 for a refused request (bad input, a rule,
-    /// not found, a PIN) and for failures of the state; usage errors (2) are clap's.
-    pub fn exit_code(&self) -> u8 {
-        1
     }
 
     /// Wraps an I/O error with what was being done.
@@ -107,7 +91,7 @@ impl Error {
 
 impl From<der::Error> for Error {
     fn from(e: der::Error) -> Self {
-        Error::Crypto(format!("DER encoding: {e}"))
+        Error::Internal(format!("DER encoding: {e}"))
     }
 }
 

@@ -36,7 +36,8 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::authority::{
-    Authority, CardView, ClockView, IssueRequest, IssuedCard, Options, RevocationReport,
+    Authority, CardRequest, CardView, ClockView, IssueRequest, IssuedCard, Options,
+    RevocationReport, RevokeRequest,
 };
 use crate::clock::Clock;
 use crate::config::Config;
@@ -44,7 +45,7 @@ use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::http::{router, serve, AppState};
-use crate::pki::cert::Serial;
+use crate::rules::Serial;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
@@ -109,7 +110,7 @@ impl TestCa {
     /// Issues a card (the same fields as `POST /api/v1/cards`).
     pub async fn issue(&self, holder: IssueRequest) -> Result<IssuedCard> {
         self.state
-            .blocking(move |s| s.authority.issue(&holder))
+            .blocking(move |s| s.authority.issue(&CardRequest::try_from(&holder)?))
             .await
     }
 
@@ -128,7 +129,10 @@ impl TestCa {
         at: Option<OffsetDateTime>,
     ) -> Result<RevocationReport> {
         self.state
-            .blocking(move |s| s.authority.revoke(card, cause, certs.as_deref(), at))
+            .blocking(move |s| {
+                s.authority
+                    .revoke(card, &RevokeRequest { cause, certs, at })
+            })
             .await
     }
 
@@ -164,7 +168,7 @@ impl TestCa {
     /// responder would answer it now: for stapling, or for clients tested offline.
     pub async fn ocsp_response(&self, serial: Serial) -> Result<Vec<u8>> {
         self.state
-            .blocking(move |s| s.authority.signed_ocsp_response(serial))
+            .blocking(move |s| crate::ocsp::single_response(&mut s.authority, serial))
             .await
     }
 

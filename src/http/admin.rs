@@ -16,10 +16,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::AppState;
-use crate::authority::IssueRequest;
+use crate::authority::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
-use crate::rules::{Cause, CertKind};
+use crate::rules::{CertKind, Serial};
 use crate::store::CardId;
 
 /// Largest admin request body.
@@ -119,23 +119,11 @@ fn card_id(text: &str) -> Result<CardId> {
         .map_err(|_| Error::BadInput(format!("{text:?} is not a card id")))
 }
 
-fn kinds(list: Option<Vec<String>>) -> Result<Option<Vec<CertKind>>> {
-    list.map(|items| {
-        items
-            .iter()
-            .map(|s| {
-                s.parse()
-                    .map_err(|e| Error::BadInput(format!("certs: {e}")))
-            })
-            .collect()
-    })
-    .transpose()
-}
-
 async fn create_card(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<IssueRequest>,
 ) -> Result<Response> {
+    let request = CardRequest::try_from(&request)?;
     let issued = state.blocking(move |s| s.authority.issue(&request)).await?;
     Ok((StatusCode::CREATED, Json(issued)).into_response())
 }
@@ -146,30 +134,15 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
     Ok(Json(view).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventBody {
-    cause: String,
-    #[serde(default)]
-    certs: Option<Vec<String>>,
-    #[serde(default)]
-    at: Option<String>,
-}
-
 async fn event(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<EventBody>,
+    JsonBody(body): JsonBody<RawRevokeRequest>,
 ) -> Result<Response> {
     let id = card_id(&id)?;
-    let cause: Cause = body
-        .cause
-        .parse()
-        .map_err(|e| Error::BadInput(format!("cause: {e}")))?;
-    let chosen = kinds(body.certs)?;
-    let at = body.at.as_deref().map(clock::parse_instant).transpose()?;
+    let request = RevokeRequest::try_from(&body)?;
     let report = state
-        .blocking(move |s| s.authority.revoke(id, cause, chosen.as_deref(), at))
+        .blocking(move |s| s.authority.revoke(id, &request))
         .await?;
     Ok(Json(report).into_response())
 }
@@ -187,7 +160,7 @@ async fn renew(
     JsonBody(body): JsonBody<RenewBody>,
 ) -> Result<Response> {
     let id = card_id(&id)?;
-    let chosen = kinds(body.certs)?;
+    let chosen = cert_kinds(body.certs.as_deref())?;
     let issued = state
         .blocking(move |s| s.authority.renew(id, chosen.as_deref()))
         .await?;
@@ -275,7 +248,7 @@ async fn certificate(
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Response> {
-    let serial = crate::cli::parse_serial(&serial)?;
+    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
     let view = state
         .blocking(move |s| s.authority.certificate_view(serial))
         .await?;
@@ -342,7 +315,7 @@ async fn requests_get(
 ) -> Result<Response> {
     let serial = query
         .get("serial")
-        .map(|s| crate::cli::parse_serial(s))
+        .map(|s| s.parse::<Serial>().map_err(Error::BadInput))
         .transpose()?
         .map(|s| s.0);
     let since = query

@@ -33,8 +33,8 @@ pub struct Shared {
     pub authority: Authority,
     /// The cached CRL of each CA (index: `CertKind as usize`).
     pub crls: [Option<publish::CachedCrl>; 2],
-    /// Cached OCSP responses.
-    pub ocsp: ocsp::ResponseCache,
+    /// The OCSP responder (with its response cache).
+    pub responder: crate::ocsp::Responder,
     /// The faults in force (none unless set).
     pub faults: crate::faults::FaultSet,
 }
@@ -70,7 +70,7 @@ impl AppState {
             shared: Arc::new(Mutex::new(Shared {
                 authority,
                 crls: [None, None],
-                ocsp: ocsp::ResponseCache::default(),
+                responder: crate::ocsp::Responder::default(),
                 faults,
             })),
             ca_ders,
@@ -177,10 +177,17 @@ pub fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
         })
 }
 
-/// A strong ETag: the first 16 bytes of the body's SHA-256, in hex.
-pub fn etag(body: &[u8]) -> String {
-    use sha2::Digest;
-    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
+/// Whether a conditional GET's `If-None-Match` matches the current representation's
+/// strong `etag` (or is `*`), so the answer is 304 (RFC 9110 §13.1.2). CRLs and OCSP
+/// GET share this one rule.
+pub fn not_modified(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(axum::http::header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 /// Applies the HTTP faults in force to OCSP and CRL responses: a delay, another
@@ -196,7 +203,7 @@ async fn inject_http_faults(
         return next.run(request).await;
     }
     let response = next.run(request).await;
-    let outcome = response.extensions().get::<observe::OcspOutcome>();
+    let outcome = response.extensions().get::<crate::ocsp::OcspOutcome>();
     let ca = if path.starts_with("/ocsp/sign") || path.starts_with("/crl/sign") {
         Some(CertKind::Sign)
     } else if path.starts_with("/ocsp/auth") || path.starts_with("/crl/auth") {

@@ -12,32 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-
-/// One CertID of a logged request.
-#[derive(Clone, Debug, serde::Serialize, PartialEq, Eq)]
-pub struct LoggedCertId {
-    /// sha1 | sha256.
-    pub hash_algorithm: &'static str,
-    /// The serial, if it fits four bytes.
-    pub serial: Option<u32>,
-    /// sign | auth | null (not our CA).
-    pub issuer: Option<&'static str>,
-}
-
-/// What an OCSP handler answered, attached to its response for the log and metrics.
-#[derive(Clone, Debug, Default)]
-pub struct OcspOutcome {
-    /// The request's CertIDs (empty if it did not decode).
-    pub cert_ids: Vec<LoggedCertId>,
-    /// Whether the request carried a nonce.
-    pub nonce: bool,
-    /// `successful`, `malformedRequest`, `unauthorized`, …
-    pub response_status: &'static str,
-    /// good / revoked / unknown per CertID (successful responses).
-    pub cert_statuses: Vec<&'static str>,
-    /// Whether the response came from the cache.
-    pub cache_hit: bool,
-}
+use crate::ocsp::{LoggedCertId, OcspOutcome};
 
 /// Request and OCSP counters.
 #[derive(Debug, Default)]

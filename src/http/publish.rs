@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::error::plain;
 use super::{http_date, AppState};
-use crate::authority::CrlFaults;
+use crate::authority::{CrlFaults, PublishedCrl};
 use crate::error::Result;
 use crate::faults::{FaultFamily, FaultKind};
 use crate::rules::CertKind;
@@ -21,6 +21,19 @@ pub struct CachedCrl {
     etag: String,
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
+}
+
+impl CachedCrl {
+    /// Keeps a freshly signed CRL, built at state `revision`.
+    fn new(crl: PublishedCrl, revision: u64) -> Self {
+        CachedCrl {
+            revision,
+            etag: crate::pki::fingerprint(&crl.der),
+            der: crl.der.into(),
+            this_update: crl.this_update,
+            next_update: crl.next_update,
+        }
+    }
 }
 
 fn kind_of_file(file: &str, suffix: &str) -> Option<CertKind> {
@@ -93,13 +106,7 @@ pub async fn crl(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&format!("max-age={max_age}")).expect("ASCII"),
     );
-    let not_modified = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|tag| tag.trim() == cached.etag || tag.trim() == "*");
-    if not_modified {
+    if super::not_modified(&headers, &cached.etag) {
         return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
     response_headers.insert(
@@ -126,21 +133,11 @@ fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl>
         }
     }
     shared.authority.sync()?;
-    let now = shared.now();
-    let der = shared.authority.crl_with_faults(kind, spoil)?;
-    let config = &shared.authority.config().crl;
-    let this_update = if spoil.expired {
-        now - config.next_update * 2
-    } else {
-        now - config.backdate
-    };
-    Ok(CachedCrl {
-        revision: u64::MAX,
-        etag: super::etag(&der),
-        der: der.into(),
-        this_update,
-        next_update: this_update + config.next_update,
-    })
+    // A spoiled CRL is never cached: the revision no state has.
+    Ok(CachedCrl::new(
+        shared.authority.crl_with_faults(kind, spoil)?,
+        u64::MAX,
+    ))
 }
 
 /// The CRL to serve now: the cached one unless the state changed, the clock moved
@@ -159,16 +156,7 @@ pub(crate) fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<
             return Ok(cached.clone());
         }
     }
-    let der = shared.authority.crl(kind)?;
-    let config = &shared.authority.config().crl;
-    let this_update = now - config.backdate;
-    let cached = CachedCrl {
-        revision,
-        etag: super::etag(&der),
-        der: der.into(),
-        this_update,
-        next_update: this_update + config.next_update,
-    };
+    let cached = CachedCrl::new(shared.authority.crl(kind)?, revision);
     shared.crls[kind as usize] = Some(cached.clone());
     Ok(cached)
 }

@@ -26,7 +26,7 @@ use super::oids;
 use super::time::x509_time;
 use crate::error::{Error, Result};
 use crate::rules::locality::Locality;
-use crate::rules::CertKind;
+use crate::rules::{CertKind, Serial};
 
 /// The profile settings that shape certificates (from config and the recorded base URL).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,41 +64,23 @@ impl CertProfile {
     }
 }
 
-/// A certificate serial: the mock's one 4-byte positive counter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Serial(pub u32);
-
-impl Serial {
-    /// As an X.509 serial number.
-    pub fn to_x509(self) -> Result<SerialNumber> {
-        Ok(SerialNumber::new(&self.0.to_be_bytes())?)
-    }
-
-    /// From an X.509 serial number, if it fits 4 bytes.
-    pub fn from_x509(serial: &SerialNumber) -> Option<Self> {
-        let bytes = serial.as_bytes();
-        let bytes = match bytes {
-            [0, rest @ ..] => rest,
-            all => all,
-        };
-        if bytes.len() > 4 {
-            return None;
-        }
-        Some(Serial(
-            bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
-        ))
-    }
-
-    /// Upper-case hex, as openssl prints it.
-    pub fn hex(self) -> String {
-        format!("{:08X}", self.0)
-    }
+/// A serial as an X.509 serial number.
+pub fn serial_number(serial: Serial) -> Result<SerialNumber> {
+    Ok(SerialNumber::new(&serial.0.to_be_bytes())?)
 }
 
-impl std::fmt::Display for Serial {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
+/// An X.509 serial number as our serial, if it fits 4 bytes.
+pub fn serial_of(serial: &SerialNumber) -> Option<Serial> {
+    let bytes = match serial.as_bytes() {
+        [0, rest @ ..] => rest,
+        all => all,
+    };
+    if bytes.len() > 4 {
+        return None;
     }
+    Some(Serial(
+        bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
+    ))
 }
 
 /// Wraps an encodable extension value.
@@ -267,7 +249,7 @@ fn tbs(
 ) -> Result<TbsCertificate> {
     Ok(TbsCertificate {
         version: Version::V3,
-        serial_number: serial.to_x509()?,
+        serial_number: serial_number(serial)?,
         signature,
         issuer,
         validity: Validity {

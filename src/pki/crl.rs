@@ -13,11 +13,12 @@ use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlReason as X509CrlReason};
 use x509_cert::ext::Extension;
 use x509_cert::Certificate;
 
-use super::cert::{extension, key_identifier, Serial};
+use super::cert::{extension, key_identifier};
 use super::oids;
 use super::time::x509_time;
 use crate::error::Result;
 use crate::rules::CrlReason;
+use crate::rules::Serial;
 
 /// One revoked certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,7 +201,8 @@ pub fn crl_tbs_der(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::keys::{KeyAlg, KeyPair};
+    use crate::pki::keys::KeyPair;
+    use crate::rules::KeyAlg;
     use der::Decode;
     use x509_cert::crl::{RevokedCert, TbsCertList};
 
@@ -213,7 +215,7 @@ mod tests {
         let revoked: Vec<RevokedCert> = params
             .entries
             .map(|e| RevokedCert {
-                serial_number: e.serial.to_x509().unwrap(),
+                serial_number: super::cert::serial_number(e.serial).unwrap(),
                 revocation_date: x509_time(e.revoked_at).unwrap(),
                 crl_entry_extensions: (e.reason != CrlReason::Unspecified).then(|| {
                     vec![extension(oids::REASON_CODE, false, &x509_reason(e.reason)).unwrap()]

@@ -8,50 +8,12 @@ use der::asn1::{AnyRef, ObjectIdentifier};
 use spki::AlgorithmIdentifierOwned;
 
 use crate::error::{Error, Result};
+use crate::rules::KeyAlg;
 
 /// sha256WithRSAEncryption (RFC 4055).
 pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 /// ecdsa-with-SHA256 (RFC 5758).
 pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-
-/// The key algorithm of a CA, responder or card key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum KeyAlg {
-    /// RSA-2048, e = 65537, as on real cards.
-    #[default]
-    Rsa2048,
-    /// ECDSA P-256: not JPKI, but fast to generate.
-    P256,
-}
-
-impl KeyAlg {
-    /// The name used in the CLI, config and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyAlg::Rsa2048 => "rsa2048",
-            KeyAlg::P256 => "p256",
-        }
-    }
-}
-
-impl std::str::FromStr for KeyAlg {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "rsa2048" => Ok(KeyAlg::Rsa2048),
-            "p256" => Ok(KeyAlg::P256),
-            other => Err(format!(
-                "unknown key algorithm {other:?}: expected rsa2048 or p256"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for KeyAlg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 enum Signer {
     Rsa(RsaKeyPair),
@@ -73,7 +35,7 @@ impl std::fmt::Debug for KeyPair {
 }
 
 fn crypto(what: &str) -> impl Fn(aws_lc_rs::error::Unspecified) -> Error + '_ {
-    move |_| Error::Crypto(what.to_string())
+    move |_| Error::Internal(what.to_string())
 }
 
 impl KeyPair {
@@ -112,9 +74,9 @@ impl KeyPair {
             KeyAlg::Rsa2048 => {
                 use rsa::pkcs8::EncodePrivateKey;
                 rsa::RsaPrivateKey::new(&mut rng, 2048)
-                    .map_err(|e| Error::Crypto(format!("seeded RSA key generation: {e}")))?
+                    .map_err(|e| Error::Internal(format!("seeded RSA key generation: {e}")))?
                     .to_pkcs8_der()
-                    .map_err(|e| Error::Crypto(format!("seeded RSA key encoding: {e}")))?
+                    .map_err(|e| Error::Internal(format!("seeded RSA key encoding: {e}")))?
                     .as_bytes()
                     .to_vec()
             }
@@ -122,7 +84,7 @@ impl KeyPair {
                 use p256::pkcs8::EncodePrivateKey;
                 p256::SecretKey::random(&mut rng)
                     .to_pkcs8_der()
-                    .map_err(|e| Error::Crypto(format!("seeded P-256 key encoding: {e}")))?
+                    .map_err(|e| Error::Internal(format!("seeded P-256 key encoding: {e}")))?
                     .as_bytes()
                     .to_vec()
             }

@@ -16,3 +16,10 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
     )
 }
+
+/// A strong fingerprint of encoded bytes, quoted as an HTTP entity tag: the first 16
+/// bytes of their SHA-256, in hex. Computed once per signed CRL or response.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(der)[..16]))
+}

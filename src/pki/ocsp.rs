@@ -13,10 +13,11 @@ use x509_ocsp::{
     Version,
 };
 
-use super::cert::{key_identifier, Serial};
+use super::cert::{key_identifier, serial_number, serial_of};
 use super::crl::reason_code;
 use super::oids;
 use crate::rules::CrlReason;
+use crate::rules::Serial;
 
 /// The largest nonce echoed (interface.md); a longer one is a malformed request.
 pub const MAX_NONCE_LEN: usize = 128;
@@ -95,7 +96,7 @@ pub fn parse_request(der: &[u8]) -> Result<ParsedRequest, RequestError> {
                 cert_id.hash_algorithm.oid
             ))
         })?;
-        let serial = Serial::from_x509(&cert_id.serial_number);
+        let serial = serial_of(&cert_id.serial_number);
         certs.push(RequestedCert {
             cert_id,
             hash,
@@ -161,7 +162,7 @@ impl IssuerHashes {
             },
             issuer_name_hash: OctetString::new(name.clone())?,
             issuer_key_hash: OctetString::new(key.clone())?,
-            serial_number: serial.to_x509()?,
+            serial_number: serial_number(serial)?,
         })
     }
 

@@ -4,10 +4,12 @@
 //!
 //! Everything here is a pure function of its arguments: no I/O, no clock (the current
 //! date is always an argument), no randomness and no signing. This module imports
-//! nothing from the rest of the crate; only `std`, `time`, `encoding_rs` and `thiserror`.
+//! nothing from the rest of the crate; only `std`, `time`, `encoding_rs`, `thiserror` and
+//! `serde` (for the names its types are written as).
 
 pub mod causes;
 pub mod holder;
+pub mod identifiers;
 pub mod jst;
 pub mod locality;
 pub mod pin;
@@ -16,9 +18,23 @@ pub mod validity;
 
 pub use causes::{Cause, CauseError, CertKind, CrlReason, ReasonMap};
 pub use holder::{Gender, HolderError, HolderName};
+pub use identifiers::{KeyAlg, Serial};
 pub use pin::{Pin, PinError};
 pub use renewal::RenewalRefusal;
 pub use validity::{Feb29Rule, ValidityRules};
 
 /// A calendar date in Japan Standard Time (JST, UTC+9), as used for every JPKI rule.
 pub type Date = time::Date;
+
+/// Serialises each listed type as its `as_str()` name, the name the CLI, the config and
+/// the admin API use for it.
+macro_rules! serialize_as_name {
+    ($($name:ty),+) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    )+};
+}
+serialize_as_name!(CertKind, Cause, CrlReason, Gender, KeyAlg);

@@ -61,7 +61,7 @@ impl MemoryStore {
             match self.certificates.get(serial) {
                 Some(c) if c.card_id == event.card_id && c.revocation.is_none() => {}
                 _ => {
-                    return Err(Error::Refused(format!(
+                    return Err(Error::ConcurrentChange(format!(
                         "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
                         event.card_id
                     )))

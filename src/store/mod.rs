@@ -7,10 +7,8 @@ pub mod sqlite;
 use time::{Date, OffsetDateTime};
 
 use crate::error::Result;
-use crate::pki::cert::Serial;
-use crate::pki::keys::KeyAlg;
 use crate::rules::locality::Locality;
-use crate::rules::{Cause, CertKind, CrlReason, Gender};
+use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 
 /// A card's identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -134,7 +134,8 @@ fn conversion(message: String) -> rusqlite::Error {
 }
 
 fn date(text: String) -> rusqlite::Result<Date> {
-    crate::clock::parse_date(&text).map_err(|e| conversion(e.to_string()))
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(&text, &format).map_err(|e| conversion(e.to_string()))
 }
 
 fn parsed<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
@@ -214,7 +215,7 @@ fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
         ])?;
         if changed != 1 {
             // The authority checked this; another process may have revoked it first.
-            return Err(Error::Refused(format!(
+            return Err(Error::ConcurrentChange(format!(
                 "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
                 event.card_id
             )));

@@ -1,0 +1,398 @@
+//! The authority: the one module that combines the rules, the encoders, the issuers,
+//! the store and the clock. Everything a user can do (issue, revoke, renew, reissue,
+//! publish a CRL, look at state) is a method on [`Authority`], one file per concern;
+//! the CLI and HTTP layers only parse and print.
+
+mod crl;
+mod issue;
+mod pin;
+mod renew;
+mod request;
+mod responder;
+mod revoke;
+mod views;
+mod virtual_clock;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use crate::clock::{self, Clock};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::issuer::{sign_with, Issuer};
+use crate::pki::cert::{self, CaParams, CertProfile, LeafParams};
+use crate::pki::keys::KeyPair;
+use crate::pki::ocsp::IssuerHashes;
+use crate::rules::{jst, CertKind, KeyAlg, Serial};
+use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store};
+
+pub use crl::{CrlFaults, PublishedCrl};
+pub(crate) use issue::holder_facts;
+pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
+pub use responder::FaultyResponder;
+pub use views::{
+    CardView, CertState, CertStatus, CertView, IssuedCard, IssuedCertificate, NoticeView,
+    RevocationReport, RevokedView, SignatureAlgorithm, SignatureView, UnchangedView,
+};
+pub use virtual_clock::{ClockMode, ClockView};
+
+/// Setting key: the base URL recorded in the state.
+const BASE_URL_SETTING: &str = "base_url";
+/// Setting key: the persisted virtual clock.
+const CLOCK_SETTING: &str = "clock";
+/// The default base URL (interface.md).
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+/// Fee for certificates issued with a card reissue (domain.md §6).
+pub const REISSUE_FEE_YEN: u32 = 200;
+
+/// What `init` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct InitReport {
+    /// CAs created now.
+    pub created: Vec<CertKind>,
+    /// CAs that existed and were kept.
+    pub kept: Vec<CertKind>,
+    /// The base URL recorded.
+    pub base_url: String,
+}
+
+/// A CA with its responder.
+#[derive(Debug)]
+pub struct CaPair {
+    /// The CA.
+    pub ca: Issuer,
+    /// Its delegated OCSP responder (shared with requests being signed).
+    pub responder: Arc<Issuer>,
+    /// The CA's name and key hashes, for matching OCSP CertIDs.
+    pub hashes: IssuerHashes,
+}
+
+/// The authority over one state.
+pub struct Authority {
+    config: Config,
+    store: Box<dyn Store>,
+    now_override: Option<OffsetDateTime>,
+    clock: Clock,
+    seen_revision: u64,
+    key_seed: Option<String>,
+    sign: CaPair,
+    auth: CaPair,
+    faulty_responders: std::collections::HashMap<(CertKind, FaultyResponder), Arc<Issuer>>,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority").finish_non_exhaustive()
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    clock::rfc3339(t)
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    crate::pki::pem_encode(label, der)
+}
+
+fn bad(field: &str, message: impl std::fmt::Display) -> Error {
+    Error::BadInput(format!("{field}: {message}"))
+}
+
+/// Options for creating or opening an authority.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--now`: overrides the clock for this authority's lifetime.
+    pub now: Option<OffsetDateTime>,
+    /// `--seed` (test-only): derive every new key from this seed.
+    pub key_seed: Option<String>,
+}
+
+impl Authority {
+    /// Creates the CAs and responders that do not exist yet, and records the base URL:
+    /// `base_url`, else the recorded one, else config's, else `fallback_base_url`, else
+    /// the default. Idempotent.
+    pub fn init(
+        store: &mut dyn Store,
+        config: &Config,
+        options: &Options,
+        base_url: Option<&str>,
+        fallback_base_url: Option<&str>,
+    ) -> Result<InitReport> {
+        let recorded = store.setting(BASE_URL_SETTING)?;
+        let base_url = match (base_url, recorded) {
+            (Some(url), _) => {
+                crate::config::normalize_base_url(url).map_err(|e| bad("--base-url", e))?
+            }
+            (None, Some(url)) => url,
+            (None, None) => config
+                .server
+                .base_url
+                .clone()
+                .or_else(|| fallback_base_url.map(str::to_string))
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        };
+        if store.setting(BASE_URL_SETTING)?.as_deref() != Some(base_url.as_str()) {
+            store.put_setting(BASE_URL_SETTING, &base_url)?;
+        }
+        let now = match options.now {
+            Some(now) => now,
+            None => stored_clock(store)?.now(),
+        };
+        let mut report = InitReport {
+            created: vec![],
+            kept: vec![],
+            base_url,
+        };
+        for kind in CertKind::ALL {
+            if store.authority(kind)?.is_some() {
+                report.kept.push(kind);
+                continue;
+            }
+            let record = create_authority(store, config, options, kind, now)?;
+            store.put_authority(kind, &record)?;
+            report.created.push(kind);
+        }
+        Ok(report)
+    }
+
+    /// Opens an initialised state.
+    pub fn open(store: Box<dyn Store>, config: Config, options: Options) -> Result<Self> {
+        let load = |kind: CertKind| -> Result<CaPair> {
+            let record = store.authority(kind)?.ok_or_else(|| {
+                Error::State(format!(
+                    "the state has no {kind} CA: run `jpki-mock init` first"
+                ))
+            })?;
+            let ca = Issuer::new(record.ca_cert, KeyPair::from_pkcs8_pem(&record.ca_key_pem)?)?;
+            Ok(CaPair {
+                hashes: IssuerHashes::of(ca.certificate())?,
+                ca,
+                responder: Arc::new(Issuer::new(
+                    record.responder_cert,
+                    KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
+                )?),
+            })
+        };
+        let sign = load(CertKind::Sign)?;
+        let auth = load(CertKind::Auth)?;
+        let seen_revision = store.revision()?;
+        let clock = stored_clock(store.as_ref())?;
+        Ok(Self {
+            config,
+            store,
+            now_override: options.now,
+            clock,
+            seen_revision,
+            key_seed: options.key_seed,
+            sign,
+            auth,
+            faulty_responders: Default::default(),
+        })
+    }
+
+    /// Catches up with changes made by this or another process: returns true (and
+    /// reloads the clock and responders) when the state changed since the last call.
+    pub fn sync(&mut self) -> Result<bool> {
+        let revision = self.store.revision()?;
+        if revision == self.seen_revision {
+            return Ok(false);
+        }
+        self.seen_revision = revision;
+        self.clock = stored_clock(self.store.as_ref())?;
+        for kind in CertKind::ALL {
+            if let Some(record) = self.store.authority(kind)? {
+                if record.responder_cert.as_slice() != self.ca(kind).responder.certificate_der() {
+                    let responder = Issuer::new(
+                        record.responder_cert,
+                        KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
+                    )?;
+                    self.ca_mut(kind).responder = Arc::new(responder);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The revision of the state last seen by `sync`.
+    pub fn seen_revision(&self) -> u64 {
+        self.seen_revision
+    }
+
+    fn ca_mut(&mut self, kind: CertKind) -> &mut CaPair {
+        match kind {
+            CertKind::Sign => &mut self.sign,
+            CertKind::Auth => &mut self.auth,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The current instant: `--now` if given, else the persisted virtual clock (as of
+    /// the last `sync`).
+    pub fn now(&self) -> OffsetDateTime {
+        self.now_override.unwrap_or_else(|| self.clock.now())
+    }
+
+    /// A CA and its responder.
+    pub fn ca(&self, kind: CertKind) -> &CaPair {
+        match kind {
+            CertKind::Sign => &self.sign,
+            CertKind::Auth => &self.auth,
+        }
+    }
+
+    /// The base URL recorded in the state.
+    pub fn base_url(&self) -> Result<String> {
+        Ok(self
+            .store
+            .setting(BASE_URL_SETTING)?
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()))
+    }
+
+    /// Records a new base URL for certificates issued from now on.
+    pub fn set_base_url(&mut self, url: &str) -> Result<String> {
+        let url = crate::config::normalize_base_url(url).map_err(|e| bad("--base-url", e))?;
+        self.store.put_setting(BASE_URL_SETTING, &url)?;
+        Ok(url)
+    }
+
+    fn profile(&self) -> Result<CertProfile> {
+        Ok(cert_profile(&self.config, self.base_url()?))
+    }
+
+    fn new_key(&self, alg: KeyAlg, label: &str) -> Result<KeyPair> {
+        new_key(self.key_seed.as_deref(), alg, label)
+    }
+
+    fn card_record(&self, id: CardId) -> Result<CardRecord> {
+        self.store
+            .card(id)?
+            .ok_or_else(|| Error::NotFound(format!("no card {id}")))
+    }
+
+    /// The newest certificate of each kind on a card.
+    fn current_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>> {
+        let mut current: Vec<CertificateRecord> = Vec::new();
+        for record in self.store.card_certificates(id)? {
+            current.retain(|c| c.certificate.kind != record.certificate.kind);
+            current.push(record);
+        }
+        current.sort_by_key(|c| c.certificate.kind);
+        Ok(current)
+    }
+}
+
+fn stored_clock(store: &dyn Store) -> Result<Clock> {
+    match store.setting(CLOCK_SETTING)? {
+        None => Ok(Clock::System),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| Error::State(format!("the stored clock is corrupt: {e}"))),
+    }
+}
+
+fn new_key(seed: Option<&str>, alg: KeyAlg, label: &str) -> Result<KeyPair> {
+    match seed {
+        Some(seed) => KeyPair::generate_seeded(alg, seed, label),
+        None => KeyPair::generate(alg),
+    }
+}
+
+fn cert_profile(config: &Config, base_url: String) -> CertProfile {
+    CertProfile {
+        org: config.profile.org.clone(),
+        sign_policy: config.profile.sign_policy,
+        auth_policy: config.profile.auth_policy,
+        cps_uri: config.profile.cps_uri.clone(),
+        sign_ocsp_url: config.profile.sign_ocsp_url,
+        base_url,
+    }
+}
+
+/// The CA's validity end: 14:59:59Z on the same JST date `years` later.
+fn ca_not_after(now: OffsetDateTime, years: u32) -> OffsetDateTime {
+    let today = jst::date_of(now);
+    let year = today.year() + years as i32;
+    let date = Date::from_calendar_date(year, today.month(), today.day())
+        .or_else(|_| Date::from_calendar_date(year, today.month(), 28))
+        .expect("day 28 exists in every month");
+    jst::end_of_day(date)
+}
+
+/// Issues (or re-issues) a responder certificate for a CA.
+pub fn responder_certificate(
+    config: &Config,
+    base_url: String,
+    kind: CertKind,
+    ca: &Issuer,
+    serial: Serial,
+    key: &KeyPair,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>> {
+    // Backdated an hour for clients whose clocks lag.
+    let not_before = now - time::Duration::hours(1);
+    let not_after = now + time::Duration::days(i64::from(config.profile.responder_validity_days));
+    let params = LeafParams {
+        serial,
+        not_before,
+        not_after,
+        spki_der: key.spki_der(),
+    };
+    let tbs = cert::responder_tbs(
+        &cert_profile(config, base_url),
+        kind,
+        ca.certificate(),
+        params,
+        true,
+    )?;
+    ca.sign_tbs(&tbs)
+}
+
+fn create_authority(
+    store: &mut dyn Store,
+    config: &Config,
+    options: &Options,
+    kind: CertKind,
+    now: OffsetDateTime,
+) -> Result<AuthorityRecord> {
+    let base_url = store
+        .setting(BASE_URL_SETTING)?
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+    let profile = cert_profile(config, base_url.clone());
+    let seed = options.key_seed.as_deref();
+    let alg = config.profile.key_alg;
+    let ca_key = new_key(seed, alg, &format!("ca-{kind}"))?;
+    let responder_key = new_key(seed, alg, &format!("responder-{kind}"))?;
+    let serials = store.allocate_serials(2)?;
+    let ca_tbs = cert::ca_tbs(
+        &profile,
+        CaParams {
+            kind,
+            serial: serials[0],
+            not_before: now,
+            not_after: ca_not_after(now, config.profile.ca_validity_years),
+            spki_der: ca_key.spki_der(),
+            signature_algorithm: ca_key.signature_algorithm(),
+        },
+    )?;
+    let ca_cert = sign_with(&ca_key, &ca_tbs)?;
+    let ca_key_pem = ca_key.to_pkcs8_pem();
+    let ca = Issuer::new(ca_cert.clone(), ca_key)?;
+    let responder_cert =
+        responder_certificate(config, base_url, kind, &ca, serials[1], &responder_key, now)?;
+    Ok(AuthorityRecord {
+        ca_cert,
+        ca_key_pem,
+        responder_cert,
+        responder_key_pem: responder_key.to_pkcs8_pem(),
+    })
+}

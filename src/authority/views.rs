@@ -1,0 +1,360 @@
+//! What the authority reports: issued cards, revocations, cards and certificates with
+//! their status, notices. Serialised as the CLI prints them and the admin API answers.
+
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use super::{pem, rfc3339, Authority};
+use crate::error::{Error, Result};
+use crate::pki::keys::KeyPair;
+use crate::rules::{jst, renewal, Cause, CertKind, CrlReason, Gender, Serial};
+use crate::store::{CardId, CertificateRecord};
+
+/// A certificate's status at a given instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertStatus {
+    /// Valid and not revoked.
+    Good,
+    /// Revoked.
+    Revoked {
+        /// When.
+        at: OffsetDateTime,
+        /// Why.
+        reason: CrlReason,
+    },
+    /// Past its notAfter (and not revoked).
+    Expired,
+}
+
+/// A certificate's status, as the views name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertState {
+    /// Valid and not revoked.
+    Good,
+    /// Revoked.
+    Revoked,
+    /// Past its notAfter and not revoked.
+    Expired,
+}
+
+/// The algorithm of a signature made by a card key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    #[serde(rename = "sha256WithRSAEncryption")]
+    Sha256WithRsaEncryption,
+    /// ECDSA P-256 with SHA-256.
+    #[serde(rename = "ecdsa-with-SHA256")]
+    EcdsaWithSha256,
+}
+
+impl CertStatus {
+    /// Its name in the views.
+    pub fn state(self) -> CertState {
+        match self {
+            CertStatus::Good => CertState::Good,
+            CertStatus::Revoked { .. } => CertState::Revoked,
+            CertStatus::Expired => CertState::Expired,
+        }
+    }
+
+    /// The status of a stored certificate at `now`.
+    pub fn of(record: &CertificateRecord, now: OffsetDateTime) -> Self {
+        match record.revocation {
+            Some(r) => CertStatus::Revoked {
+                at: r.at,
+                reason: r.reason,
+            },
+            None if now > record.certificate.not_after => CertStatus::Expired,
+            None => CertStatus::Good,
+        }
+    }
+}
+
+/// One issued certificate with its key, as returned to the caller.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssuedCertificate {
+    /// Serial (decimal).
+    pub serial: u32,
+    /// Serial as openssl prints it.
+    pub serial_hex: String,
+    /// notBefore, RFC 3339.
+    pub not_before: String,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// The expiry date (JST).
+    pub expiry: String,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+    /// The card's private key, PKCS#8 PEM.
+    pub key_pem: String,
+    /// The certificate then its CA, PEM.
+    pub chain_pem: String,
+}
+
+/// The result of an issuance, renewal or reissue.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssuedCard {
+    /// The card.
+    pub card_id: CardId,
+    /// The card's expiry date.
+    pub card_expiry: String,
+    /// Fee charged (domain.md §6).
+    pub fee_yen: u32,
+    /// The signing certificate, if issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign: Option<IssuedCertificate>,
+    /// The auth certificate, if issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<IssuedCertificate>,
+    /// Certificates revoked by this operation (renewal: superseded; reissue:
+    /// card_invalidated).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<RevokedView>,
+}
+
+/// One revocation, as reported.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RevokedView {
+    /// Serial.
+    pub serial: u32,
+    /// sign | auth.
+    pub kind: CertKind,
+    /// The CRL reason.
+    pub reason: CrlReason,
+    /// RFC 3339.
+    pub revoked_at: String,
+}
+
+/// A certificate a cause did not change, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct UnchangedView {
+    /// Serial.
+    pub serial: u32,
+    /// sign | auth.
+    pub kind: CertKind,
+    /// Its status: already revoked, or expired.
+    pub status: CertState,
+}
+
+/// What a cause did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RevocationReport {
+    /// The card.
+    pub card_id: CardId,
+    /// The cause.
+    pub cause: Cause,
+    /// Newly revoked certificates.
+    pub revoked: Vec<RevokedView>,
+    /// Targeted certificates left as they were (idempotency).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchanged: Vec<UnchangedView>,
+    /// A sentence saying what happened.
+    pub message: String,
+}
+
+/// A certificate's public facts and status.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertView {
+    /// Serial.
+    pub serial: u32,
+    /// Serial as openssl prints it.
+    pub serial_hex: String,
+    /// sign | auth.
+    pub kind: CertKind,
+    /// The card.
+    pub card_id: CardId,
+    /// RFC 3339.
+    pub not_before: String,
+    /// RFC 3339.
+    pub not_after: String,
+    /// Expiry date, JST.
+    pub expiry: String,
+    /// good | revoked | expired, at the clock's now.
+    pub status: CertState,
+    /// The CRL reason, if revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CrlReason>,
+    /// The cause, if revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// RFC 3339, if revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Renewal window (first, last day), while the certificate is good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal_window: Option<[String; 2]>,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+}
+
+/// A card and its certificates.
+#[derive(Clone, Debug, Serialize)]
+pub struct CardView {
+    /// Id.
+    pub card_id: CardId,
+    /// Name as entered.
+    pub name: String,
+    /// YYYY-MM-DD.
+    pub birth: String,
+    /// male | female | unknown.
+    pub gender: Gender,
+    /// Address as entered.
+    pub address: String,
+    /// PREF/MUNI.
+    pub locality: String,
+    /// Card issue date.
+    pub issued_on: String,
+    /// Card expiry date.
+    pub card_expiry: String,
+    /// Fee charged when it was issued.
+    pub fee_yen: u32,
+    /// The card it replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<CardId>,
+    /// The card that replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<CardId>,
+    /// Certificates, oldest first.
+    pub certificates: Vec<CertView>,
+}
+
+/// A signature made by a card key.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureView {
+    /// The signature, base64.
+    pub signature_base64: String,
+    /// The algorithm: sha256WithRSAEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256.
+    pub algorithm: SignatureAlgorithm,
+    /// The certificate whose key signed.
+    pub serial: u32,
+    /// That certificate's status now (a revoked certificate's key still signs, so that
+    /// relying parties can test that they refuse it).
+    pub status: CertState,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+}
+
+/// An expiry notice due.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeView {
+    /// The card.
+    pub card_id: CardId,
+    /// Serial.
+    pub serial: u32,
+    /// sign | auth.
+    pub kind: CertKind,
+    /// Expiry date.
+    pub expiry: String,
+    /// The notice date (expiry − 3 months).
+    pub notice_date: String,
+    /// Renewal window, first and last day.
+    pub renewal_window: [String; 2],
+}
+
+impl Authority {
+    /// The expiry notices due on `on`: good certificates whose expiry − 3 months is
+    /// that date.
+    pub fn notices(&self, on: Date) -> Result<Vec<NoticeView>> {
+        // Every expiry whose notice date is `on` lies 89 to 95 days after it (three
+        // calendar months, with month-end clamping); scan a little wider and filter.
+        let from = jst::start_of_day(on + time::Duration::days(80));
+        let to = jst::end_of_day(on + time::Duration::days(100));
+        let mut notices = Vec::new();
+        for record in self.store.certificates_expiring(from, to)? {
+            let expiry = jst::date_of(record.certificate.not_after);
+            if renewal::notice_date(expiry) != on || record.revocation.is_some() {
+                continue;
+            }
+            let (first, last) = renewal::renewal_window(expiry);
+            notices.push(NoticeView {
+                card_id: record.card_id,
+                serial: record.certificate.serial.0,
+                kind: record.certificate.kind,
+                expiry: expiry.to_string(),
+                notice_date: on.to_string(),
+                renewal_window: [first.to_string(), last.to_string()],
+            });
+        }
+        Ok(notices)
+    }
+
+    /// A card with its certificates and their status at the clock's now.
+    pub fn card_view(&self, id: CardId) -> Result<CardView> {
+        let now = self.now();
+        let record = self.card_record(id)?;
+        let certificates = self
+            .store
+            .card_certificates(id)?
+            .iter()
+            .map(|c| cert_view(c, now))
+            .collect();
+        let card = record.card;
+        Ok(CardView {
+            card_id: id,
+            name: card.holder.name,
+            birth: card.holder.birth.to_string(),
+            gender: card.holder.gender,
+            address: card.holder.address,
+            locality: card.holder.locality.to_string(),
+            issued_on: card.issued_on.to_string(),
+            card_expiry: card.expiry.to_string(),
+            fee_yen: card.fee_yen,
+            replaces: card.replaces,
+            replaced_by: record.replaced_by,
+            certificates,
+        })
+    }
+
+    /// One certificate with its status.
+    pub fn certificate_view(&self, serial: Serial) -> Result<CertView> {
+        let now = self.now();
+        let record = self
+            .store
+            .certificate(serial)?
+            .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+        Ok(cert_view(&record, now))
+    }
+
+    /// The private key of one of our certificates, PKCS#8 PEM (the mock keeps card
+    /// keys, so that tests can sign with them).
+    pub fn certificate_key_pem(&self, serial: Serial) -> Result<String> {
+        let record = self
+            .store
+            .certificate(serial)?
+            .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+        Ok(KeyPair::from_pkcs8_der(&record.certificate.key_pkcs8)?.to_pkcs8_pem())
+    }
+
+    /// Every card.
+    pub fn card_views(&self) -> Result<Vec<CardView>> {
+        self.store
+            .cards()?
+            .iter()
+            .map(|c| self.card_view(c.id))
+            .collect()
+    }
+}
+
+fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
+    let c = &record.certificate;
+    let status = CertStatus::of(record, now);
+    let expiry = jst::date_of(c.not_after);
+    let (first, last) = renewal::renewal_window(expiry);
+    CertView {
+        serial: c.serial.0,
+        serial_hex: c.serial.hex(),
+        kind: c.kind,
+        card_id: record.card_id,
+        not_before: rfc3339(c.not_before),
+        not_after: rfc3339(c.not_after),
+        expiry: expiry.to_string(),
+        status: status.state(),
+        reason: record.revocation.map(|r| r.reason),
+        cause: record.revocation.map(|r| r.cause),
+        revoked_at: record.revocation.map(|r| rfc3339(r.at)),
+        renewal_window: (status == CertStatus::Good).then(|| [first.to_string(), last.to_string()]),
+        cert_pem: pem("CERTIFICATE", &c.der),
+    }
+}

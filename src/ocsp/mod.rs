@@ -1,0 +1,410 @@
+//! The OCSP responder (RFC 6960, RFC 5019) without its transport: a request's DER in,
+//! a signed answer out. Shaped like boulder's responder: the authority is the source of
+//! statuses and signatures, and the response cache and the fault injection wrap that
+//! source. The HTTP layer decodes GET and POST, holds the state lock around
+//! [`Responder::plan`] and [`Responder::keep`], signs in between, and writes headers.
+
+mod cache;
+mod faults;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use x509_ocsp::OcspResponseStatus;
+
+use crate::authority::Authority;
+use crate::config::ResponderIdKind;
+use crate::error::{Error, Result};
+use crate::faults::{FaultFamily, FaultSet};
+use crate::issuer::Issuer;
+use crate::pki::ocsp::{
+    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, SingleAnswer,
+};
+use crate::rules::{CertKind, Serial};
+
+pub use cache::CachedResponse;
+use cache::{CacheKey, ResponseCache};
+
+/// Which endpoint a request came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/ocsp/sign` or `/ocsp/auth`: CertIDs of that CA only.
+    Only(CertKind),
+    /// `/ocsp`: either CA, chosen by the CertID.
+    Shared,
+}
+
+/// One CertID of a logged request.
+#[derive(Clone, Debug, serde::Serialize, PartialEq, Eq)]
+pub struct LoggedCertId {
+    /// sha1 | sha256.
+    pub hash_algorithm: &'static str,
+    /// The serial, if it fits four bytes.
+    pub serial: Option<u32>,
+    /// sign | auth | null (not our CA).
+    pub issuer: Option<&'static str>,
+}
+
+/// What the responder answered, for the request log and the metrics.
+#[derive(Clone, Debug, Default)]
+pub struct OcspOutcome {
+    /// The request's CertIDs (empty if it did not decode).
+    pub cert_ids: Vec<LoggedCertId>,
+    /// Whether the request carried a nonce.
+    pub nonce: bool,
+    /// `successful`, `malformedRequest`, `unauthorized`, …
+    pub response_status: &'static str,
+    /// good / revoked / unknown per CertID (successful responses).
+    pub cert_statuses: Vec<&'static str>,
+    /// Whether the response came from the cache.
+    pub cache_hit: bool,
+}
+
+/// An answered request: the OCSPResponse, its cache entry when cacheable (no nonce,
+/// one CertID), and what it said.
+#[derive(Clone, Debug)]
+pub struct Answered {
+    /// The OCSPResponse, DER.
+    pub der: Bytes,
+    /// The cache entry, when the answer is cacheable (for RFC 5019 headers).
+    pub cached: Option<CachedResponse>,
+    /// What it said.
+    pub outcome: OcspOutcome,
+}
+
+impl Answered {
+    /// An unsuccessful OCSPResponse with this status.
+    pub fn error(status: OcspResponseStatus) -> Self {
+        Answered {
+            der: Bytes::from(error_response(status)),
+            cached: None,
+            outcome: OcspOutcome {
+                response_status: response_status_name(status),
+                ..OcspOutcome::default()
+            },
+        }
+    }
+}
+
+fn response_status_name(status: OcspResponseStatus) -> &'static str {
+    match status {
+        OcspResponseStatus::Successful => "successful",
+        OcspResponseStatus::MalformedRequest => "malformedRequest",
+        OcspResponseStatus::InternalError => "internalError",
+        OcspResponseStatus::TryLater => "tryLater",
+        OcspResponseStatus::SigRequired => "sigRequired",
+        OcspResponseStatus::Unauthorized => "unauthorized",
+    }
+}
+
+fn cert_status_name(status: &OcspStatus) -> &'static str {
+    match status {
+        OcspStatus::Good => "good",
+        OcspStatus::Revoked { .. } => "revoked",
+        OcspStatus::Unknown => "unknown",
+    }
+}
+
+/// Decodes a request; an undecodable one gets `malformedRequest`.
+pub fn parse(der: &[u8]) -> std::result::Result<ParsedRequest, Answered> {
+    parse_request(der).map_err(|e| {
+        tracing::debug!(error = %e, "malformed OCSP request");
+        Answered::error(OcspResponseStatus::MalformedRequest)
+    })
+}
+
+/// A response to sign, decided under the state lock and signed outside it.
+pub(crate) struct Signing {
+    /// Whose key signs (the responder, unless a fault says otherwise).
+    signer: Arc<Issuer>,
+    /// Whose certificate goes in `certs` and the responderID.
+    presented: Arc<Issuer>,
+    by_key: bool,
+    produced_at: OffsetDateTime,
+    answers: Vec<SingleAnswer>,
+    extensions: Vec<x509_cert::ext::Extension>,
+    corrupt_signature: bool,
+    cache_key: Option<CacheKey>,
+    revision: u64,
+}
+
+/// What the locked part of a request decided.
+pub struct Plan {
+    action: Action,
+    cert_ids: Vec<LoggedCertId>,
+    nonce: bool,
+}
+
+enum Action {
+    /// A finished answer (an error, or a cache hit).
+    Done(Answered),
+    /// Sign this.
+    Sign(Box<Signing>),
+}
+
+/// A signed answer the cache may keep, handed back to [`Responder::keep`].
+pub struct Keep {
+    revision: u64,
+    key: CacheKey,
+    cached: CachedResponse,
+}
+
+/// The responder's own state: the response cache.
+#[derive(Debug, Default)]
+pub struct Responder {
+    cache: ResponseCache,
+}
+
+impl Responder {
+    /// Decides the answer to `request` under the state lock: a cache hit, an error, or
+    /// the response to sign (with the faults in force applied).
+    pub fn plan(
+        &mut self,
+        authority: &mut Authority,
+        faults: &mut FaultSet,
+        endpoint: Endpoint,
+        request: &ParsedRequest,
+    ) -> Plan {
+        let issuers: Vec<Option<CertKind>> = request
+            .certs
+            .iter()
+            .map(|c| authority.ca_of_cert_id(c))
+            .collect();
+        let cert_ids = request
+            .certs
+            .iter()
+            .zip(&issuers)
+            .map(|(c, issuer)| LoggedCertId {
+                hash_algorithm: match c.hash {
+                    CertIdHash::Sha1 => "sha1",
+                    CertIdHash::Sha256 => "sha256",
+                },
+                serial: c.serial.map(|s| s.0),
+                issuer: issuer.map(CertKind::as_str),
+            })
+            .collect();
+        let action = self
+            .decide(authority, faults, endpoint, request, &issuers)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "OCSP lookup failed");
+                Action::Done(Answered::error(OcspResponseStatus::InternalError))
+            });
+        Plan {
+            action,
+            cert_ids,
+            nonce: request.nonce.is_some(),
+        }
+    }
+
+    fn decide(
+        &mut self,
+        authority: &mut Authority,
+        faults: &mut FaultSet,
+        endpoint: Endpoint,
+        request: &ParsedRequest,
+        issuers: &[Option<CertKind>],
+    ) -> Result<Action> {
+        authority.sync()?;
+        let revision = authority.seen_revision();
+        self.cache.follow(revision);
+        let now = authority.now();
+
+        let mut kind = None;
+        for &issuer in issuers {
+            let acceptable = match (issuer, endpoint) {
+                (None, _) => false,
+                (Some(k), Endpoint::Only(e)) => k == e,
+                (Some(_), Endpoint::Shared) => true,
+            };
+            if !acceptable || (kind.is_some() && kind != issuer) {
+                return Ok(Action::Done(Answered::error(
+                    OcspResponseStatus::Unauthorized,
+                )));
+            }
+            kind = issuer;
+        }
+        let kind = kind.expect("a parsed request has at least one CertID");
+        let serials: Vec<u32> = request
+            .certs
+            .iter()
+            .filter_map(|c| c.serial.map(|s| s.0))
+            .collect();
+        let faults = faults.take(FaultFamily::Ocsp, Some(kind), &serials);
+
+        // A faulted answer is made afresh and never cached.
+        let cache_key = match (&request.nonce, request.certs.as_slice(), faults.is_empty()) {
+            (None, [single], true) => cache::key_of(kind, single),
+            _ => None,
+        };
+        if let Some(cached) = cache_key.as_ref().and_then(|k| self.cache.fresh(k, now)) {
+            return Ok(Action::Done(Answered {
+                der: cached.der.clone(),
+                cached: Some(cached.clone()),
+                outcome: OcspOutcome {
+                    response_status: "successful",
+                    cert_statuses: vec![cached.status],
+                    cache_hit: true,
+                    ..OcspOutcome::default()
+                },
+            }));
+        }
+
+        let answers = request
+            .certs
+            .iter()
+            .map(|c| single_answer(authority, kind, c.cert_id.clone(), c.serial, now))
+            .collect::<Result<Vec<_>>>()?;
+        let (responder, by_key) = signer(authority, kind, now)?;
+        let mut signing = Signing {
+            signer: responder.clone(),
+            presented: responder,
+            by_key,
+            produced_at: now,
+            answers,
+            // The nonce is echoed, always non-critical (RFC 8954).
+            extensions: request
+                .nonce
+                .iter()
+                .cloned()
+                .map(|mut nonce| {
+                    nonce.critical = false;
+                    nonce
+                })
+                .collect(),
+            corrupt_signature: false,
+            cache_key,
+            revision,
+        };
+        for fault in faults {
+            if let Some(done) = faults::apply_fault(authority, kind, &mut signing, fault, now)? {
+                return Ok(Action::Done(done));
+            }
+        }
+        Ok(Action::Sign(Box::new(signing)))
+    }
+
+    /// Keeps a signed answer for later requests, unless the state changed meanwhile.
+    pub fn keep(&mut self, keep: Keep) {
+        self.cache.keep(keep.revision, keep.key, keep.cached);
+    }
+}
+
+impl Plan {
+    /// Carries out the plan outside the state lock: signs if there is something to
+    /// sign. Returns the answer, and what the cache may keep.
+    pub fn sign(self) -> (Answered, Option<Keep>) {
+        let (mut answered, keep) = match self.action {
+            Action::Done(answered) => (answered, None),
+            Action::Sign(signing) => sign(*signing),
+        };
+        answered.outcome.cert_ids = self.cert_ids;
+        answered.outcome.nonce = self.nonce;
+        (answered, keep)
+    }
+}
+
+fn sign(signing: Signing) -> (Answered, Option<Keep>) {
+    let Signing {
+        signer,
+        presented,
+        by_key,
+        produced_at,
+        answers,
+        extensions,
+        corrupt_signature,
+        cache_key,
+        revision,
+    } = signing;
+    let der = match signer.sign_ocsp_as(
+        &presented,
+        by_key,
+        produced_at,
+        &answers,
+        extensions,
+        corrupt_signature,
+    ) {
+        Ok(der) => Bytes::from(der),
+        Err(e) => {
+            tracing::error!(error = %e, "OCSP signing failed");
+            return (Answered::error(OcspResponseStatus::InternalError), None);
+        }
+    };
+    let outcome = OcspOutcome {
+        response_status: "successful",
+        cert_statuses: answers
+            .iter()
+            .map(|a| cert_status_name(&a.status))
+            .collect(),
+        ..OcspOutcome::default()
+    };
+    let Some(key) = cache_key else {
+        let answered = Answered {
+            der,
+            cached: None,
+            outcome,
+        };
+        return (answered, None);
+    };
+    let this_update = answers[0].this_update;
+    let cached = CachedResponse {
+        etag: crate::pki::fingerprint(&der),
+        der: der.clone(),
+        this_update,
+        next_update: answers[0].next_update.unwrap_or(this_update),
+        status: cert_status_name(&answers[0].status),
+    };
+    let answered = Answered {
+        der,
+        cached: Some(cached.clone()),
+        outcome,
+    };
+    let keep = Keep {
+        revision,
+        key,
+        cached,
+    };
+    (answered, Some(keep))
+}
+
+/// The answer for one CertID of `kind`'s CA at `now`.
+fn single_answer(
+    authority: &Authority,
+    kind: CertKind,
+    cert_id: x509_ocsp::CertId,
+    serial: Option<Serial>,
+    now: OffsetDateTime,
+) -> Result<SingleAnswer> {
+    Ok(SingleAnswer {
+        cert_id,
+        status: authority.ocsp_status(kind, serial)?,
+        this_update: now,
+        next_update: Some(now + authority.config().ocsp.validity),
+    })
+}
+
+/// The responder that signs for `kind` at `now`, and whether it names itself by key.
+fn signer(
+    authority: &mut Authority,
+    kind: CertKind,
+    now: OffsetDateTime,
+) -> Result<(Arc<Issuer>, bool)> {
+    let by_key = authority.config().ocsp.responder_id == ResponderIdKind::ByKey;
+    Ok((authority.responder(kind, now)?, by_key))
+}
+
+/// A signed response for one of our certificates (SHA-1 CertID, no nonce), as the
+/// responder answers it at the clock's now: for export bundles and stapling.
+pub fn single_response(authority: &mut Authority, serial: Serial) -> Result<Vec<u8>> {
+    let now = authority.now();
+    let kind = authority
+        .certificate_kind(serial)?
+        .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+    let cert_id = authority
+        .ca(kind)
+        .hashes
+        .cert_id(CertIdHash::Sha1, serial)?;
+    let answer = single_answer(authority, kind, cert_id, Some(serial), now)?;
+    let (responder, by_key) = signer(authority, kind, now)?;
+    responder.sign_ocsp(by_key, now, &[answer], vec![])
+}
