@@ -224,11 +224,7 @@ pub fn p<P: AsRef<Path> + ?Sized>(path: &P) -> &str {
 /// Every row of every table of a state's database, and every key file, as text: two
 /// equal digests mean an unchanged state.
 pub fn state_digest(state: &Path) -> String {
-    let db = rusqlite::Connection::open_with_flags(
-        state.join(DATABASE_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let db = rusqlite::Connection::open(state.join(DATABASE_FILE)).unwrap();
     let tables: Vec<String> = db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()
@@ -270,11 +266,7 @@ pub fn state_digest(state: &Path) -> String {
 
 /// The rows of one SQL query on a state's database, each column as text.
 pub fn query_rows(state: &Path, sql: &str) -> Vec<Vec<String>> {
-    let db = rusqlite::Connection::open_with_flags(
-        state.join(DATABASE_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let db = rusqlite::Connection::open(state.join(DATABASE_FILE)).unwrap();
     let mut statement = db.prepare(sql).unwrap();
     let columns = statement.column_count();
     let mut rows = statement.query([]).unwrap();
