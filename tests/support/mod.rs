@@ -448,6 +448,23 @@ impl Client {
         headers: &[(&str, &str)],
         body: impl Into<Vec<u8>>,
     ) -> Reply {
+        self.try_send(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// A GET that may fail in transport (a connection cut half-way, say).
+    pub fn try_get(&self, path: &str) -> Result<Reply, String> {
+        self.try_send("GET", path, &[], Vec::new())
+    }
+
+    /// Sends a request; a transport error (TCP: no complete response) is `Err`.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> Result<Reply, String> {
         let bearer = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let mut all: Vec<(&str, &str)> = headers.to_vec();
         if let Some(bearer) = &bearer {
@@ -462,15 +479,15 @@ impl Client {
                 for (name, value) in &all {
                     request = request.header(*name, *value);
                 }
-                let response = request.send().unwrap();
+                let response = request.send().map_err(|e| e.to_string())?;
                 let status = response.status().as_u16();
                 let headers = header_pairs(response.headers());
-                let body = response.bytes().unwrap().to_vec();
-                Reply {
+                let body = response.bytes().map_err(|e| format!("body: {e}"))?.to_vec();
+                Ok(Reply {
                     status,
                     headers,
                     body,
-                }
+                })
             }
             Target::Router { router, runtime } => {
                 use tower::ServiceExt;
@@ -481,18 +498,18 @@ impl Client {
                 let request = builder.body(axum::body::Body::from(body.into())).unwrap();
                 let router = router.clone();
                 runtime.block_on(async move {
-                    let response = router.oneshot(request).await.unwrap();
+                    let response = router.oneshot(request).await.map_err(|e| e.to_string())?;
                     let status = response.status().as_u16();
                     let headers = header_pairs(response.headers());
                     let body = axum::body::to_bytes(response.into_body(), 1 << 26)
                         .await
-                        .unwrap()
+                        .map_err(|e| format!("body: {e}"))?
                         .to_vec();
-                    Reply {
+                    Ok(Reply {
                         status,
                         headers,
                         body,
-                    }
+                    })
                 })
             }
         }
