@@ -6,9 +6,7 @@
 //! The "relying party" here is a few lines that fetch the CRL named in the certificate
 //! and look for its serial: in your suite it is your own software.
 
-use jpki_mock::authority::IssueRequest;
-use jpki_mock::rules::{Cause, CertKind};
-use jpki_mock::testca::TestCa;
+use jpki_mock::{Cause, CertKind, IssueRequest, TestCa};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::revocation_list::CertificateRevocationList;
 

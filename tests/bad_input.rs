@@ -3,87 +3,34 @@
 //! compared before and after). Plus a proptest feeding random bytes to the OCSP
 //! endpoint.
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use axum::body::Body;
-use axum::http::Request;
-use der::{Decode, Encode};
-use jpki_mock::authority::{Authority, IssueRequest, Options};
-use jpki_mock::config::Config;
-use jpki_mock::http::{router, AppState};
-use jpki_mock::rules::CertKind;
-use jpki_mock::store::sqlite::{SqliteStore, DATABASE_FILE};
-use tower::ServiceExt;
-
-/// Every row of every table, as text: two equal digests mean an unchanged state.
-fn digest(state: &Path) -> String {
-    let db = rusqlite::Connection::open(state.join(DATABASE_FILE)).unwrap();
-    let mut out = String::new();
-    for table in [
-        "settings",
-        "counters",
-        "authorities",
-        "cards",
-        "certificates",
-        "events",
-        "pins",
-    ] {
-        let mut statement = db
-            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
-            .unwrap();
-        let columns = statement.column_count();
-        let mut rows = statement.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            out.push_str(table);
-            for i in 0..columns {
-                out.push_str(&format!(" {:?}", row.get_ref(i).unwrap()));
-            }
-            out.push('\n');
-        }
-    }
-    for entry in std::fs::read_dir(state).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "key") {
-            out.push_str(&format!(
-                "{} {:?}\n",
-                path.display(),
-                std::fs::read(&path).unwrap()
-            ));
-        }
-    }
-    out
-}
-
-fn jpki(state: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
-        .arg("--state")
-        .arg(state)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use der::Decode;
+use jpki_mock::{Config, KeyAlg, TestCa};
+use support::{
+    adult, cert_id_raw, clear_jpki_env, holder_request, nonce_extension, ocsp_request_with,
+    ocsp_status, run as jpki, state_digest as digest, strs, Client, InProcess, IssuerHashes, Reply,
+    Scratch, DATABASE_FILE,
+};
 
 /// A state with one adult card (P-256, PINs set), issued 2021-03-15.
-fn prepared_state() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path();
-    assert!(jpki(state, &["--now", "2021-03-01", "init"])
-        .status
-        .success());
-    let issued = jpki(state, &common::strs(&common::adult("2021-03-15", "p256")));
-    assert!(issued.status.success(), "{issued:?}");
-    dir
+fn prepared_state() -> Scratch {
+    let s = Scratch::new();
+    s.ok(&["--now", "2021-03-01", "init"]);
+    s.ok(&strs(&adult("2021-03-15", "p256")));
+    s
 }
 
 const ISSUE: &[&str] = &["--now", "2021-03-15", "issue"];
 
 #[test]
 fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
-    let dir = prepared_state();
-    let state = dir.path();
+    let s = prepared_state();
+    let state_dir = s.state();
+    let state = state_dir.as_path();
     let holder = |overrides: &[(&str, &str)]| -> Vec<String> {
         let mut fields = vec![
             ("--name", "佐藤 花子"),
@@ -269,28 +216,25 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
 
 #[test]
 fn a_missing_state_and_a_corrupt_key_file_are_clear_errors() {
-    let empty = tempfile::tempdir().unwrap();
-    let output = jpki(&empty.path().join("nowhere"), &["list"]);
+    let empty = Scratch::new();
+    let output = empty.run(&["list"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("jpki-mock init"));
-    assert!(
-        !empty.path().join("nowhere").exists(),
-        "no state directory appears"
-    );
+    assert!(!empty.state().exists(), "no state directory appears");
 
-    let dir = prepared_state();
-    let key = dir.path().join("ca-sign.key");
+    let s = prepared_state();
+    let key = s.state().join("ca-sign.key");
     std::fs::write(
         &key,
         "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
     )
     .unwrap();
-    let before = digest(dir.path());
-    let output = jpki(dir.path(), &["crl", "sign"]);
+    let before = s.digest();
+    let output = s.run(&["crl", "sign"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("key"), "{stderr}");
-    assert_eq!(before, digest(dir.path()));
+    assert_eq!(before, s.digest());
 }
 
 /// Runs the CLI as a user that file permissions stop: the current one, or `nobody`
@@ -316,10 +260,14 @@ impl Unprivileged {
             std::os::unix::fs::chown(entry.unwrap().path(), Some(NOBODY), Some(NOBODY)).unwrap();
         }
         std::os::unix::fs::chown(state, Some(NOBODY), Some(NOBODY)).unwrap();
+        // `nobody` must be able to reach the state through the scratch directory.
+        if let Some(parent) = state.parent() {
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o711)).unwrap();
+        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let binary = dir.path().join("jpki-mock");
-        std::fs::copy(env!("CARGO_BIN_EXE_jpki-mock"), &binary).unwrap();
+        std::fs::copy(support::BIN, &binary).unwrap();
         Unprivileged {
             binary_as_nobody: Some((dir, binary)),
         }
@@ -329,7 +277,9 @@ impl Unprivileged {
         let Some((_, binary)) = &self.binary_as_nobody else {
             return jpki(state, args);
         };
-        Command::new("setpriv")
+        let mut command = Command::new("setpriv");
+        clear_jpki_env(&mut command);
+        command
             .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
             .arg(binary)
             .arg("--state")
@@ -347,8 +297,9 @@ fn set_mode(path: &Path, mode: u32) {
 
 #[test]
 fn a_read_only_state_directory_and_an_unreadable_key_file_are_clear_errors() {
-    let dir = prepared_state();
-    let state = dir.path();
+    let s = prepared_state();
+    let state_dir = s.state();
+    let state = state_dir.as_path();
     let user = Unprivileged::owning(state);
     let refused = |args: &[&str], needles: &[&str]| {
         let before = digest(state);
@@ -386,38 +337,40 @@ fn a_read_only_state_directory_and_an_unreadable_key_file_are_clear_errors() {
     );
 }
 
-fn open_app(state: &Path) -> AppState {
-    let store = SqliteStore::open(state).unwrap();
-    AppState::new(
-        Authority::open(Box::new(store), Config::default(), Options::default()).unwrap(),
-        None,
-    )
+/// A request of the catalogue: method, URI, content type, body.
+struct Call {
+    method: &'static str,
+    uri: String,
+    content_type: &'static str,
+    body: String,
 }
 
-async fn status_of(app: &AppState, request: Request<Body>) -> (u16, Vec<u8>) {
-    let response = router(app.clone()).oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, body.to_vec())
+impl Call {
+    fn send(&self, c: &Client) -> Reply {
+        c.send(
+            self.method,
+            &self.uri,
+            &[("content-type", self.content_type)],
+            self.body.clone(),
+        )
+    }
 }
 
-fn json_request(method: &str, uri: &str, body: &str) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
+fn json_request(method: &'static str, uri: &str, body: &str) -> Call {
+    Call {
+        method,
+        uri: uri.to_string(),
+        content_type: "application/json",
+        body: body.to_string(),
+    }
 }
 
-#[tokio::test]
-async fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
-    let dir = prepared_state();
-    let app = open_app(dir.path());
+#[test]
+fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
+    let s = prepared_state();
+    let server = InProcess::start(&s.state(), None, None);
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(70 * 1024));
-    let cases: Vec<(Request<Body>, u16, &str)> = vec![
+    let cases: Vec<(Call, u16, &str)> = vec![
         (
             json_request("POST", "/api/v1/cards", "{not json"),
             400,
@@ -456,10 +409,12 @@ async fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
             "too_large",
         ),
         (
-            Request::post("/api/v1/cards")
-                .header("content-type", "text/plain")
-                .body(Body::from("{}"))
-                .unwrap(),
+            Call {
+                method: "POST",
+                uri: "/api/v1/cards".into(),
+                content_type: "text/plain",
+                body: "{}".into(),
+            },
             415,
             "application/json",
         ),
@@ -544,100 +499,62 @@ async fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
             "not a serial",
         ),
     ];
-    for (request, expected, needle) in cases {
-        let label = format!("{} {}", request.method(), request.uri());
-        let before = digest(dir.path());
-        let (status, body) = status_of(&app, request).await;
-        let text = String::from_utf8_lossy(&body);
-        assert_eq!(status, expected, "{label}: {text}");
-        let json: serde_json::Value =
-            serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{label}: not JSON: {text}"));
-        assert!(
-            json["error"].is_string() && json["message"].is_string(),
-            "{label}: {json}"
-        );
-        assert!(
-            text.contains(needle),
-            "{label}: {text} should mention {needle:?}"
-        );
-        assert_eq!(before, digest(dir.path()), "{label} changed the state");
+    // The same catalogue through the router and over TCP.
+    for c in server.clients() {
+        let way = if c.is_tcp() { "TCP" } else { "router" };
+        for (request, expected, needle) in &cases {
+            let label = format!("{way}: {} {}", request.method, request.uri);
+            let before = s.digest();
+            let reply = request.send(&c);
+            let text = reply.text();
+            assert_eq!(reply.status, *expected, "{label}: {text}");
+            let json: serde_json::Value = serde_json::from_slice(&reply.body)
+                .unwrap_or_else(|_| panic!("{label}: not JSON: {text}"));
+            assert!(
+                json["error"].is_string() && json["message"].is_string(),
+                "{label}: {json}"
+            );
+            assert!(
+                text.contains(needle),
+                "{label}: {text} should mention {needle:?}"
+            );
+            assert_eq!(before, s.digest(), "{label} changed the state");
+        }
     }
 }
 
-/// A DER OCSP request for `serial` of the sign CA, with a chosen hash OID and nonce.
-fn ocsp_request(app_state: &Path, hash_oid: &str, nonce_len: Option<usize>) -> Vec<u8> {
-    use x509_ocsp::{CertId, OcspRequest, Request as SingleRequest, TbsRequest};
-    let store = SqliteStore::open(app_state).unwrap();
-    let record = jpki_mock::store::Store::authority(&store, CertKind::Sign)
-        .unwrap()
-        .unwrap();
-    let ca = x509_cert::Certificate::from_der(&record.ca_cert).unwrap();
-    let hashes = jpki_mock::pki::ocsp::IssuerHashes::of(&ca).unwrap();
-    let mut cert_id: CertId = hashes
-        .cert_id(
-            jpki_mock::pki::ocsp::CertIdHash::Sha1,
-            jpki_mock::pki::cert::Serial(0x0100_0005),
-        )
-        .unwrap();
-    cert_id.hash_algorithm.oid = der::asn1::ObjectIdentifier::new(hash_oid).unwrap();
-    let extensions = nonce_len.map(|n| {
-        vec![x509_cert::ext::Extension {
-            extn_id: jpki_mock::pki::oids::OCSP_NONCE,
-            critical: false,
-            extn_value: der::asn1::OctetString::new(
-                der::asn1::OctetString::new(vec![7u8; n])
-                    .unwrap()
-                    .to_der()
-                    .unwrap(),
-            )
-            .unwrap(),
-        }]
-    });
-    OcspRequest {
-        tbs_request: TbsRequest {
-            version: x509_ocsp::Version::V1,
-            requestor_name: None,
-            request_list: vec![SingleRequest {
-                req_cert: cert_id,
-                single_request_extensions: None,
-            }],
-            request_extensions: extensions,
-        },
-        optional_signature: None,
-    }
-    .to_der()
-    .unwrap()
+/// A DER OCSP request for serial 0x01000005 (card 1's signing certificate) of the sign
+/// CA (its DER), with a chosen hash OID and nonce.
+fn ocsp_request(ca: &[u8], hash_oid: &str, nonce_len: Option<usize>) -> Vec<u8> {
+    let hashes = IssuerHashes::of(ca);
+    let cert_id = cert_id_raw(
+        hash_oid,
+        &hashes.name_sha1,
+        &hashes.key_sha1,
+        0x0100_0005,
+        true,
+    );
+    let extensions = nonce_len.map(|n| vec![nonce_extension(&vec![7u8; n])]);
+    ocsp_request_with(&[cert_id], extensions)
 }
 
-fn ocsp_post(body: Vec<u8>) -> Request<Body> {
-    Request::post("/ocsp/sign")
-        .header("content-type", "application/ocsp-request")
-        .body(Body::from(body))
-        .unwrap()
+fn ocsp_post(c: &Client, body: &[u8]) -> Reply {
+    c.ocsp_post("/ocsp/sign", body)
 }
 
-/// The responseStatus of an OCSPResponse body.
-fn ocsp_status(body: &[u8]) -> x509_ocsp::OcspResponseStatus {
-    x509_ocsp::OcspResponse::from_der(body)
-        .unwrap()
-        .response_status
-}
-
-#[tokio::test]
-async fn ocsp_bad_inputs_get_the_right_ocsp_or_http_error() {
+#[test]
+fn ocsp_bad_inputs_get_the_right_ocsp_or_http_error() {
     use x509_ocsp::OcspResponseStatus::*;
-    let dir = prepared_state();
-    let app = open_app(dir.path());
-    let good = ocsp_request(dir.path(), "1.3.14.3.2.26", Some(16));
-    assert_eq!(
-        ocsp_status(&status_of(&app, ocsp_post(good.clone())).await.1),
-        Successful
-    );
-    let nonce_128 = ocsp_request(dir.path(), "1.3.14.3.2.26", Some(128));
-    assert_eq!(
-        ocsp_status(&status_of(&app, ocsp_post(nonce_128)).await.1),
-        Successful
-    );
+    let s = prepared_state();
+    let server = InProcess::start(&s.state(), None, None);
+    let c = server.oneshot();
+    let ca = c.get("/ca/sign.cer").body;
+    let good = ocsp_request(&ca, "1.3.14.3.2.26", Some(16));
+    let answer = ocsp_post(&c, &good);
+    assert_eq!(ocsp_status(&answer.body), Successful);
+    assert_eq!(support::statuses(&answer.body), ["good"], "card 1's sign");
+    let nonce_128 = ocsp_request(&ca, "1.3.14.3.2.26", Some(128));
+    assert_eq!(ocsp_status(&ocsp_post(&c, &nonce_128).body), Successful);
 
     let malformed: Vec<(&str, Vec<u8>)> = vec![
         ("empty body", vec![]),
@@ -646,50 +563,36 @@ async fn ocsp_bad_inputs_get_the_right_ocsp_or_http_error() {
         ("trailing bytes", [good.clone(), vec![0]].concat()),
         (
             "nonce of 129 bytes",
-            ocsp_request(dir.path(), "1.3.14.3.2.26", Some(129)),
+            ocsp_request(&ca, "1.3.14.3.2.26", Some(129)),
         ),
-        (
-            "MD5 CertID",
-            ocsp_request(dir.path(), "1.2.840.113549.2.5", None),
-        ),
+        ("MD5 CertID", ocsp_request(&ca, "1.2.840.113549.2.5", None)),
     ];
     for (label, body) in malformed {
-        let before = digest(dir.path());
-        let (status, response) = status_of(&app, ocsp_post(body)).await;
-        assert_eq!(status, 200, "{label}");
-        assert_eq!(ocsp_status(&response), MalformedRequest, "{label}");
-        assert_eq!(before, digest(dir.path()), "{label} changed the state");
+        let before = s.digest();
+        let reply = ocsp_post(&c, &body);
+        assert_eq!(reply.status, 200, "{label}");
+        assert_eq!(ocsp_status(&reply.body), MalformedRequest, "{label}");
+        assert_eq!(before, s.digest(), "{label} changed the state");
     }
 
-    let (status, _) = status_of(&app, ocsp_post(vec![0x30; 10 * 1024 * 1024])).await;
-    assert_eq!(status, 413, "a 10 MB body");
-    let wrong_type = Request::post("/ocsp/sign")
-        .header("content-type", "application/json")
-        .body(Body::from(good.clone()))
-        .unwrap();
-    assert_eq!(status_of(&app, wrong_type).await.0, 415);
-    let (status, response) = status_of(
-        &app,
-        Request::get("/ocsp/sign/!!!not-base64!!!")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!((status, ocsp_status(&response)), (200, MalformedRequest));
+    let reply = ocsp_post(&c, &vec![0x30; 10 * 1024 * 1024]);
+    assert_eq!(reply.status, 413, "a 10 MB body");
+    let wrong_type = c.send(
+        "POST",
+        "/ocsp/sign",
+        &[("content-type", "application/json")],
+        good.clone(),
+    );
+    assert_eq!(wrong_type.status, 415);
+    let reply = c.get("/ocsp/sign/!!!not-base64!!!");
+    assert_eq!(
+        (reply.status, ocsp_status(&reply.body)),
+        (200, MalformedRequest)
+    );
     let long_path = format!("/ocsp/sign/{}", "A".repeat(9000));
-    assert_eq!(
-        status_of(&app, Request::get(long_path).body(Body::empty()).unwrap())
-            .await
-            .0,
-        414
-    );
+    assert_eq!(c.get(&long_path).status, 414);
     // Still serving.
-    assert_eq!(
-        status_of(&app, Request::get("/healthz").body(Body::empty()).unwrap())
-            .await
-            .0,
-        200
-    );
+    assert_eq!(c.get("/healthz").status, 200);
 }
 
 #[test]
@@ -714,37 +617,27 @@ proptest::proptest! {
     ) {
         // Half the inputs start like a DER SEQUENCE, to get past the first byte.
         let body = if wrap { [vec![0x30, body.len().min(127) as u8], body].concat() } else { body };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let (status, response) = runtime.block_on(async {
-            status_of(shared_app(), ocsp_post(body)).await
-        });
-        proptest::prop_assert_eq!(status, 200);
-        let decoded = x509_ocsp::OcspResponse::from_der(&response).unwrap();
+        let reply = ocsp_post(shared_client(), &body);
+        proptest::prop_assert_eq!(reply.status, 200);
+        let decoded = x509_ocsp::OcspResponse::from_der(&reply.body).unwrap();
         proptest::prop_assert_ne!(decoded.response_status, x509_ocsp::OcspResponseStatus::InternalError);
     }
 }
 
-/// One app for all proptest cases (set up once: RSA key generation is not free).
-fn shared_app() -> &'static AppState {
-    static APP: std::sync::OnceLock<(tempfile::TempDir, AppState)> = std::sync::OnceLock::new();
-    &APP.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::create(dir.path()).unwrap();
-        let mut config = Config::default();
-        config.profile.key_alg = jpki_mock::pki::keys::KeyAlg::P256;
-        Authority::init(&mut store, &config, &Options::default(), None, None).unwrap();
-        let mut authority = Authority::open(Box::new(store), config, Options::default()).unwrap();
-        authority
-            .issue(&IssueRequest {
-                name: "山田 太郎".into(),
-                birth: "1990-10-01".into(),
-                gender: "male".into(),
-                address: "東京都品川区広町2-1-36".into(),
-                ..IssueRequest::default()
-            })
-            .unwrap();
-        let app = AppState::new(authority, None);
-        (dir, app)
-    })
-    .1
+/// One test CA for all proptest cases (set up once: RSA key generation is not free),
+/// called through its router.
+fn shared_client() -> &'static Client {
+    static SERVER: std::sync::OnceLock<(InProcess, Client)> = std::sync::OnceLock::new();
+    &SERVER
+        .get_or_init(|| {
+            let mut config = Config::default();
+            config.profile.key_alg = KeyAlg::P256;
+            let server = InProcess::with(TestCa::builder().config(config));
+            server
+                .block_on(server.ca().issue(holder_request("p256")))
+                .unwrap();
+            let client = server.oneshot();
+            (server, client)
+        })
+        .1
 }

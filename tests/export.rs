@@ -1,29 +1,24 @@
 //! `jpki-mock export`: a self-contained bundle, byte-identical for the same seed,
 //! clock and history, whose pre-signed OCSP responses openssl accepts.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn jpki(state: &Path, now: &str, args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
-        .arg("--state")
-        .arg(state)
-        .args(["--seed", "export-test", "--now", now])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    output
+use std::path::{Path, PathBuf};
+
+use support::{openssl, p, Scratch};
+
+/// Runs the binary on the scratch state with a fixed seed and clock; requires success.
+fn jpki(s: &Scratch, now: &str, args: &[&str]) -> String {
+    s.ok(&[&["--seed", "export-test", "--now", now][..], args].concat())
 }
 
 /// One history: init, two cards (RSA and P-256), a lost card, then export.
-fn export(root: &Path) -> PathBuf {
-    let state = root.join("state");
-    let out = root.join("bundle");
-    jpki(&state, "2021-03-01", &["init"]);
+fn export(s: &Scratch) -> PathBuf {
+    let out = s.path("bundle");
+    jpki(s, "2021-03-01", &["init"]);
     for (name, alg) in [("山田 太郎", "rsa2048"), ("佐藤 花子", "p256")] {
         jpki(
-            &state,
+            s,
             "2021-03-15T10:00:00+09:00",
             &[
                 "issue",
@@ -41,15 +36,11 @@ fn export(root: &Path) -> PathBuf {
         );
     }
     jpki(
-        &state,
+        s,
         "2021-04-01",
         &["revoke", "--card", "2", "--cause", "lost"],
     );
-    jpki(
-        &state,
-        "2021-05-01",
-        &["export", "--out", out.to_str().unwrap()],
-    );
+    jpki(s, "2021-05-01", &["export", "--out", p(&out)]);
     out
 }
 
@@ -73,10 +64,10 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn two_exports_of_the_same_history_are_byte_identical() {
-    let a = tempfile::tempdir().unwrap();
-    let b = tempfile::tempdir().unwrap();
-    let first = tree(&export(a.path()));
-    let second = tree(&export(b.path()));
+    let a = Scratch::new();
+    let b = Scratch::new();
+    let first = tree(&export(&a));
+    let second = tree(&export(&b));
     // ca x2, responders x2, crl x2, manifest, 4 certificates x (pem, key, ocsp)
     assert_eq!(
         first.len(),
@@ -92,8 +83,8 @@ fn two_exports_of_the_same_history_are_byte_identical() {
 
 #[test]
 fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
-    let root = tempfile::tempdir().unwrap();
-    let out = export(root.path());
+    let s = Scratch::new();
+    let out = export(&s);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let cards = manifest["cards"].as_array().unwrap();
@@ -107,27 +98,22 @@ fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
             for key in ["certificate", "key", "ocsp_response"] {
                 assert!(out.join(cert[key].as_str().unwrap()).is_file(), "{cert}");
             }
-            let output = Command::new("openssl")
-                .args([
-                    "ocsp",
-                    "-no_nonce",
-                    "-validity_period",
-                    "630720000",
-                    "-attime",
-                    at,
-                    "-respin",
-                ])
-                .arg(out.join(cert["ocsp_response"].as_str().unwrap()))
-                .arg("-issuer")
-                .arg(out.join(format!("ca/{kind}.pem")))
-                .arg("-cert")
-                .arg(out.join(cert["certificate"].as_str().unwrap()))
-                .arg("-VAfile")
-                .arg(out.join(format!("ca/responder-{kind}.pem")))
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&output.stdout).to_string()
-                + &String::from_utf8_lossy(&output.stderr);
+            let (_, text) = openssl(&[
+                "ocsp",
+                "-no_nonce",
+                "-validity_period",
+                "630720000",
+                "-attime",
+                at,
+                "-respin",
+                p(&out.join(cert["ocsp_response"].as_str().unwrap())),
+                "-issuer",
+                p(&out.join(format!("ca/{kind}.pem"))),
+                "-cert",
+                p(&out.join(cert["certificate"].as_str().unwrap())),
+                "-VAfile",
+                p(&out.join(format!("ca/responder-{kind}.pem"))),
+            ]);
             assert!(text.contains("Response verify OK"), "{text}");
             let expected = if card["card_id"] == 2 {
                 "revoked"
@@ -142,30 +128,27 @@ fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
         }
     }
     // The CRL in the bundle lists the lost card's two certificates.
-    let crl = Command::new("openssl")
-        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
-        .arg(out.join("crl/sign.crl"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&crl.stdout);
+    let (ok, text) = openssl(&[
+        "crl",
+        "-inform",
+        "DER",
+        "-noout",
+        "-text",
+        "-in",
+        p(&out.join("crl/sign.crl")),
+    ]);
+    assert!(ok, "{text}");
     assert_eq!(text.matches("Certificate Hold").count(), 1, "{text}");
 }
 
 #[test]
 fn export_refuses_a_directory_that_is_not_empty() {
-    let root = tempfile::tempdir().unwrap();
-    let state = root.path().join("state");
-    jpki(&state, "2021-03-01", &["init"]);
-    let out = root.path().join("full");
+    let s = Scratch::new();
+    jpki(&s, "2021-03-01", &["init"]);
+    let out = s.path("full");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_jpki-mock"))
-        .arg("--state")
-        .arg(&state)
-        .args(["export", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = s.run(&["export", "--out", p(&out)]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not empty"));
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);

@@ -1,6 +1,8 @@
 //! The committed fixtures in certs/ are what scripts/make-fixtures.sh makes, byte for
 //! byte: regenerating them with the same inputs gives identical files.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -24,10 +26,13 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn regenerated_fixtures_are_byte_identical_to_the_committed_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new("bash")
+    let mut command = Command::new("bash");
+    // Nothing from the developer's shell (JPKI_MOCK_NOW, …) reaches the script.
+    support::clear_jpki_env(&mut command);
+    let status = command
         .arg(root.join("scripts/make-fixtures.sh"))
         .arg(out.path())
-        .env("JPKI_MOCK", env!("CARGO_BIN_EXE_jpki-mock"))
+        .env("JPKI_MOCK", support::BIN)
         .status()
         .unwrap();
     assert!(status.success());

@@ -1,15 +1,15 @@
 //! Issuance end to end through the binary, checked by independent parsers: openssl
 //! (`verify`, `x509 -text`, `asn1parse`) and x509-parser reading back every extension.
 
-mod common;
+mod support;
 
-use common::{adult, epoch, openssl, p, strs, Cli};
 use sha1::Digest;
+use support::{adult, epoch, openssl, p, strs, Scratch};
 use x509_parser::der_parser::asn1_rs::{Any, Tag};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-fn issued(cli: &Cli, key_alg: &str, out: &str) -> serde_json::Value {
+fn issued(cli: &Scratch, key_alg: &str, out: &str) -> serde_json::Value {
     cli.ok(&["--now", "2021-03-01", "init"]);
     let mut args = adult("2021-03-15T10:00:00+09:00", key_alg);
     args.extend(["--out".to_string(), cli.path(out).display().to_string()]);
@@ -22,7 +22,7 @@ fn der_of(pem_text: &str) -> Vec<u8> {
 
 #[test]
 fn init_is_idempotent_and_keeps_the_keys() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     let first = cli.ok(&["init"]);
     assert!(
         first.contains("created the sign CA") && first.contains("created the auth CA"),
@@ -39,7 +39,7 @@ fn init_is_idempotent_and_keeps_the_keys() {
 #[test]
 fn both_chains_verify_with_openssl_rsa_and_p256() {
     for alg in ["rsa2048", "p256"] {
-        let cli = Cli::new();
+        let cli = Scratch::new();
         let card = issued(&cli, alg, "out");
         let at = epoch("2022-01-01");
         for kind in ["sign", "auth"] {
@@ -59,7 +59,7 @@ fn both_chains_verify_with_openssl_rsa_and_p256() {
 #[test]
 fn out_writes_six_files_with_private_keys_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let cli = Cli::new();
+    let cli = Scratch::new();
     issued(&cli, "p256", "out");
     for name in [
         "sign.pem",
@@ -95,7 +95,7 @@ fn out_writes_six_files_with_private_keys_0600() {
 
 #[test]
 fn openssl_text_shows_usage_policies_and_the_jpki_dates() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     issued(&cli, "rsa2048", "out");
     let sign = cli.path("out/sign.pem");
     let auth = cli.path("out/auth.pem");
@@ -156,7 +156,7 @@ fn openssl_text_shows_usage_policies_and_the_jpki_dates() {
 
 #[test]
 fn asn1parse_shows_the_six_other_names_in_the_real_order() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     issued(&cli, "p256", "out");
     let cert = cli.path("out/sign.pem");
     let (_, outer) = openssl(&["asn1parse", "-in", p(&cert)]);
@@ -190,7 +190,7 @@ fn utf8_other_name(value: &[u8]) -> String {
 
 #[test]
 fn x509_parser_reads_back_every_extension() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     let card = issued(&cli, "rsa2048", "out");
     let ca_der = der_of(&cli.ok(&["ca", "sign", "--pem"]));
     let (_, ca) = X509Certificate::from_der(&ca_der).unwrap();
@@ -405,7 +405,7 @@ fn x509_parser_reads_back_every_extension() {
 
 #[test]
 fn a_minor_under_15_gets_only_the_auth_certificate() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     cli.ok(&["--now", "2023-01-01", "init"]);
     let minor = [
         "--now",
@@ -444,7 +444,7 @@ fn a_minor_under_15_gets_only_the_auth_certificate() {
 
 #[test]
 fn the_locality_override_goes_into_the_subject() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     cli.ok(&["init"]);
     let card = cli.json(&[
         "issue",
@@ -474,7 +474,7 @@ fn the_locality_override_goes_into_the_subject() {
 #[test]
 fn out_rewrites_existing_key_files_as_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let cli = Cli::new();
+    let cli = Scratch::new();
     let out = cli.path("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("sign.key"), "old").unwrap();
@@ -493,11 +493,11 @@ fn out_rewrites_existing_key_files_as_0600() {
 
 #[test]
 fn an_unusable_out_directory_issues_nothing() {
-    let cli = Cli::new();
+    let cli = Scratch::new();
     cli.ok(&["init"]);
     let not_a_dir = cli.write("file", "x");
     let mut args = adult("2021-03-15", "p256");
-    args.extend(["--out".into(), not_a_dir.display().to_string()]);
+    args.extend(["--out".into(), not_a_dir]);
     let output = cli.run(&strs(&args));
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--out"));
