@@ -6,10 +6,8 @@
 
 use std::time::Instant;
 
-use jpki_mock::authority::{Authority, Options};
-use jpki_mock::config::Config;
-use jpki_mock::rules::CertKind;
-use jpki_mock::store::sqlite::{SqliteStore, DATABASE_FILE};
+use jpki_mock::internals::{Authority, Options, SqliteStore, DATABASE_FILE};
+use jpki_mock::{CertKind, Config};
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -80,7 +78,7 @@ fn main() {
     let mut authority = Authority::open(Box::new(store), config, options).unwrap();
     let rss_before = peak_rss_mib();
     let start = Instant::now();
-    let der = authority.crl(CertKind::Sign).expect("crl");
+    let der = authority.crl(CertKind::Sign).expect("crl").der;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = out {
         std::fs::write(path, &der).unwrap();

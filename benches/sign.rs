@@ -2,7 +2,8 @@
 //! comparison with `openssl speed rsa2048`. Usage: cargo bench --bench sign
 use std::time::Instant;
 
-use jpki_mock::pki::keys::{KeyAlg, KeyPair};
+use jpki_mock::internals::KeyPair;
+use jpki_mock::KeyAlg;
 
 fn main() {
     for alg in [KeyAlg::Rsa2048, KeyAlg::P256] {

@@ -1,5 +1,5 @@
 //! The `jpki-mock` binary: parse the command line, run it, exit with its code.
 
 fn main() -> std::process::ExitCode {
-    jpki_mock::cli::main()
+    jpki_mock::run_cli()
 }

@@ -2,33 +2,7 @@
 //! admin API) served in-process on an ephemeral port, driven by methods instead of
 //! HTTP calls.
 //!
-//! ```
-//! use jpki_mock::authority::IssueRequest;
-//! use jpki_mock::rules::Cause;
-//! use jpki_mock::testca::TestCa;
-//!
-//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-//! # async fn main() -> jpki_mock::Result<()> {
-//! let ca = TestCa::builder().state_in_memory().start().await?;
-//! let card = ca
-//!     .issue(IssueRequest {
-//!         name: "山田 太郎".into(),
-//!         birth: "1990-10-01".into(),
-//!         gender: "male".into(),
-//!         address: "東京都品川区広町2-1-36".into(),
-//!         key_alg: Some("p256".into()),
-//!         ..IssueRequest::default()
-//!     })
-//!     .await?;
-//! // The certificate points at this server: <base_url>/ocsp/sign, <base_url>/crl/sign.crl.
-//! assert!(ca.base_url().starts_with("http://127.0.0.1:"));
-//! let report = ca.revoke(card.card_id, Cause::Lost).await?;
-//! assert_eq!(report.revoked.len(), 2);
-//! assert_eq!(report.revoked[0].reason, "certificateHold");
-//! ca.stop().await;
-//! # Ok(())
-//! # }
-//! ```
+//! See the crate documentation for an example.
 
 use std::path::PathBuf;
 

@@ -10,6 +10,8 @@ mod renew;
 mod request;
 mod responder;
 mod revoke;
+#[cfg(test)]
+mod tests;
 mod views;
 mod virtual_clock;
 
@@ -33,8 +35,8 @@ pub(crate) use issue::holder_facts;
 pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 pub use responder::FaultyResponder;
 pub use views::{
-    CardView, CertState, CertStatus, CertView, IssuedCard, IssuedCertificate, NoticeView,
-    RevocationReport, RevokedView, SignatureAlgorithm, SignatureView, UnchangedView,
+    CardView, CertState, CertView, IssuedCard, IssuedCertificate, NoticeView, RevocationReport,
+    RevokedView, SignatureAlgorithm, SignatureView, UnchangedView,
 };
 pub use virtual_clock::{ClockMode, ClockView};
 

@@ -130,7 +130,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
     let request = match ocsp::parse(der) {
         Ok(request) => request,
-        Err(malformed) => return malformed,
+        Err(status) => return Answered::error(status),
     };
     let plan = match state.lock() {
         Ok(mut guard) => {

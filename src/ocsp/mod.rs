@@ -106,11 +106,11 @@ fn cert_status_name(status: &OcspStatus) -> &'static str {
     }
 }
 
-/// Decodes a request; an undecodable one gets `malformedRequest`.
-pub fn parse(der: &[u8]) -> std::result::Result<ParsedRequest, Answered> {
+/// Decodes a request; an undecodable one is answered with the status returned.
+pub fn parse(der: &[u8]) -> std::result::Result<ParsedRequest, OcspResponseStatus> {
     parse_request(der).map_err(|e| {
         tracing::debug!(error = %e, "malformed OCSP request");
-        Answered::error(OcspResponseStatus::MalformedRequest)
+        OcspResponseStatus::MalformedRequest
     })
 }
 

@@ -215,7 +215,7 @@ mod tests {
         let revoked: Vec<RevokedCert> = params
             .entries
             .map(|e| RevokedCert {
-                serial_number: super::cert::serial_number(e.serial).unwrap(),
+                serial_number: crate::pki::cert::serial_number(e.serial).unwrap(),
                 revocation_date: x509_time(e.revoked_at).unwrap(),
                 crl_entry_extensions: (e.reason != CrlReason::Unspecified).then(|| {
                     vec![extension(oids::REASON_CODE, false, &x509_reason(e.reason)).unwrap()]

@@ -17,10 +17,9 @@ pub mod renewal;
 pub mod validity;
 
 pub use causes::{Cause, CauseError, CertKind, CrlReason, ReasonMap};
-pub use holder::{Gender, HolderError, HolderName};
+pub use holder::{Gender, HolderName};
 pub use identifiers::{KeyAlg, Serial};
-pub use pin::{Pin, PinError};
-pub use renewal::RenewalRefusal;
+pub use pin::Pin;
 pub use validity::{Feb29Rule, ValidityRules};
 
 /// A calendar date in Japan Standard Time (JST, UTC+9), as used for every JPKI rule.

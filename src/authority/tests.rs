@@ -1,17 +1,35 @@
-//! The two stores honour one contract: the same scenario through the authority gives
-//! the same results on SQLite and in memory (statuses, reasons, serials, CRL entries,
-//! PIN counters), and refused operations change nothing in either.
+//! The authority over both stores: the same scenario gives the same results on SQLite
+//! and in memory (statuses, reasons, serials, CRL entries, PIN counters), refused
+//! operations change nothing in either, and two processes revoking one card at once
+//! both succeed.
 
-use jpki_mock::authority::{Authority, IssueRequest, Options};
-use jpki_mock::config::Config;
-use jpki_mock::rules::{Cause, CertKind};
-use jpki_mock::store::memory::MemoryStore;
-use jpki_mock::store::sqlite::SqliteStore;
-use jpki_mock::store::{CardId, Store};
 use x509_parser::prelude::FromDer;
 
+use super::{Authority, CardRequest, IssueRequest, Options, RevokeRequest};
+use crate::config::Config;
+use crate::rules::{Cause, CertKind};
+use crate::store::memory::MemoryStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{CardId, Store};
+
 fn at(text: &str) -> time::OffsetDateTime {
-    jpki_mock::clock::parse_instant(text).unwrap()
+    crate::clock::parse_instant(text).unwrap()
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+fn cause(cause: Cause) -> RevokeRequest {
+    RevokeRequest {
+        cause,
+        certs: None,
+        at: None,
+    }
+}
+
+fn issue(authority: &mut Authority, raw: &IssueRequest) -> crate::Result<super::IssuedCard> {
+    authority.issue(&CardRequest::try_from(raw)?)
 }
 
 fn open(mut store: Box<dyn Store>, now: &str) -> Authority {
@@ -51,8 +69,8 @@ fn crl_serials(der: &[u8]) -> Vec<(u32, u8)> {
 fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
     let mut seen = Vec::new();
     let mut a = make("2021-03-15T10:00:00+09:00");
-    let one = a.issue(&holder("山田 太郎")).unwrap();
-    let two = a.issue(&holder("佐藤 花子")).unwrap();
+    let one = issue(&mut a, &holder("山田 太郎")).unwrap();
+    let two = issue(&mut a, &holder("佐藤 花子")).unwrap();
     seen.push(format!("cards {} {}", one.card_id, two.card_id));
     seen.push(format!(
         "serials {} {} {} {}",
@@ -62,23 +80,23 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
         two.auth.as_ref().unwrap().serial
     ));
 
-    let report = a
-        .revoke(one.card_id, Cause::AddressChange, None, None)
-        .unwrap();
-    seen.push(format!("address_change {:?}", report.revoked));
-    let again = a
-        .revoke(one.card_id, Cause::AddressChange, None, None)
-        .unwrap();
-    seen.push(format!("again {:?} {:?}", again.revoked, again.unchanged));
-    let lost = a.revoke(two.card_id, Cause::Lost, None, None).unwrap();
-    seen.push(format!("lost {:?}", lost.revoked));
+    let report = a.revoke(one.card_id, &cause(Cause::AddressChange)).unwrap();
+    seen.push(format!("address_change {}", json(&report.revoked)));
+    let again = a.revoke(one.card_id, &cause(Cause::AddressChange)).unwrap();
+    seen.push(format!(
+        "again {} {}",
+        json(&again.revoked),
+        json(&again.unchanged)
+    ));
+    let lost = a.revoke(two.card_id, &cause(Cause::Lost)).unwrap();
+    seen.push(format!("lost {}", json(&lost.revoked)));
     seen.push(format!(
         "crl sign {:?}",
-        crl_serials(&a.crl(CertKind::Sign).unwrap())
+        crl_serials(&a.crl(CertKind::Sign).unwrap().der)
     ));
     seen.push(format!(
         "crl auth {:?}",
-        crl_serials(&a.crl(CertKind::Auth).unwrap())
+        crl_serials(&a.crl(CertKind::Auth).unwrap().der)
     ));
 
     // PIN counters: two wrong tries, then the right one resets them.
@@ -92,7 +110,11 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
     let signed = a
         .sign_with_pin(one.card_id, CertKind::Auth, "1234", b"x")
         .unwrap();
-    seen.push(format!("signed by {} ({})", signed.serial, signed.status));
+    seen.push(format!(
+        "signed by {} ({})",
+        signed.serial,
+        json(&signed.status)
+    ));
 
     // Refused operations change nothing.
     let before = format!(
@@ -104,7 +126,7 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
             .collect::<Vec<_>>()
     );
     assert!(a.renew(one.card_id, None).is_err());
-    assert!(a.revoke(CardId(99), Cause::Stop, None, None).is_err());
+    assert!(a.revoke(CardId(99), &cause(Cause::Stop)).is_err());
     let after = format!(
         "{:?}",
         a.card_views()
@@ -117,8 +139,10 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
 
     let reissued = a.reissue(one.card_id).unwrap();
     seen.push(format!(
-        "reissue card {} fee {} revoked {:?}",
-        reissued.card_id, reissued.fee_yen, reissued.revoked
+        "reissue card {} fee {} revoked {}",
+        reissued.card_id,
+        reissued.fee_yen,
+        json(&reissued.revoked)
     ));
     seen.push(format!(
         "card view {:?}",
@@ -126,7 +150,7 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
     ));
     seen.push(format!(
         "crl auth {:?}",
-        crl_serials(&a.crl(CertKind::Auth).unwrap())
+        crl_serials(&a.crl(CertKind::Auth).unwrap().der)
     ));
     seen
 }
@@ -160,14 +184,16 @@ fn two_processes_revoking_one_card_at_once_both_succeed_and_one_reports_it() {
     let mut setup = Authority::open(Box::new(store), Config::default(), options.clone()).unwrap();
     let mut both_reported = 0;
     for _ in 0..20 {
-        let card = setup
-            .issue(&IssueRequest {
+        let card = issue(
+            &mut setup,
+            &IssueRequest {
                 sign_pin: None,
                 auth_pin: None,
                 ..holder("山田 太郎")
-            })
-            .unwrap()
-            .card_id;
+            },
+        )
+        .unwrap()
+        .card_id;
         let barrier = Arc::new(Barrier::new(2));
         let handles: Vec<_> = (0..2)
             .map(|_| {
@@ -179,7 +205,7 @@ fn two_processes_revoking_one_card_at_once_both_succeed_and_one_reports_it() {
                     let mut authority =
                         Authority::open(Box::new(store), Config::default(), options).unwrap();
                     barrier.wait();
-                    authority.revoke(card, Cause::Leak, None, None)
+                    authority.revoke(card, &cause(Cause::Leak))
                 })
             })
             .collect();
