@@ -6,7 +6,9 @@
 #     verified by hand; the auth CA too, through the shared /ocsp endpoint;
 #   - Java's PKIXRevocationChecker (scripts/interop/OcspCheck.java), OCSP only, no
 #     fallback, with the responder URL given, and from the certificate's AIA (with a
-#     nonce).
+#     nonce);
+#   - Java's HttpClient (scripts/interop/TooLarge.java): an 11 MB POST to /ocsp/sign and
+#     to the admin API reads the 413 and its error body (no reset while still sending).
 # It builds the binary (or takes $JPKI_MOCK), serves a fresh state on a free port of
 # 127.0.0.1, issues the cards with the real clock and stops the server on exit.
 # Runs the clients the machine has ("SKIPPED: <client> not installed" for the others;
@@ -196,11 +198,12 @@ else
     revoked key_compromise --hash sha256 --tag "auth /ocsp"
 fi
 
-# Java PKIXRevocationChecker.
+# Java: PKIXRevocationChecker, and HttpClient for the 413.
 if ! command -v java >/dev/null || ! command -v javac >/dev/null; then
   missing java "java and javac are needed"
-elif ! bounded "$client_timeout" javac -d "$work/java" "$here/OcspCheck.java" >"$work/javac.log" 2>&1; then
-  say "FAIL java: javac OcspCheck.java failed"
+elif ! bounded "$client_timeout" javac -d "$work/java" "$here/OcspCheck.java" "$here/TooLarge.java" \
+  >"$work/javac.log" 2>&1; then
+  say "FAIL java: javac OcspCheck.java TooLarge.java failed"
   sed 's/^/    /' "$work/javac.log"
   failed=$((failed + 1))
   client_failed=$((client_failed + 1))
@@ -214,6 +217,9 @@ else
   run "java good (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" aia good
   run "java revoked (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" aia \
     revoked KEY_COMPROMISE
+  # A body far over the 64 KiB limit: the 413 is read, not a reset.
+  run "java 413 ocsp" java -cp "$work/java" TooLarge "$base/ocsp/sign" application/ocsp-request limit
+  run "java 413 admin" java -cp "$work/java" TooLarge "$base/api/v1/cards" application/json too_large
 fi
 
 if ! kill -0 "$server" 2>/dev/null; then

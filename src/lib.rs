@@ -95,13 +95,14 @@ pub fn run_cli() -> std::process::ExitCode {
     cli::main()
 }
 
-/// Internals for the fuzz targets and benchmarks in this repository. Not part of the
-/// API: anything here may change in any release.
+/// Internals for the fuzz targets, benchmarks and limit tests of this repository. Not
+/// part of the API: anything here may change in any release.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::authority::{Authority, CardRequest, Options, RevokeRequest};
     pub use crate::clock::parse_instant;
     pub use crate::config::DEFAULT_TOML;
+    pub use crate::http::body_limit::{LINGER_IDLE, LINGER_MAX_BYTES, LINGER_MAX_TIME};
     pub use crate::http::ocsp::MAX_GET_PATH;
     pub use crate::http::{router, AppState};
     pub use crate::pki::keys::KeyPair;

@@ -595,6 +595,105 @@ fn ocsp_bad_inputs_get_the_right_ocsp_or_http_error() {
     assert_eq!(c.get("/healthz").status, 200);
 }
 
+/// Python's `urllib` sends the whole body before it reads a byte of the response, with
+/// `Content-Length` or chunked (an iterable body), and no `Expect: 100-continue`. One JSON
+/// line per POST: the status and body it read, or the exception it got instead.
+const URLLIB_11_MB_POSTS: &str = r#"
+import json, sys, urllib.error, urllib.request
+base = sys.argv[1]
+size = 11 * 1000 * 1000
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def chunks():
+    block = b"0" * 65536
+    for _ in range(0, size, len(block)):
+        yield block
+for path, media_type in [("/api/v1/cards", "application/json"),
+                         ("/ocsp/sign", "application/ocsp-request")]:
+    for framing in ["content-length", "chunked"]:
+        data = b"0" * size if framing == "content-length" else chunks()
+        request = urllib.request.Request(base + path, data=data, method="POST",
+                                         headers={"Content-Type": media_type})
+        case = {"path": path, "framing": framing}
+        try:
+            with opener.open(request, timeout=60) as response:
+                case.update(status=response.status, body=response.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as e:
+            case.update(status=e.code, body=e.read().decode("utf-8", "replace"))
+        except Exception as e:
+            case.update(error=f"{type(e).__name__}: {e}")
+        case["sent_chunked"] = request.get_header("Transfer-encoding") == "chunked"
+        print(json.dumps(case), flush=True)
+"#;
+
+/// An 11 MB body, to the admin API and to OCSP, with `Content-Length` and chunked: a
+/// real client that reads only once it has sent everything (Python's `urllib`) reads the
+/// 413 and its error body, instead of a broken pipe or a reset connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_urllib_reads_the_413_of_an_11_mb_body() {
+    let config = Config::from_toml("[profile]\nkey_alg = \"p256\"\n").unwrap();
+    let ca = TestCa::builder().config(config).start().await.unwrap();
+    let base = ca.base_url().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg("-c")
+            .arg(URLLIB_11_MB_POSTS)
+            .arg(&base)
+            .output()
+            .expect("python3 runs (this test needs a Python 3 interpreter)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python3: {output:?}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cases: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(cases.len(), 4, "{stdout}");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (path, framing) = (
+            case["path"].as_str().unwrap(),
+            case["framing"].as_str().unwrap(),
+        );
+        assert_eq!(case["sent_chunked"], framing == "chunked", "{case}");
+        if case["status"] != 413 {
+            failures.push(format!("{path} ({framing}): {case}"));
+            continue;
+        }
+        let body = case["body"].as_str().unwrap();
+        if path.starts_with("/api/") {
+            let json: serde_json::Value = serde_json::from_str(body)
+                .unwrap_or_else(|_| panic!("{path} ({framing}): not JSON: {body}"));
+            assert_eq!(json["error"], "too_large", "{path} ({framing}): {json}");
+            assert!(json["message"].is_string(), "{path} ({framing}): {json}");
+        } else {
+            assert!(body.contains("limit"), "{path} ({framing}): {body}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "urllib did not read a 413:\n{}",
+        failures.join("\n")
+    );
+    // Still serving.
+    let base = ca.base_url().to_string();
+    let health = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::get(format!("{base}/healthz"))
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+    .await
+    .unwrap();
+    assert_eq!(health, 200);
+    ca.stop().await;
+}
+
 #[test]
 fn config_bad_inputs_are_named() {
     for (text, needle) in [

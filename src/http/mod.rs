@@ -3,6 +3,7 @@
 //! statuses.
 
 pub mod admin;
+pub mod body_limit;
 pub mod error;
 pub mod observe;
 pub mod ocsp;
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             observe::log_and_count,
         ))
+        .layer(axum::middleware::map_response(body_limit::close_after_413))
         .with_state(state)
 }
 
@@ -297,6 +299,9 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // A lingering close, so that a client still sending a refused body
+                // reads the 413 instead of a reset (see body_limit).
+                let (stream, returned) = body_limit::LingeringStream::new(stream);
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_read_timeout)
@@ -304,6 +309,7 @@ pub async fn serve(
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = connection.await;
+                    body_limit::close_lingering(returned).await;
                 });
             }
             _ = &mut shutdown => break,
