@@ -95,8 +95,10 @@ pub struct Config {
     pub faults: Vec<crate::faults::Fault>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+/// The settings as the TOML says them, after the user's file is laid over the
+/// compiled-in defaults: every key is present, so none has a default here.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     profile: RawProfile,
     validity: RawValidity,
@@ -104,62 +106,88 @@ struct RawConfig {
     crl: RawCrl,
     ocsp: RawOcsp,
     reasons: std::collections::BTreeMap<String, String>,
+    // The one section the default file leaves empty: no faults unless listed.
+    #[serde(default)]
     faults: Vec<crate::faults::Fault>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawProfile {
-    org: Option<String>,
-    sign_policy_oid: Option<String>,
-    auth_policy_oid: Option<String>,
-    cps_uri: Option<String>,
-    sign_ocsp_url: Option<bool>,
-    key_alg: Option<String>,
-    ca_validity_years: Option<u32>,
-    responder_validity_days: Option<u32>,
+    org: String,
+    sign_policy_oid: String,
+    auth_policy_oid: String,
+    cps_uri: String,
+    sign_ocsp_url: bool,
+    key_alg: String,
+    ca_validity_years: u32,
+    responder_validity_days: u32,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawValidity {
-    card_birthdays_adult: Option<u32>,
-    card_birthdays_minor: Option<u32>,
-    cert_birthdays: Option<u32>,
-    adult_age: Option<u32>,
-    min_sign_age: Option<u32>,
-    feb29: Option<String>,
+    card_birthdays_adult: u32,
+    card_birthdays_minor: u32,
+    cert_birthdays: u32,
+    adult_age: u32,
+    min_sign_age: u32,
+    feb29: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawServer {
-    listen: Option<String>,
-    base_url: Option<String>,
-    admin_token: Option<String>,
-    header_read_timeout_seconds: Option<u64>,
+    listen: String,
+    base_url: String,
+    admin_token: String,
+    header_read_timeout_seconds: u64,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawCrl {
-    backdate_seconds: Option<u64>,
-    next_update_seconds: Option<u64>,
+    backdate_seconds: u64,
+    next_update_seconds: u64,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawOcsp {
-    validity_seconds: Option<u64>,
-    responder_id: Option<String>,
+    validity_seconds: u64,
+    responder_id: String,
+}
+
+/// Lays `user` over `defaults`: tables merge key by key, any other value (arrays
+/// included) replaces the default.
+fn overlay(defaults: &mut toml::Table, user: toml::Table) {
+    for (key, value) in user {
+        match (defaults.get_mut(&key), value) {
+            (Some(toml::Value::Table(default)), toml::Value::Table(table)) => {
+                overlay(default, table)
+            }
+            (_, value) => {
+                defaults.insert(key, value);
+            }
+        }
+    }
+}
+
+/// toml's report spans several lines (with the offending line); keep one.
+fn one_line(error: impl std::fmt::Display) -> Error {
+    let report = error
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Error::BadInput(format!("config: {report}"))
 }
 
 fn bad(key: &str, message: impl std::fmt::Display) -> Error {
     Error::BadInput(format!("config: {key}: {message}"))
 }
 
-fn oid(key: &str, text: Option<String>, default: &str) -> Result<ObjectIdentifier> {
-    let text = text.unwrap_or_else(|| default.to_string());
+fn oid(key: &str, text: &str) -> Result<ObjectIdentifier> {
     let not_an_oid = || bad(key, format!("{text:?} is not an OID"));
     // Check the arcs before const-oid sees them: its parser overflows (a panic in
     // debug builds, a wrong OID in release) on arcs that do not fit (found by fuzzing).
@@ -177,18 +205,17 @@ fn oid(key: &str, text: Option<String>, default: &str) -> Result<ObjectIdentifie
         [first, second, ..] if *first <= 2 && (*first == 2 || *second < 40) => {}
         _ => return Err(not_an_oid()),
     }
-    ObjectIdentifier::new(&text).map_err(|_| not_an_oid())
+    ObjectIdentifier::new(text).map_err(|_| not_an_oid())
 }
 
-fn positive(key: &str, value: Option<u32>, default: u32) -> Result<u32> {
-    match value.unwrap_or(default) {
+fn positive(key: &str, value: u32) -> Result<u32> {
+    match value {
         0 => Err(bad(key, "must be at least 1")),
         n => Ok(n),
     }
 }
 
-fn seconds(key: &str, value: Option<u64>, default: u64, min: u64) -> Result<Duration> {
-    let value = value.unwrap_or(default);
+fn seconds(key: &str, value: u64, min: u64) -> Result<Duration> {
     if value < min || value > 10 * 365 * 86_400 {
         return Err(bad(
             key,
@@ -206,122 +233,82 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Parses and validates a TOML text. Missing keys take their defaults.
+    /// Parses and validates a TOML text laid over the compiled-in defaults
+    /// (`config/jpki-mock.toml`, the one place defaults are written).
     pub fn from_toml(text: &str) -> Result<Config> {
-        // toml's report spans several lines (with the offending line); keep one.
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let report = e
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            Error::BadInput(format!("config: {report}"))
-        })?;
+        let mut merged: toml::Table = DEFAULT_TOML
+            .parse()
+            .expect("the compiled-in config is valid TOML (checked by a unit test)");
+        overlay(&mut merged, text.parse().map_err(one_line)?);
+        let raw: RawConfig = merged.try_into().map_err(one_line)?;
+
         let p = raw.profile;
-        let org = p.org.unwrap_or_else(|| "JPKI-MOCK".into());
-        if org.trim().is_empty() {
+        if p.org.trim().is_empty() {
             return Err(bad("profile.org", "must not be empty"));
         }
-        let cps_uri = p
-            .cps_uri
-            .unwrap_or_else(|| "http://www.jpki.go.jp/cps.html".into());
-        if !cps_uri.is_ascii() || cps_uri.is_empty() {
+        if !p.cps_uri.is_ascii() || p.cps_uri.is_empty() {
             return Err(bad("profile.cps_uri", "must be a non-empty ASCII URI"));
         }
         let profile = ProfileConfig {
-            org,
-            sign_policy: oid(
-                "profile.sign_policy_oid",
-                p.sign_policy_oid,
-                "1.2.392.200149.8.5.1.1.20",
-            )?,
-            auth_policy: oid(
-                "profile.auth_policy_oid",
-                p.auth_policy_oid,
-                "1.2.392.200149.8.5.1.3.30",
-            )?,
-            cps_uri,
-            sign_ocsp_url: p.sign_ocsp_url.unwrap_or(true),
-            key_alg: p
-                .key_alg
-                .map(|s| s.parse().map_err(|e| bad("profile.key_alg", e)))
-                .transpose()?
-                .unwrap_or_default(),
-            ca_validity_years: positive("profile.ca_validity_years", p.ca_validity_years, 10)?,
+            sign_policy: oid("profile.sign_policy_oid", &p.sign_policy_oid)?,
+            auth_policy: oid("profile.auth_policy_oid", &p.auth_policy_oid)?,
+            org: p.org,
+            cps_uri: p.cps_uri,
+            sign_ocsp_url: p.sign_ocsp_url,
+            key_alg: p.key_alg.parse().map_err(|e| bad("profile.key_alg", e))?,
+            ca_validity_years: positive("profile.ca_validity_years", p.ca_validity_years)?,
             responder_validity_days: positive(
                 "profile.responder_validity_days",
                 p.responder_validity_days,
-                30,
             )?,
         };
 
         let v = raw.validity;
-        let defaults = ValidityRules::default();
         let validity = ValidityRules {
             card_birthdays_adult: positive(
                 "validity.card_birthdays_adult",
                 v.card_birthdays_adult,
-                defaults.card_birthdays_adult,
             )?,
             card_birthdays_minor: positive(
                 "validity.card_birthdays_minor",
                 v.card_birthdays_minor,
-                defaults.card_birthdays_minor,
             )?,
-            cert_birthdays: positive(
-                "validity.cert_birthdays",
-                v.cert_birthdays,
-                defaults.cert_birthdays,
-            )?,
-            adult_age: v.adult_age.unwrap_or(defaults.adult_age),
-            min_sign_age: v.min_sign_age.unwrap_or(defaults.min_sign_age),
+            cert_birthdays: positive("validity.cert_birthdays", v.cert_birthdays)?,
+            adult_age: v.adult_age,
+            min_sign_age: v.min_sign_age,
             feb29: v
                 .feb29
-                .map(|s| s.parse::<Feb29Rule>().map_err(|e| bad("validity.feb29", e)))
-                .transpose()?
-                .unwrap_or_default(),
+                .parse::<Feb29Rule>()
+                .map_err(|e| bad("validity.feb29", e))?,
         };
 
-        let listen_text = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = &raw.server.listen;
         let server = ServerConfig {
-            listen: listen_text.parse().map_err(|_| {
+            listen: listen.parse().map_err(|_| {
                 bad(
                     "server.listen",
-                    format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+                    format!("{listen:?} is not an address like 127.0.0.1:8080"),
                 )
             })?,
-            base_url: raw
-                .server
-                .base_url
+            base_url: Some(raw.server.base_url)
                 .filter(|s| !s.is_empty())
                 .map(|s| normalize_base_url(&s).map_err(|e| bad("server.base_url", e)))
                 .transpose()?,
-            admin_token: raw.server.admin_token.filter(|s| !s.is_empty()),
+            admin_token: Some(raw.server.admin_token).filter(|s| !s.is_empty()),
             header_read_timeout: seconds(
                 "server.header_read_timeout_seconds",
                 raw.server.header_read_timeout_seconds,
-                10,
                 1,
             )?,
         };
 
         let crl = CrlConfig {
-            backdate: seconds("crl.backdate_seconds", raw.crl.backdate_seconds, 300, 0)?,
-            next_update: seconds(
-                "crl.next_update_seconds",
-                raw.crl.next_update_seconds,
-                86_400,
-                60,
-            )?,
+            backdate: seconds("crl.backdate_seconds", raw.crl.backdate_seconds, 0)?,
+            next_update: seconds("crl.next_update_seconds", raw.crl.next_update_seconds, 60)?,
         };
         let ocsp = OcspConfig {
-            validity: seconds(
-                "ocsp.validity_seconds",
-                raw.ocsp.validity_seconds,
-                86_400,
-                60,
-            )?,
-            responder_id: match raw.ocsp.responder_id.as_deref().unwrap_or("by_key") {
+            validity: seconds("ocsp.validity_seconds", raw.ocsp.validity_seconds, 60)?,
+            responder_id: match raw.ocsp.responder_id.as_str() {
                 "by_key" => ResponderIdKind::ByKey,
                 "by_name" => ResponderIdKind::ByName,
                 other => {
@@ -333,7 +320,7 @@ impl Config {
             },
         };
 
-        let mut reasons = ReasonMap::default();
+        let mut reasons = Vec::new();
         for (cause, reason) in raw.reasons {
             let cause_value = if cause == "superseded" {
                 Cause::Superseded
@@ -345,8 +332,10 @@ impl Config {
             let reason_value = reason
                 .parse::<CrlReason>()
                 .map_err(|e| bad(&format!("reasons.{cause}"), e))?;
-            reasons.set(cause_value, reason_value);
+            reasons.push((cause_value, reason_value));
         }
+        let reasons = ReasonMap::from_entries(&reasons)
+            .map_err(|missing| bad("reasons", format!("no reason for {missing}")))?;
 
         Ok(Config {
             profile,
@@ -404,10 +393,22 @@ mod tests {
             c.profile.sign_policy.to_string(),
             "1.2.392.200149.8.5.1.1.20"
         );
-        assert_eq!(c.validity, ValidityRules::default());
+        assert_eq!(c.validity.card_birthdays_adult, 10);
+        assert_eq!(c.validity.cert_birthdays, 5);
+        assert_eq!(c.validity.min_sign_age, 15);
+        assert_eq!(c.validity.feb29, Feb29Rule::Feb28);
         assert_eq!(c.crl.backdate, Duration::from_secs(300));
         assert_eq!(c.ocsp.validity, Duration::from_secs(86_400));
         assert_eq!(c.reasons.reason(Cause::Lost), CrlReason::CertificateHold);
+    }
+
+    #[test]
+    fn the_default_reasons_are_profile_md_s() {
+        let reasons = Config::default().reasons;
+        for cause in Cause::ALL {
+            assert_eq!(reasons.reason(cause), cause.default_reason(), "{cause:?}");
+        }
+        assert_eq!(reasons, ReasonMap::default());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! is accepted again when parsed a second time (parsing is a pure function).
 #![no_main]
 
-use jpki_mock::config::Config;
+use jpki_mock::Config;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

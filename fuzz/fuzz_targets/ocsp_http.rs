@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let expected = jpki_mock::pki::ocsp::parse_request(payload).is_ok();
+    let expected = jpki_mock::internals::parse_request(payload).is_ok();
     let check = |status: u16, body: &[u8], what: &str| {
         assert_eq!(status, 200, "{what}: HTTP {status}");
         let response_status = ocsp_response_status(body)
@@ -86,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if (selector >> 2) & 0b11 != 0 && !payload.is_empty() {
         if status == 414 {
-            assert!(uri.len() > jpki_mock::http::ocsp::MAX_GET_PATH, "414 for a short path");
+            assert!(uri.len() > jpki_mock::internals::MAX_GET_PATH, "414 for a short path");
             return;
         }
         check(status, &body, "GET");

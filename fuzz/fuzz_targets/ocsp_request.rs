@@ -1,4 +1,4 @@
-//! `jpki_mock::pki::ocsp::parse_request` on arbitrary bytes: never panics, and what it
+//! `jpki_mock::internals::parse_request` on arbitrary bytes: never panics, and what it
 //! accepts has at least one CertID, each SHA-1 or SHA-256, and a nonce of at most
 //! 128 bytes.
 #![no_main]
@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(parsed) = jpki_mock::pki::ocsp::parse_request(data) {
+    if let Ok(parsed) = jpki_mock::internals::parse_request(data) {
         assert!(!parsed.certs.is_empty(), "accepted a request without CertIDs");
     }
 });

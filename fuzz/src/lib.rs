@@ -12,11 +12,11 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use axum::Router;
-use jpki_mock::authority::{Authority, IssueRequest, Options};
-use jpki_mock::config::{Config, DEFAULT_TOML};
-use jpki_mock::rules::Cause;
-use jpki_mock::store::sqlite::SqliteStore;
-use jpki_mock::store::CardId;
+use jpki_mock::internals::{
+    parse_instant, router, AppState, Authority, CardRequest, Options, RevokeRequest,
+    SqliteStore, DEFAULT_TOML,
+};
+use jpki_mock::{CardId, Cause, Config, IssueRequest};
 use tower::ServiceExt;
 
 /// The key seed (the same as `make-seeds.sh` passes with `--seed`).
@@ -58,34 +58,41 @@ fn build() -> Harness {
     let dir = state_dir();
     let config = Config::from_toml(&config_text()).expect("the fuzz configuration parses");
     let options = Options {
-        now: Some(jpki_mock::clock::parse_instant(NOW).expect("NOW parses")),
+        now: Some(parse_instant(NOW).expect("NOW parses")),
         key_seed: Some(SEED.to_string()),
     };
     let mut store = SqliteStore::create(&dir).expect("state directory");
     Authority::init(&mut store, &config, &options, Some(BASE_URL), None).expect("init");
     let mut authority = Authority::open(Box::new(store), config, options).expect("open");
     for name in ["山田 太郎", "佐藤 花子", "鈴木 一郎"] {
-        authority
-            .issue(&IssueRequest {
-                name: name.to_string(),
-                birth: "1990-10-01".into(),
-                gender: "male".into(),
-                address: "東京都品川区広町2-1-36".into(),
-                sign_pin: Some("ABC123".into()),
-                auth_pin: Some("1234".into()),
-                key_alg: Some("p256".into()),
-                ..IssueRequest::default()
-            })
-            .expect("issue");
+        let holder = IssueRequest {
+            name: name.to_string(),
+            birth: "1990-10-01".into(),
+            gender: "male".into(),
+            address: "東京都品川区広町2-1-36".into(),
+            sign_pin: Some("ABC123".into()),
+            auth_pin: Some("1234".into()),
+            key_alg: Some("p256".into()),
+            ..IssueRequest::default()
+        };
+        let request = CardRequest::try_from(&holder).expect("a valid holder");
+        authority.issue(&request).expect("issue");
     }
     authority
-        .revoke(CardId(2), Cause::Leak, None, None)
+        .revoke(
+            CardId(2),
+            &RevokeRequest {
+                cause: Cause::Leak,
+                certs: None,
+                at: None,
+            },
+        )
         .expect("revoke");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let router = jpki_mock::http::router(jpki_mock::http::AppState::new(authority, None));
+    let router = router(AppState::new(authority, None));
     // The state directory is removed when the process exits normally; a crash leaves
     // it behind in /dev/shm (jpki-mock-fuzz-PID), which fuzz.sh cleans up.
     Harness {

@@ -7,7 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
+
+mod rows;
+mod schema;
+
+use rows::*;
+use schema::migrate;
 
 use super::*;
 use crate::error::{Error, Result};
@@ -20,65 +26,6 @@ pub const DATABASE_FILE: &str = "jpki-mock.sqlite3";
 const FIRST_SERIAL: i64 = 0x0100_0001;
 /// The largest serial that still encodes as a positive 4-byte INTEGER.
 const LAST_SERIAL: i64 = 0x7FFF_FFFF;
-
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO counters (name, value) VALUES ('next_serial', 16777217), ('revision', 0);
-CREATE TABLE authorities (
-    kind TEXT PRIMARY KEY CHECK (kind IN ('sign', 'auth')),
-    ca_cert BLOB NOT NULL,
-    responder_cert BLOB NOT NULL,
-    crl_number INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE cards (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    birth TEXT NOT NULL,
-    gender TEXT NOT NULL,
-    address TEXT NOT NULL,
-    prefecture TEXT NOT NULL,
-    municipality TEXT NOT NULL,
-    issued_on TEXT NOT NULL,
-    expiry TEXT NOT NULL,
-    key_alg TEXT NOT NULL,
-    replaces INTEGER REFERENCES cards(id),
-    fee_yen INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE certificates (
-    serial INTEGER PRIMARY KEY,
-    card_id INTEGER NOT NULL REFERENCES cards(id),
-    kind TEXT NOT NULL CHECK (kind IN ('sign', 'auth')),
-    not_before INTEGER NOT NULL,
-    not_after INTEGER NOT NULL,
-    der BLOB NOT NULL,
-    key_pkcs8 BLOB NOT NULL,
-    revoked_at INTEGER,
-    cause TEXT,
-    reason INTEGER,
-    revoked_by INTEGER REFERENCES events(id)
-);
-CREATE INDEX certificates_by_card ON certificates (card_id, kind);
--- Covers the CRL query: revoked entries of a CA in serial order, read from the index alone.
-CREATE INDEX revoked_entries ON certificates (kind, serial, not_after, revoked_at, reason) WHERE revoked_at IS NOT NULL;
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    card_id INTEGER NOT NULL REFERENCES cards(id),
-    cause TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    revoked TEXT NOT NULL
-);
-CREATE INDEX events_by_card ON events (card_id);
-CREATE TABLE pins (
-    card_id INTEGER NOT NULL REFERENCES cards(id),
-    kind TEXT NOT NULL CHECK (kind IN ('sign', 'auth')),
-    hash TEXT NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (card_id, kind)
-);
-"#];
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -119,163 +66,6 @@ fn write_secret(path: &Path, contents: &str) -> Result<()> {
 fn read_secret(path: &Path) -> Result<String> {
     fs::read_to_string(path)
         .map_err(|e| Error::io(format!("cannot read key {}", path.display()), e))
-}
-
-fn unix(instant: OffsetDateTime) -> i64 {
-    instant.unix_timestamp()
-}
-
-fn instant(seconds: i64) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| conversion(e.to_string()))
-}
-
-fn conversion(message: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
-}
-
-fn date(text: String) -> rusqlite::Result<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(&text, &format).map_err(|e| conversion(e.to_string()))
-}
-
-fn parsed<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e: T::Err| conversion(e.to_string()))
-}
-
-fn reason_from_code(code: u8) -> rusqlite::Result<CrlReason> {
-    CrlReason::from_code(code).ok_or_else(|| conversion(format!("{code} is not a CRLReason code")))
-}
-
-fn cause(text: String) -> rusqlite::Result<Cause> {
-    if text == Cause::Superseded.as_str() {
-        Ok(Cause::Superseded)
-    } else {
-        parsed(text)
-    }
-}
-
-fn bump_revision(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
-        "UPDATE counters SET value = value + 1 WHERE name = 'revision'",
-        [],
-    )?;
-    Ok(())
-}
-
-fn insert_certificates(
-    tx: &Transaction<'_>,
-    card_id: CardId,
-    certificates: &[NewCertificate],
-) -> Result<()> {
-    let mut statement = tx.prepare_cached(
-        "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for c in certificates {
-        statement.execute(params![
-            c.serial.0,
-            card_id.0,
-            c.kind.as_str(),
-            unix(c.not_before),
-            unix(c.not_after),
-            c.der,
-            c.key_pkcs8,
-        ])?;
-    }
-    Ok(())
-}
-
-fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
-    let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
-    tx.execute(
-        "INSERT INTO events (card_id, cause, at, revoked) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            event.card_id.0,
-            event.cause.as_str(),
-            unix(event.at),
-            serde_json::to_string(&revoked).expect("a list of numbers serialises"),
-        ],
-    )?;
-    let id = tx.last_insert_rowid();
-    let mut statement = tx.prepare_cached(
-        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4
-         WHERE serial = ?5 AND card_id = ?6 AND revoked_at IS NULL",
-    )?;
-    for (serial, reason) in &event.revokes {
-        let changed = statement.execute(params![
-            unix(event.at),
-            event.cause.as_str(),
-            reason.code(),
-            id,
-            serial.0,
-            event.card_id.0,
-        ])?;
-        if changed != 1 {
-            // The authority checked this; another process may have revoked it first.
-            return Err(Error::ConcurrentChange(format!(
-                "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
-                event.card_id
-            )));
-        }
-    }
-    Ok(id)
-}
-
-const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
-
-fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
-    Ok(CardRecord {
-        id: CardId(row.get(0)?),
-        card: NewCard {
-            holder: HolderRecord {
-                name: row.get(1)?,
-                birth: date(row.get(2)?)?,
-                gender: parsed(row.get(3)?)?,
-                address: row.get(4)?,
-                locality: Locality {
-                    prefecture: row.get(5)?,
-                    municipality: row.get(6)?,
-                },
-            },
-            issued_on: date(row.get(7)?)?,
-            expiry: date(row.get(8)?)?,
-            key_alg: parsed(row.get(9)?)?,
-            replaces: row.get::<_, Option<i64>>(10)?.map(CardId),
-            fee_yen: row.get(11)?,
-            created_at: instant(row.get(12)?)?,
-        },
-        replaced_by: row.get::<_, Option<i64>>(13)?.map(CardId),
-    })
-}
-
-const CERT_COLUMNS: &str =
-    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason";
-
-fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
-    let revoked_at: Option<i64> = row.get(7)?;
-    let revocation = match revoked_at {
-        Some(at) => Some(Revocation {
-            at: instant(at)?,
-            cause: cause(row.get(8)?)?,
-            reason: reason_from_code(row.get(9)?)?,
-        }),
-        None => None,
-    };
-    Ok(CertificateRecord {
-        card_id: CardId(row.get(1)?),
-        certificate: NewCertificate {
-            serial: Serial(row.get(0)?),
-            kind: parsed(row.get(2)?)?,
-            not_before: instant(row.get(3)?)?,
-            not_after: instant(row.get(4)?)?,
-            der: row.get(5)?,
-            key_pkcs8: row.get(6)?,
-        },
-        revocation,
-    })
 }
 
 impl SqliteStore {
@@ -394,23 +184,6 @@ fn explain_unwritable(directory: &Path, error: Error) -> Error {
         }
         _ => error,
     }
-}
-
-fn migrate(connection: &mut Connection) -> Result<()> {
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > MIGRATIONS.len() {
-        return Err(Error::State(format!(
-            "the state was written by a newer jpki-mock (schema {version}, this one knows {})",
-            MIGRATIONS.len()
-        )));
-    }
-    for migration in &MIGRATIONS[version..] {
-        tx.execute_batch(migration)?;
-    }
-    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-    tx.commit()?;
-    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -784,46 +557,4 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_0600_the_directory_0700_and_loose_modes_are_reported() {
-        use std::os::unix::fs::PermissionsExt;
-        let parent = tempfile::tempdir().unwrap();
-        let dir = parent.path().join("state");
-        let mut store = SqliteStore::create(&dir).unwrap();
-        store
-            .put_authority(
-                CertKind::Sign,
-                &AuthorityRecord {
-                    ca_cert: vec![1],
-                    ca_key_pem: "secret".into(),
-                    responder_cert: vec![2],
-                    responder_key_pem: "secret".into(),
-                },
-            )
-            .unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("ca-sign.key")), 0o600);
-        assert_eq!(mode(&dir.join("responder-sign.key")), 0o600);
-        assert!(store.permission_warnings().is_empty());
-
-        fs::set_permissions(dir.join("ca-sign.key"), fs::Permissions::from_mode(0o644)).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let warnings = store.permission_warnings();
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings
-            .iter()
-            .any(|w| w.contains("ca-sign.key") && w.contains("644")));
-        assert!(warnings.iter().any(|w| w.contains("755")));
-    }
-
-    #[test]
-    fn open_refuses_a_directory_without_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("jpki-mock init"), "{err}");
-    }
-}
+mod tests;

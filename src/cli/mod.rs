@@ -1,6 +1,8 @@
 //! The command line (clap). Each command parses its arguments, calls the authority,
 //! and prints JSON; errors print one line on stderr and exit non-zero.
 
+mod output;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,8 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 use crate::authority::{
-    cert_kinds, Authority, CardRequest, IssueRequest, IssuedCard, Options, RawRevokeRequest,
-    RevokeRequest,
+    cert_kinds, Authority, CardRequest, IssueRequest, Options, RawRevokeRequest, RevokeRequest,
 };
 use crate::clock;
 use crate::config::Config;
@@ -20,6 +21,10 @@ use crate::http;
 use crate::rules::{CertKind, Serial};
 use crate::store::sqlite::SqliteStore;
 use crate::store::CardId;
+use output::{
+    der_or_pem, prepare_out_dir, refuse_out_inside_state, write_file, write_issued_files,
+    write_output,
+};
 
 /// jpki-mock: a mock JPKI certificate authority (TEST CA, NOT FOR PRODUCTION).
 #[derive(Debug, Parser)]
@@ -297,24 +302,6 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match out {
-        Some(path) => std::fs::write(path, bytes)
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e)),
-        None => std::io::stdout()
-            .write_all(bytes)
-            .map_err(|e| Error::io("cannot write to stdout", e)),
-    }
-}
-
-fn der_or_pem(der: Vec<u8>, label: &str, as_pem: bool) -> Vec<u8> {
-    if as_pem {
-        crate::pki::pem_encode(label, &der).into_bytes()
-    } else {
-        der
-    }
-}
-
 fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
     let store = SqliteStore::open(&cli.state)?;
     Authority::open(
@@ -509,122 +496,5 @@ fn run(cli: Cli) -> Result<()> {
             let der = authority.ca((*kind).into()).ca.certificate_der().to_vec();
             write_output(out.as_deref(), &der_or_pem(der, "CERTIFICATE", *pem))
         }
-    }
-}
-
-/// Writes `sign.pem`, `sign.key`, `auth.pem`, `auth.key`, `chain-sign.pem` and
-/// `chain-auth.pem` (keys with mode 0600).
-fn write_issued_files(dir: &Path, issued: &IssuedCard) -> Result<()> {
-    for (kind, certificate) in [("sign", &issued.sign), ("auth", &issued.auth)] {
-        let Some(c) = certificate else { continue };
-        write_file(
-            &dir.join(format!("{kind}.pem")),
-            c.cert_pem.as_bytes(),
-            false,
-        )?;
-        write_file(&dir.join(format!("{kind}.key")), c.key_pem.as_bytes(), true)?;
-        write_file(
-            &dir.join(format!("chain-{kind}.pem")),
-            c.chain_pem.as_bytes(),
-            false,
-        )?;
-    }
-    Ok(())
-}
-
-/// Writes a file; a secret one (a private key) with mode 0600.
-fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
-        .and_then(|mut f| {
-            // The mode above applies only to a new file: a key written over an
-            // existing one must not keep that file's looser mode.
-            #[cfg(unix)]
-            if secret {
-                use std::os::unix::fs::PermissionsExt;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            }
-            f.write_all(bytes)
-        })
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
-}
-
-/// `--out` may name any place (`..` included) except the state directory: an output
-/// written there could overwrite the database or a CA key.
-fn refuse_out_inside_state(out: &Path, state: &Path) -> Result<()> {
-    let resolve = |path: &Path| {
-        resolve_path(path)
-            .map_err(|e| Error::BadInput(format!("cannot resolve {}: {e}", path.display())))
-    };
-    if resolve(out)?.starts_with(resolve(state)?) {
-        return Err(Error::BadInput(format!(
-            "--out {} is inside the state directory {}; write outputs elsewhere (they could \
-             overwrite the database or a CA key)",
-            out.display(),
-            state.display()
-        )));
-    }
-    Ok(())
-}
-
-/// `path` made absolute, with symlinks resolved as far as it exists and `.` and `..`
-/// applied to the rest (which, not existing yet, holds no symlinks).
-fn resolve_path(path: &Path) -> std::io::Result<PathBuf> {
-    let absolute = std::path::absolute(path)?;
-    let (mut resolved, rest) = absolute
-        .ancestors()
-        .find_map(|ancestor| {
-            Some((
-                ancestor.canonicalize().ok()?,
-                absolute.strip_prefix(ancestor).ok()?,
-            ))
-        })
-        .ok_or_else(|| std::io::Error::other("no part of the path exists"))?;
-    for component in rest.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                resolved.pop();
-            }
-            std::path::Component::Normal(name) => resolved.push(name),
-            _ => {}
-        }
-    }
-    Ok(resolved)
-}
-
-/// Makes sure `--out DIR` can be written before anything is issued, so a bad directory
-/// leaves the state unchanged.
-fn prepare_out_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::BadInput(format!("--out {}: {e}", dir.display())))?;
-    let probe = dir.join(".jpki-mock-write-test");
-    std::fs::write(&probe, b"")
-        .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| Error::BadInput(format!("--out {} is not writable: {e}", dir.display())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolve_path_applies_dot_dot_over_missing_directories_and_follows_symlinks() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        std::fs::create_dir(root.join("state")).unwrap();
-        std::os::unix::fs::symlink(root.join("state"), root.join("link")).unwrap();
-        let resolved = |p: &str| resolve_path(&root.join(p)).unwrap();
-        assert_eq!(resolved("missing/../state/db"), root.join("state/db"));
-        assert_eq!(resolved("link/new/./x"), root.join("state/new/x"));
-        assert_eq!(resolved("state/../other"), root.join("other"));
-        assert!(refuse_out_inside_state(&root.join("link/a"), &root.join("state")).is_err());
-        assert!(refuse_out_inside_state(&root.join("state-2/a"), &root.join("state")).is_ok());
     }
 }

@@ -1,0 +1,165 @@
+//! Conversions between SQLite rows and the store's records, and the writes that more
+//! than one operation shares.
+
+use rusqlite::{params, Transaction};
+use time::{Date, OffsetDateTime};
+
+use super::super::*;
+use crate::error::{Error, Result};
+
+pub(super) fn unix(instant: OffsetDateTime) -> i64 {
+    instant.unix_timestamp()
+}
+
+pub(super) fn instant(seconds: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| conversion(e.to_string()))
+}
+
+pub(super) fn conversion(message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, message.into())
+}
+
+pub(super) fn date(text: String) -> rusqlite::Result<Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(&text, &format).map_err(|e| conversion(e.to_string()))
+}
+
+pub(super) fn parsed<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| conversion(e.to_string()))
+}
+
+pub(super) fn reason_from_code(code: u8) -> rusqlite::Result<CrlReason> {
+    CrlReason::from_code(code).ok_or_else(|| conversion(format!("{code} is not a CRLReason code")))
+}
+
+pub(super) fn cause(text: String) -> rusqlite::Result<Cause> {
+    if text == Cause::Superseded.as_str() {
+        Ok(Cause::Superseded)
+    } else {
+        parsed(text)
+    }
+}
+
+pub(super) fn bump_revision(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = 'revision'",
+        [],
+    )?;
+    Ok(())
+}
+
+pub(super) fn insert_certificates(
+    tx: &Transaction<'_>,
+    card_id: CardId,
+    certificates: &[NewCertificate],
+) -> Result<()> {
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for c in certificates {
+        statement.execute(params![
+            c.serial.0,
+            card_id.0,
+            c.kind.as_str(),
+            unix(c.not_before),
+            unix(c.not_after),
+            c.der,
+            c.key_pkcs8,
+        ])?;
+    }
+    Ok(())
+}
+
+pub(super) fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
+    let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
+    tx.execute(
+        "INSERT INTO events (card_id, cause, at, revoked) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            event.card_id.0,
+            event.cause.as_str(),
+            unix(event.at),
+            serde_json::to_string(&revoked).expect("a list of numbers serialises"),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut statement = tx.prepare_cached(
+        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4
+         WHERE serial = ?5 AND card_id = ?6 AND revoked_at IS NULL",
+    )?;
+    for (serial, reason) in &event.revokes {
+        let changed = statement.execute(params![
+            unix(event.at),
+            event.cause.as_str(),
+            reason.code(),
+            id,
+            serial.0,
+            event.card_id.0,
+        ])?;
+        if changed != 1 {
+            // The authority checked this; another process may have revoked it first.
+            return Err(Error::ConcurrentChange(format!(
+                "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
+                event.card_id
+            )));
+        }
+    }
+    Ok(id)
+}
+
+pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+
+pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
+    Ok(CardRecord {
+        id: CardId(row.get(0)?),
+        card: NewCard {
+            holder: HolderRecord {
+                name: row.get(1)?,
+                birth: date(row.get(2)?)?,
+                gender: parsed(row.get(3)?)?,
+                address: row.get(4)?,
+                locality: Locality {
+                    prefecture: row.get(5)?,
+                    municipality: row.get(6)?,
+                },
+            },
+            issued_on: date(row.get(7)?)?,
+            expiry: date(row.get(8)?)?,
+            key_alg: parsed(row.get(9)?)?,
+            replaces: row.get::<_, Option<i64>>(10)?.map(CardId),
+            fee_yen: row.get(11)?,
+            created_at: instant(row.get(12)?)?,
+        },
+        replaced_by: row.get::<_, Option<i64>>(13)?.map(CardId),
+    })
+}
+
+pub(super) const CERT_COLUMNS: &str =
+    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason";
+
+pub(super) fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
+    let revoked_at: Option<i64> = row.get(7)?;
+    let revocation = match revoked_at {
+        Some(at) => Some(Revocation {
+            at: instant(at)?,
+            cause: cause(row.get(8)?)?,
+            reason: reason_from_code(row.get(9)?)?,
+        }),
+        None => None,
+    };
+    Ok(CertificateRecord {
+        card_id: CardId(row.get(1)?),
+        certificate: NewCertificate {
+            serial: Serial(row.get(0)?),
+            kind: parsed(row.get(2)?)?,
+            not_before: instant(row.get(3)?)?,
+            not_after: instant(row.get(4)?)?,
+            der: row.get(5)?,
+            key_pkcs8: row.get(6)?,
+        },
+        revocation,
+    })
+}
