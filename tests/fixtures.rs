@@ -6,20 +6,11 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut found = Vec::new();
-    for sub in ["", "adult", "minor"] {
-        let d = dir.join(sub);
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "pem" || e == "key") {
-                let name = path.strip_prefix(dir).unwrap().display().to_string();
-                found.push((name, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found.sort();
-    found
+use support::files_under;
+
+/// The committed kind of fixture file: certificates and keys.
+fn pem_or_key(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "pem" || e == "key")
 }
 
 #[test]
@@ -36,8 +27,8 @@ fn regenerated_fixtures_are_byte_identical_to_the_committed_ones() {
         .status()
         .unwrap();
     assert!(status.success());
-    let committed = files(&root.join("certs"));
-    let fresh = files(out.path());
+    let committed = files_under(&root.join("certs"), pem_or_key);
+    let fresh = files_under(out.path(), pem_or_key);
     assert_eq!(committed.len(), 11, "ca x2, adult x6, minor x3");
     assert_eq!(
         committed.iter().map(|(n, _)| n).collect::<Vec<_>>(),

@@ -4,7 +4,7 @@
 mod support;
 
 use sha1::Digest;
-use support::{adult, epoch, openssl, p, strs, Scratch};
+use support::{adult, epoch, openssl, p, strs, subject_key_id, Scratch};
 use x509_parser::der_parser::asn1_rs::{Any, Tag};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -275,14 +275,7 @@ fn x509_parser_reads_back_every_extension() {
                 }
             }
             ParsedExtension::AuthorityKeyIdentifier(aki) => {
-                let ca_ski = ca
-                    .extensions()
-                    .iter()
-                    .find_map(|e| match e.parsed_extension() {
-                        ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-                        _ => None,
-                    })
-                    .unwrap();
+                let ca_ski = subject_key_id(&ca);
                 assert_eq!(aki.key_identifier.as_ref().unwrap().0, ca_ski.as_slice());
                 let issuer = aki.authority_cert_issuer.as_ref().unwrap();
                 assert!(
@@ -445,22 +438,13 @@ fn a_minor_under_15_gets_only_the_auth_certificate() {
 #[test]
 fn the_locality_override_goes_into_the_subject() {
     let cli = Scratch::new();
-    cli.ok(&["init"]);
-    let card = cli.json(&[
-        "issue",
-        "--name",
-        "山田 太郎",
-        "--birth",
-        "1990-10-01",
-        "--gender",
-        "male",
-        "--address",
-        "広島県府中市府川町315",
-        "--locality",
-        "Hiroshima-ken/Fuchu-shi",
-        "--key-alg",
-        "p256",
-    ]);
+    cli.ok(&["--now", "2021-03-01", "init"]);
+    // The usual adult, living in Fuchū (Hiroshima), with the locality given explicitly.
+    let mut args = adult("2021-03-15", "p256");
+    let address = args.iter().position(|a| a == "--address").unwrap() + 1;
+    args[address] = "広島県府中市府川町315".into();
+    args.extend(["--locality".into(), "Hiroshima-ken/Fuchu-shi".into()]);
+    let card = cli.json(&strs(&args));
     let der = der_of(card["sign"]["cert_pem"].as_str().unwrap());
     let (_, cert) = X509Certificate::from_der(&der).unwrap();
     let localities: Vec<&str> = cert

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use support::{
     adult, crl_entries, crl_number, crl_times, etag_of, from_pem, holder, http_date, instant,
-    now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs, Binary, Client,
-    InProcess, Scratch,
+    now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs, subject_key_id,
+    Binary, Client, InProcess, Scratch,
 };
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 
@@ -404,14 +404,7 @@ fn the_crl_parsed_with_x509_parser_is_v2_with_aki_crl_number_critical_idp_and_re
             &crl.signature_value.data,
         ));
 
-        let ca_ski = ca
-            .extensions()
-            .iter()
-            .find_map(|e| match e.parsed_extension() {
-                ParsedExtension::SubjectKeyIdentifier(ki) => Some(ki.0.to_vec()),
-                _ => None,
-            })
-            .expect("the CA has an SKI");
+        let ca_ski = subject_key_id(&ca);
         let mut seen = Vec::new();
         for extension in crl.extensions() {
             match extension.parsed_extension() {

@@ -1058,4 +1058,34 @@ pub fn crl_times(der: &[u8]) -> (i64, i64) {
         crl.next_update().expect("a nextUpdate").timestamp(),
     )
 }
-// support: ready
+/// Every file below `dir` that `keep` accepts, as (path relative to `dir`, bytes),
+/// sorted: two equal lists mean two byte-identical trees.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if keep(&path) {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A certificate's subjectKeyIdentifier, read with x509-parser.
+pub fn subject_key_id(cert: &x509_parser::prelude::X509Certificate<'_>) -> Vec<u8> {
+    use x509_parser::extensions::ParsedExtension;
+    cert.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(ki) => Some(ki.0.to_vec()),
+            _ => None,
+        })
+        .expect("the certificate has an SKI")
+}
