@@ -129,3 +129,109 @@ pub struct PublishedCrl {
     /// Its nextUpdate.
     pub next_update: OffsetDateTime,
 }
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    use x509_parser::revocation_list::CertificateRevocationList;
+
+    use super::super::tests::{at, authority_at, cause, crl_serials, holder, issue};
+    use super::super::Authority;
+    use super::CrlFaults;
+    use crate::rules::{Cause, CertKind};
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    /// Whether a CRL's signature verifies with its CA's (P-256, see the fixture) key.
+    fn verifies(a: &Authority, kind: CertKind, der: &[u8]) -> bool {
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+        let (_, ca) = X509Certificate::from_der(a.ca(kind).ca.certificate_der()).unwrap();
+        let (_, crl) = CertificateRevocationList::from_der(der).unwrap();
+        UnparsedPublicKey::new(
+            &ECDSA_P256_SHA256_ASN1,
+            &ca.public_key().subject_public_key.data,
+        )
+        .verify(crl.tbs_cert_list.as_ref(), &crl.signature_value.data)
+        .is_ok()
+    }
+
+    #[test]
+    fn each_crl_takes_the_next_number_of_its_own_ca() {
+        let mut a = authority_at(NOW);
+        let numbers: Vec<u64> = (0..3)
+            .map(|_| a.crl(CertKind::Sign).unwrap().number)
+            .collect();
+        assert_eq!(numbers, [1, 2, 3]);
+        let auth = a.crl(CertKind::Auth).unwrap();
+        assert_eq!(auth.number, 1);
+        let (_, parsed) = CertificateRevocationList::from_der(&auth.der).unwrap();
+        assert_eq!(parsed.crl_number().unwrap().to_string(), "1");
+    }
+
+    #[test]
+    fn this_update_is_backdated_300_s_and_next_update_a_day_later() {
+        let mut a = authority_at(NOW);
+        let crl = a.crl(CertKind::Sign).unwrap();
+        // NOW is 2021-03-15T01:00:00Z.
+        assert_eq!(crl.this_update, at("2021-03-15T00:55:00Z"));
+        assert_eq!(crl.next_update, at("2021-03-16T00:55:00Z"));
+        let (_, parsed) = CertificateRevocationList::from_der(&crl.der).unwrap();
+        assert_eq!(
+            parsed.last_update().timestamp(),
+            crl.this_update.unix_timestamp()
+        );
+        let next = parsed.next_update().unwrap().timestamp();
+        assert_eq!(next, crl.next_update.unix_timestamp());
+        assert!(crl_serials(&crl.der).is_empty());
+        assert!(verifies(&a, CertKind::Sign, &crl.der));
+    }
+
+    #[test]
+    fn the_entries_are_exactly_the_revoked_serials_with_their_reasons() {
+        let mut a = authority_at(NOW);
+        let one = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let two = issue(&mut a, &holder("佐藤 花子")).unwrap();
+        issue(&mut a, &holder("鈴木 一郎")).unwrap();
+        a.revoke(one.card_id, &cause(Cause::AddressChange)).unwrap();
+        a.revoke(two.card_id, &cause(Cause::Lost)).unwrap();
+        let serial = |c: &Option<super::super::IssuedCertificate>| c.as_ref().unwrap().serial;
+        // affiliationChanged (3) and certificateHold (6), in serial order.
+        assert_eq!(
+            crl_serials(&a.crl(CertKind::Sign).unwrap().der),
+            [(serial(&one.sign), 3), (serial(&two.sign), 6)]
+        );
+        let auth = a.crl(CertKind::Auth).unwrap().der;
+        assert_eq!(crl_serials(&auth), [(serial(&two.auth), 6)]);
+        let faults = CrlFaults {
+            missing_reason: true,
+            ..CrlFaults::default()
+        };
+        let auth = a.crl_with_faults(CertKind::Auth, faults).unwrap().der;
+        assert_eq!(crl_serials(&auth), [(serial(&two.auth), 0)]);
+    }
+
+    #[test]
+    fn an_expired_crl_ended_before_now_and_a_bad_signature_does_not_verify() {
+        let mut a = authority_at(NOW);
+        let expired = CrlFaults {
+            expired: true,
+            ..CrlFaults::default()
+        };
+        let crl = a.crl_with_faults(CertKind::Sign, expired).unwrap();
+        assert_eq!(crl.this_update, at(NOW) - Duration::days(2));
+        assert_eq!(crl.next_update, at(NOW) - Duration::days(1));
+        assert!(verifies(&a, CertKind::Sign, &crl.der));
+
+        let bad = CrlFaults {
+            bad_signature: true,
+            ..CrlFaults::default()
+        };
+        let crl = a.crl_with_faults(CertKind::Auth, bad).unwrap();
+        assert!(!verifies(&a, CertKind::Auth, &crl.der));
+        let good = a.crl(CertKind::Auth).unwrap();
+        assert!(verifies(&a, CertKind::Auth, &good.der));
+        // Not a sign CRL either: each CA signs its own.
+        assert!(!verifies(&a, CertKind::Sign, &good.der));
+    }
+}

@@ -230,3 +230,116 @@ pub(crate) fn holder_facts(name: &HolderName, holder: &HolderRecord) -> HolderFa
         address,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{authority_at, bad_input, holder, issue};
+    use super::super::IssueRequest;
+    use crate::error::Error;
+    use crate::rules::CertKind;
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    fn minor() -> IssueRequest {
+        // 10 on 2021-03-15.
+        IssueRequest {
+            birth: "2010-06-01".into(),
+            ..holder("山田 一郎")
+        }
+    }
+
+    #[test]
+    fn an_adult_gets_both_certificates_until_the_5th_birthday_for_free() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        // Born 1990-10-01: birthdays after 2021-03-15 are 2021-10-01 (1st) … 2025-10-01
+        // (5th) … 2030-10-01 (10th, the adult card).
+        assert_eq!(card.card_expiry, "2030-10-01");
+        assert_eq!(card.fee_yen, 0);
+        for c in [card.sign.unwrap(), card.auth.unwrap()] {
+            assert_eq!(c.not_before, "2021-03-15T01:00:00Z");
+            assert_eq!(c.not_after, "2025-10-01T14:59:59Z");
+            assert_eq!(c.expiry, "2025-10-01");
+        }
+    }
+
+    #[test]
+    fn the_card_expiry_caps_both_certificates() {
+        let mut a = authority_at(NOW);
+        let raw = IssueRequest {
+            card_expiry: Some("2024-05-20".into()),
+            ..holder("山田 太郎")
+        };
+        let card = issue(&mut a, &raw).unwrap();
+        assert_eq!(card.card_expiry, "2024-05-20");
+        assert_eq!(card.sign.unwrap().not_after, "2024-05-20T14:59:59Z");
+        assert_eq!(card.auth.unwrap().not_after, "2024-05-20T14:59:59Z");
+    }
+
+    #[test]
+    fn a_holder_under_15_gets_auth_only_unless_force_sign() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &minor()).unwrap();
+        assert!(card.sign.is_none());
+        // A minor's card lasts 5 birthdays: 2021-06-01 … 2025-06-01.
+        assert_eq!(card.card_expiry, "2025-06-01");
+        assert_eq!(card.auth.unwrap().not_after, "2025-06-01T14:59:59Z");
+
+        let only_sign = IssueRequest {
+            only: Some("sign".into()),
+            ..minor()
+        };
+        assert!(matches!(issue(&mut a, &only_sign), Err(Error::Refused(_))));
+        let forced = IssueRequest {
+            force_sign: true,
+            ..only_sign
+        };
+        let forced = issue(&mut a, &forced).unwrap();
+        assert!(forced.sign.is_some() && forced.auth.is_none());
+        // Card 1 and the forced card 2: the refusal stored nothing.
+        assert_eq!(forced.card_id.0, 2);
+    }
+
+    #[test]
+    fn the_15th_birthday_itself_allows_a_signing_certificate() {
+        let mut a = authority_at(NOW);
+        let at = |birth: &str| IssueRequest {
+            birth: birth.into(),
+            ..holder("山田 次郎")
+        };
+        assert!(issue(&mut a, &at("2006-03-15")).unwrap().sign.is_some());
+        assert!(issue(&mut a, &at("2006-03-16")).unwrap().sign.is_none());
+    }
+
+    #[test]
+    fn dates_that_cannot_be_are_bad_input_naming_the_field() {
+        let mut a = authority_at(NOW);
+        type Change = fn(&mut IssueRequest);
+        let cases: [(Change, &str); 3] = [
+            (|r| r.birth = "2021-03-16".into(), "birth: "),
+            (|r| r.issued_on = Some("2021-03-16".into()), "issued_on: "),
+            (
+                |r| r.card_expiry = Some("2021-03-14".into()),
+                "card_expiry: ",
+            ),
+        ];
+        for (change, field) in cases {
+            let mut raw = holder("山田 太郎");
+            change(&mut raw);
+            let message = bad_input(issue(&mut a, &raw));
+            assert!(message.starts_with(field), "{message}");
+        }
+        assert!(a.store().cards().unwrap().is_empty());
+    }
+
+    #[test]
+    fn pins_are_hashed_only_for_the_kinds_issued() {
+        let mut a = authority_at(NOW);
+        let id = issue(&mut a, &minor()).unwrap().card_id;
+        assert!(a.store().pin(id, CertKind::Sign).unwrap().is_none());
+        let auth = a.store().pin(id, CertKind::Auth).unwrap().unwrap();
+        assert!(auth.hash.starts_with("$argon2"), "{}", auth.hash);
+        assert!(!auth.hash.contains("1234"));
+        assert_eq!(auth.failures, 0);
+    }
+}

@@ -92,3 +92,112 @@ pub(super) fn hash_pin(pin: &Pin) -> Result<String> {
         .map(|h| h.to_string())
         .map_err(|e| Error::Internal(format!("PIN hashing: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{authority_at, bad_input, holder, issue};
+    use super::super::views::{CertState, SignatureAlgorithm};
+    use super::super::Authority;
+    use crate::error::Error;
+    use crate::rules::CertKind::{self, Auth, Sign};
+    use crate::store::CardId;
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    /// A card with the signing PIN ABC123 and the auth PIN 1234.
+    fn card() -> (Authority, CardId) {
+        let mut a = authority_at(NOW);
+        let id = issue(&mut a, &holder("山田 太郎")).unwrap().card_id;
+        (a, id)
+    }
+
+    fn remaining(a: &mut Authority, id: CardId, kind: CertKind, pin: &str) -> u32 {
+        match a.sign_with_pin(id, kind, pin, b"data") {
+            Err(Error::WrongPin {
+                kind: k,
+                remaining_tries,
+            }) if k == kind => remaining_tries,
+            other => panic!("expected WrongPin, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_right_pin_signs_with_the_card_key_and_clears_the_count() {
+        let (mut a, id) = card();
+        assert_eq!(remaining(&mut a, id, Sign, "ABC124"), 4);
+        assert_eq!(remaining(&mut a, id, Sign, "ZZZ999"), 3);
+        let signed = a.sign_with_pin(id, Sign, "ABC123", b"data").unwrap();
+        assert_eq!(signed.algorithm, SignatureAlgorithm::EcdsaWithSha256);
+        assert_eq!(signed.status, CertState::Good);
+        let view = a.card_view(id).unwrap();
+        let sign = view.certificates.iter().find(|c| c.kind == Sign).unwrap();
+        assert_eq!(
+            (signed.serial, &signed.cert_pem),
+            (sign.serial, &sign.cert_pem)
+        );
+        // The signature verifies with the certificate's key.
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+        use base64::Engine;
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let der = pem::parse(&signed.cert_pem).unwrap().into_contents();
+        let (_, cert) = X509Certificate::from_der(&der).unwrap();
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(&signed.signature_base64)
+            .unwrap();
+        let key = &cert.public_key().subject_public_key.data;
+        let verifier = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, key);
+        assert!(verifier.verify(b"data", &signature).is_ok());
+        assert!(verifier.verify(b"other", &signature).is_err());
+        assert_eq!(a.store().pin(id, Sign).unwrap().unwrap().failures, 0);
+        assert_eq!(remaining(&mut a, id, Sign, "ABC124"), 4);
+    }
+
+    #[test]
+    fn the_5th_wrong_signing_pin_locks_until_reset() {
+        let (mut a, id) = card();
+        for left in (0..5).rev() {
+            assert_eq!(remaining(&mut a, id, Sign, "ABC124"), left);
+        }
+        let locked = a.sign_with_pin(id, Sign, "ABC123", b"data");
+        assert!(matches!(locked, Err(Error::PinLocked(Sign))), "{locked:?}");
+        // The auth PIN has its own counter.
+        assert!(a.sign_with_pin(id, Auth, "1234", b"data").is_ok());
+
+        a.reset_pin(id, Sign, "XYZ789").unwrap();
+        assert!(a.sign_with_pin(id, Sign, "XYZ789", b"data").is_ok());
+        assert_eq!(remaining(&mut a, id, Sign, "ABC123"), 4);
+    }
+
+    #[test]
+    fn the_3rd_wrong_auth_pin_locks() {
+        let (mut a, id) = card();
+        for left in [2, 1, 0] {
+            assert_eq!(remaining(&mut a, id, Auth, "0000"), left);
+        }
+        let locked = a.sign_with_pin(id, Auth, "1234", b"data");
+        assert!(matches!(locked, Err(Error::PinLocked(Auth))), "{locked:?}");
+        a.reset_pin(id, Auth, "1234").unwrap();
+        assert!(a.sign_with_pin(id, Auth, "1234", b"data").is_ok());
+    }
+
+    #[test]
+    fn a_pin_that_breaks_the_format_is_bad_input_and_counts_no_try() {
+        let (mut a, id) = card();
+        for (kind, pin) in [
+            (Auth, "12a4"),
+            (Auth, "12345"),
+            (Sign, "abc123"),
+            (Sign, "ABCDEF"),
+        ] {
+            let message = bad_input(a.sign_with_pin(id, kind, pin, b"data"));
+            assert!(message.starts_with("pin: "), "{message}");
+        }
+        assert_eq!(a.store().pin(id, Auth).unwrap().unwrap().failures, 0);
+        assert_eq!(a.store().pin(id, Sign).unwrap().unwrap().failures, 0);
+        assert_eq!(remaining(&mut a, id, Auth, "0000"), 2);
+        let message = bad_input(a.reset_pin(id, Auth, "12"));
+        assert!(message.starts_with("new_pin: "), "{message}");
+        // The failed reset changed nothing: still one try counted.
+        assert_eq!(a.store().pin(id, Auth).unwrap().unwrap().failures, 1);
+    }
+}

@@ -149,3 +149,108 @@ impl Authority {
         self.issued_card(new_id, &card, &certificates, &keys, revoked)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{at, authority_at, authority_on_clock, cause, holder, issue};
+    use crate::clock::Clock;
+    use crate::error::Error;
+    use crate::rules::{Cause, CertKind, CrlReason, Serial};
+    use crate::store::CardId;
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    fn refusal<T: std::fmt::Debug>(result: crate::Result<T>) -> String {
+        match result {
+            Err(Error::Refused(message)) => message,
+            other => panic!("expected Refused, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn renewal_is_refused_outside_the_window_and_supersedes_inside_it() {
+        let mut a = authority_on_clock(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let old = [card.sign.unwrap().serial, card.auth.unwrap().serial];
+        // Both expire 2025-10-01: the window is 2025-07-02 ..= 2025-10-01 (JST).
+        for (when, says) in [
+            (NOW, "opens on 2025-07-02"),
+            ("2025-07-01T23:59:59+09:00", "opens on 2025-07-02"),
+            ("2025-10-02T00:00:00+09:00", "expired on 2025-10-01"),
+        ] {
+            a.set_clock(Clock::Fixed { now: at(when) }).unwrap();
+            let message = refusal(a.renew(card.card_id, None));
+            assert!(message.contains(says), "{when}: {message}");
+        }
+        assert_eq!(a.store().card_certificates(card.card_id).unwrap().len(), 2);
+
+        a.set_clock(Clock::Fixed {
+            now: at("2025-08-01T10:00:00+09:00"),
+        })
+        .unwrap();
+        let renewed = a.renew(card.card_id, None).unwrap();
+        assert_eq!((renewed.card_id, renewed.fee_yen), (card.card_id, 0));
+        for new in [renewed.sign.unwrap(), renewed.auth.unwrap()] {
+            assert!(!old.contains(&new.serial));
+            assert_eq!(new.not_before, "2025-08-01T01:00:00Z");
+            // The 5th birthday after 2025-08-01 (2029-10-01), before the card's 2030-10-01.
+            assert_eq!(new.not_after, "2029-10-01T14:59:59Z");
+        }
+        let revoked: Vec<_> = renewed.revoked.iter().map(|r| r.serial).collect();
+        assert_eq!(revoked, old);
+        for r in &renewed.revoked {
+            assert_eq!(r.reason, CrlReason::Superseded);
+            assert_eq!(r.revoked_at, "2025-08-01T01:00:00Z");
+        }
+        let view = a.certificate_view(Serial(old[0])).unwrap();
+        assert_eq!(view.cause, Some(Cause::Superseded));
+    }
+
+    #[test]
+    fn a_replaced_card_cannot_be_renewed() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        a.reissue(card.card_id).unwrap();
+        let message = refusal(a.renew(card.card_id, Some(&[CertKind::Auth])));
+        assert!(message.contains("replaced by card 2"), "{message}");
+    }
+
+    #[test]
+    fn reissue_costs_200_yen_and_invalidates_the_good_certificates_once() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let (sign, auth) = (card.sign.unwrap().serial, card.auth.unwrap().serial);
+        a.revoke(card.card_id, &cause(Cause::AddressChange))
+            .unwrap();
+
+        let new = a.reissue(card.card_id).unwrap();
+        assert_eq!((new.card_id, new.fee_yen), (CardId(2), 200));
+        assert_eq!(new.card_expiry, "2030-10-01");
+        // Only the auth certificate was still good; the revoked one keeps its reason.
+        assert_eq!(new.revoked.len(), 1);
+        assert_eq!(new.revoked[0].serial, auth);
+        assert_eq!(new.revoked[0].reason, CrlReason::CessationOfOperation);
+        assert_eq!(new.revoked[0].revoked_at, "2021-03-15T01:00:00Z");
+        let old_auth = a.certificate_view(Serial(auth)).unwrap();
+        assert_eq!(old_auth.cause, Some(Cause::CardInvalidated));
+        let old_sign = a.certificate_view(Serial(sign)).unwrap();
+        assert_eq!(old_sign.reason, Some(CrlReason::AffiliationChanged));
+        // The same kinds, new serials; no PIN until pin-reset.
+        let serials = [new.sign.unwrap().serial, new.auth.unwrap().serial];
+        assert!(!serials.contains(&sign) && !serials.contains(&auth));
+        assert!(a
+            .store()
+            .pin(new.card_id, CertKind::Auth)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            a.card_view(card.card_id).unwrap().replaced_by,
+            Some(CardId(2))
+        );
+        assert_eq!(a.card_view(CardId(2)).unwrap().replaces, Some(card.card_id));
+
+        let message = refusal(a.reissue(card.card_id));
+        assert!(message.contains("already replaced by card 2"), "{message}");
+        assert_eq!(a.store().cards().unwrap().len(), 2);
+    }
+}

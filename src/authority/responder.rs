@@ -142,3 +142,116 @@ pub enum FaultyResponder {
     /// Past its notAfter.
     Expired,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::Duration;
+
+    use super::super::tests::{at, authority_at, cause, holder, issue};
+    use super::super::Authority;
+    use crate::pki::cert::serial_of;
+    use crate::pki::ocsp::OcspStatus;
+    use crate::rules::{Cause, CertKind, CrlReason, Serial};
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    /// The serial of a CA's current responder certificate.
+    fn serial(a: &Authority, kind: CertKind) -> Serial {
+        let responder = &a.ca(kind).responder;
+        serial_of(&responder.certificate().tbs_certificate.serial_number).unwrap()
+    }
+
+    #[test]
+    fn ocsp_status_is_good_revoked_or_unknown() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let sign = Serial(card.sign.unwrap().serial);
+        let auth = Serial(card.auth.unwrap().serial);
+        assert_eq!(
+            a.ocsp_status(CertKind::Sign, Some(sign)).unwrap(),
+            OcspStatus::Good
+        );
+        a.revoke(card.card_id, &cause(Cause::Lost)).unwrap();
+        assert_eq!(
+            a.ocsp_status(CertKind::Sign, Some(sign)).unwrap(),
+            OcspStatus::Revoked {
+                at: at(NOW),
+                reason: CrlReason::CertificateHold
+            }
+        );
+        for (kind, serial) in [
+            (CertKind::Sign, Some(Serial(0x7000_0000))),
+            (CertKind::Sign, Some(auth)),
+            (CertKind::Auth, Some(sign)),
+            (CertKind::Auth, None),
+        ] {
+            let status = a.ocsp_status(kind, serial).unwrap();
+            assert_eq!(status, OcspStatus::Unknown, "{kind} {serial:?}");
+        }
+        // The CA's own responder certificate is ours, and good.
+        let responder = Some(serial(&a, CertKind::Auth));
+        let status = a.ocsp_status(CertKind::Auth, responder).unwrap();
+        assert_eq!(status, OcspStatus::Good);
+    }
+
+    #[test]
+    fn certificate_kind_names_the_issuing_ca() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let kind = |s: u32| a.certificate_kind(Serial(s)).unwrap();
+        let (sign, auth) = (card.sign.unwrap().serial, card.auth.unwrap().serial);
+        assert_eq!(kind(sign), Some(CertKind::Sign));
+        assert_eq!(kind(auth), Some(CertKind::Auth));
+        assert_eq!(kind(0x7000_0000), None);
+    }
+
+    #[test]
+    fn the_responder_is_reissued_with_its_key_when_two_thirds_have_passed() {
+        let mut a = authority_at(NOW);
+        let first = a.ca(CertKind::Sign).responder.clone();
+        let auth = a.ca(CertKind::Auth).responder.clone();
+        let first_serial = serial(&a, CertKind::Sign);
+        // Made at NOW: valid from NOW − 1 h for 30 days + 1 h (2,595,600 s); a third
+        // (865,200 s) is left from NOW + 1,726,800 s = 2021-04-04T00:40:00Z.
+        let renew_at = at("2021-04-04T00:40:00Z");
+        assert_eq!(renew_at - at(NOW), Duration::seconds(1_726_800));
+        for now in [
+            at(NOW) - Duration::hours(1),
+            renew_at - Duration::seconds(1),
+        ] {
+            let same = a.responder(CertKind::Sign, now).unwrap();
+            assert!(Arc::ptr_eq(&same, &first), "{now}");
+        }
+        let renewed = a.responder(CertKind::Sign, renew_at).unwrap();
+        assert_ne!(renewed.certificate_der(), first.certificate_der());
+        assert_ne!(serial(&a, CertKind::Sign), first_serial);
+        let (old, new) = (first.certificate(), renewed.certificate());
+        assert_eq!(
+            new.tbs_certificate.subject_public_key_info,
+            old.tbs_certificate.subject_public_key_info
+        );
+        let not_before = crate::pki::time::instant_of(&new.tbs_certificate.validity.not_before);
+        assert_eq!(not_before, renew_at - Duration::hours(1));
+        // Kept: the state holds it, and the next call returns it.
+        let stored = a.store().authority(CertKind::Sign).unwrap().unwrap();
+        assert_eq!(stored.responder_cert, renewed.certificate_der());
+        let again = a.responder(CertKind::Sign, renew_at).unwrap();
+        assert!(Arc::ptr_eq(&again, &renewed));
+        // The other CA's responder is untouched.
+        assert!(Arc::ptr_eq(&a.ca(CertKind::Auth).responder, &auth));
+    }
+
+    #[test]
+    fn a_clock_before_the_responder_s_not_before_reissues_it() {
+        let mut a = authority_at(NOW);
+        let first_serial = serial(&a, CertKind::Auth);
+        let earlier = at(NOW) - Duration::hours(1) - Duration::seconds(1);
+        let renewed = a.responder(CertKind::Auth, earlier).unwrap();
+        assert_ne!(serial(&a, CertKind::Auth), first_serial);
+        let validity = &renewed.certificate().tbs_certificate.validity;
+        let not_before = crate::pki::time::instant_of(&validity.not_before);
+        assert_eq!(not_before, earlier - Duration::hours(1));
+    }
+}

@@ -100,3 +100,115 @@ impl Authority {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{at, authority_at, bad_input, cause, holder, issue};
+    use super::super::views::{CertState, RevokedView, UnchangedView};
+    use super::super::RevokeRequest;
+    use crate::error::Error;
+    use crate::rules::{Cause, CertKind, CrlReason, Serial};
+    use crate::store::CardId;
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    #[test]
+    fn address_change_revokes_the_signing_certificate_only_and_only_once() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let (sign, auth) = (card.sign.unwrap().serial, card.auth.unwrap().serial);
+
+        let first = a
+            .revoke(card.card_id, &cause(Cause::AddressChange))
+            .unwrap();
+        assert_eq!(
+            first.revoked,
+            [RevokedView {
+                serial: sign,
+                kind: CertKind::Sign,
+                reason: CrlReason::AffiliationChanged,
+                revoked_at: "2021-03-15T01:00:00Z".into(),
+            }]
+        );
+        assert!(first.unchanged.is_empty());
+        assert_eq!(
+            a.certificate_view(Serial(auth)).unwrap().status,
+            CertState::Good
+        );
+
+        let again = a
+            .revoke(card.card_id, &cause(Cause::AddressChange))
+            .unwrap();
+        assert!(again.revoked.is_empty());
+        assert_eq!(
+            again.unchanged,
+            [UnchangedView {
+                serial: sign,
+                kind: CertKind::Sign,
+                status: CertState::Revoked,
+            }]
+        );
+        assert!(
+            again.message.contains("nothing to revoke"),
+            "{}",
+            again.message
+        );
+    }
+
+    #[test]
+    fn a_chosen_certificate_is_the_only_one_revoked() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        let request = RevokeRequest {
+            certs: Some(vec![CertKind::Auth]),
+            ..cause(Cause::Stop)
+        };
+        let report = a.revoke(card.card_id, &request).unwrap();
+        assert_eq!(report.revoked.len(), 1);
+        assert_eq!(report.revoked[0].serial, card.auth.unwrap().serial);
+        assert_eq!(report.revoked[0].reason, CrlReason::CessationOfOperation);
+        let sign = a
+            .certificate_view(Serial(card.sign.unwrap().serial))
+            .unwrap();
+        assert_eq!(sign.status, CertState::Good);
+    }
+
+    #[test]
+    fn at_in_the_future_or_before_issuance_is_bad_input_and_revokes_nothing() {
+        let mut a = authority_at(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        for (when, says) in [
+            ("2021-03-15T10:00:01+09:00", "in the future"),
+            // The certificates were issued at NOW.
+            ("2021-03-15T09:59:59+09:00", "before certificate"),
+        ] {
+            let request = RevokeRequest {
+                at: Some(at(when)),
+                ..cause(Cause::Lost)
+            };
+            let message = bad_input(a.revoke(card.card_id, &request));
+            assert!(
+                message.starts_with("at: ") && message.contains(says),
+                "{message}"
+            );
+        }
+        let view = a.card_view(card.card_id).unwrap();
+        assert!(view
+            .certificates
+            .iter()
+            .all(|c| c.status == CertState::Good));
+        // `at` equal to now is allowed.
+        let request = RevokeRequest {
+            at: Some(at(NOW)),
+            ..cause(Cause::Lost)
+        };
+        assert_eq!(a.revoke(card.card_id, &request).unwrap().revoked.len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_card_is_not_found() {
+        let mut a = authority_at(NOW);
+        let result = a.revoke(CardId(7), &cause(Cause::Lost));
+        assert!(matches!(result, Err(Error::NotFound(_))), "{result:?}");
+    }
+}

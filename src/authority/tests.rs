@@ -2,17 +2,21 @@
 //! and in memory (statuses, reasons, serials, CRL entries, PIN counters), refused
 //! operations change nothing in either, and two processes revoking one card at once
 //! both succeed.
+//!
+//! It also holds the one fixture the per-concern unit tests (`issue.rs`, `revoke.rs`,
+//! …) share: a memory-store authority at a fixed instant, and a holder.
 
 use x509_parser::prelude::FromDer;
 
 use super::{Authority, CardRequest, IssueRequest, Options, RevokeRequest};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{CardId, Store};
 
-fn at(text: &str) -> time::OffsetDateTime {
+pub(super) fn at(text: &str) -> time::OffsetDateTime {
     crate::clock::parse_instant(text).unwrap()
 }
 
@@ -20,7 +24,7 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap()
 }
 
-fn cause(cause: Cause) -> RevokeRequest {
+pub(super) fn cause(cause: Cause) -> RevokeRequest {
     RevokeRequest {
         cause,
         certs: None,
@@ -28,7 +32,10 @@ fn cause(cause: Cause) -> RevokeRequest {
     }
 }
 
-fn issue(authority: &mut Authority, raw: &IssueRequest) -> crate::Result<super::IssuedCard> {
+pub(super) fn issue(
+    authority: &mut Authority,
+    raw: &IssueRequest,
+) -> crate::Result<super::IssuedCard> {
     authority.issue(&CardRequest::try_from(raw)?)
 }
 
@@ -41,7 +48,52 @@ fn open(mut store: Box<dyn Store>, now: &str) -> Authority {
     Authority::open(store, Config::default(), options).unwrap()
 }
 
-fn holder(name: &str) -> IssueRequest {
+/// The unit tests' authority: initialised at `now` on a memory store with keys seeded
+/// "unit", its clock fixed at `now` by `Options.now` (which `set_clock` cannot move).
+/// CA and responder keys are P-256 (`profile.key_alg`), so that each test makes its own
+/// CAs in milliseconds rather than a second of RSA key generation.
+pub(super) fn authority_at(now: &str) -> Authority {
+    memory_authority(now, true)
+}
+
+/// The same, but fixed at `now` by the virtual clock, so `set_clock` moves it.
+pub(super) fn authority_on_clock(now: &str) -> Authority {
+    memory_authority(now, false)
+}
+
+/// The fixture's configuration: the defaults with P-256 CA and responder keys.
+fn p256_config() -> Config {
+    Config::from_toml("[profile]\nkey_alg = \"p256\"\n").unwrap()
+}
+
+fn memory_authority(now: &str, now_option: bool) -> Authority {
+    let config = p256_config();
+    let mut store = Box::new(MemoryStore::new());
+    let mut options = Options {
+        now: Some(at(now)),
+        key_seed: Some("unit".into()),
+    };
+    Authority::init(store.as_mut(), &config, &options, None, None).unwrap();
+    if !now_option {
+        options.now = None;
+    }
+    let mut authority = Authority::open(store, config, options).unwrap();
+    if !now_option {
+        authority.set_clock(Clock::Fixed { now: at(now) }).unwrap();
+    }
+    authority
+}
+
+/// The message of a `BadInput` error (panics on success or any other error).
+pub(super) fn bad_input<T: std::fmt::Debug>(result: crate::Result<T>) -> String {
+    match result {
+        Err(crate::Error::BadInput(message)) => message,
+        other => panic!("expected BadInput, got {other:?}"),
+    }
+}
+
+/// An adult holder (born 1990-10-01, 30 on 2021-03-15) with both PINs and P-256 keys.
+pub(super) fn holder(name: &str) -> IssueRequest {
     IssueRequest {
         name: name.into(),
         birth: "1990-10-01".into(),
@@ -54,7 +106,8 @@ fn holder(name: &str) -> IssueRequest {
     }
 }
 
-fn crl_serials(der: &[u8]) -> Vec<(u32, u8)> {
+/// A CRL's entries: (serial, reasonCode; 0 when absent), in the CRL's order.
+pub(super) fn crl_serials(der: &[u8]) -> Vec<(u32, u8)> {
     let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).unwrap();
     crl.iter_revoked_certificates()
         .map(|r| {

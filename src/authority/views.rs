@@ -358,3 +358,118 @@ fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
         cert_pem: pem("CERTIFICATE", &c.der),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::super::tests::{at, authority_on_clock, cause, holder, issue};
+    use super::{CertState, CertView};
+    use crate::clock::Clock;
+    use crate::error::Error;
+    use crate::rules::{Cause, CertKind, CrlReason, Serial};
+    use crate::store::CardId;
+
+    const NOW: &str = "2021-03-15T10:00:00+09:00";
+
+    fn certificates(a: &super::Authority, id: CardId) -> Vec<CertView> {
+        a.card_view(id).unwrap().certificates
+    }
+
+    #[test]
+    fn status_follows_the_clock_and_the_window_shows_only_while_good() {
+        let mut a = authority_on_clock(NOW);
+        let id = issue(&mut a, &holder("山田 太郎")).unwrap().card_id;
+        // Both expire 2025-10-01 23:59:59 JST; the window opens on 2025-07-02.
+        for (when, status) in [
+            (NOW, CertState::Good),
+            ("2025-10-01T23:59:59+09:00", CertState::Good),
+            ("2025-10-02T00:00:00+09:00", CertState::Expired),
+        ] {
+            a.set_clock(Clock::Fixed { now: at(when) }).unwrap();
+            for c in certificates(&a, id) {
+                assert_eq!(
+                    (c.status, c.expiry.as_str()),
+                    (status, "2025-10-01"),
+                    "{when}"
+                );
+                let window = (status == CertState::Good)
+                    .then(|| ["2025-07-02".to_string(), "2025-10-01".to_string()]);
+                assert_eq!(c.renewal_window, window, "{when}");
+                assert_eq!(a.certificate_view(Serial(c.serial)).unwrap().status, status);
+            }
+        }
+    }
+
+    #[test]
+    fn a_revoked_certificate_shows_why_and_when_and_stays_revoked() {
+        let mut a = authority_on_clock(NOW);
+        let card = issue(&mut a, &holder("山田 太郎")).unwrap();
+        a.set_clock(Clock::Fixed {
+            now: at("2022-01-10T12:00:00+09:00"),
+        })
+        .unwrap();
+        a.revoke(card.card_id, &cause(Cause::AddressChange))
+            .unwrap();
+        for when in ["2022-01-10T12:00:00+09:00", "2026-01-01T00:00:00+09:00"] {
+            a.set_clock(Clock::Fixed { now: at(when) }).unwrap();
+            let sign = a
+                .certificate_view(Serial(card.sign.as_ref().unwrap().serial))
+                .unwrap();
+            assert_eq!(sign.kind, CertKind::Sign);
+            assert_eq!(sign.status, CertState::Revoked, "{when}");
+            assert_eq!(sign.reason, Some(CrlReason::AffiliationChanged));
+            assert_eq!(sign.cause, Some(Cause::AddressChange));
+            assert_eq!(sign.revoked_at.as_deref(), Some("2022-01-10T03:00:00Z"));
+            assert_eq!(sign.renewal_window, None);
+        }
+        let auth = a
+            .certificate_view(Serial(card.auth.unwrap().serial))
+            .unwrap();
+        assert_eq!((auth.status, auth.reason), (CertState::Expired, None));
+        assert!(matches!(
+            a.certificate_view(Serial(9)),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(a.card_view(CardId(9)), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn notices_are_due_exactly_three_months_before_expiry() {
+        let mut a = authority_on_clock(NOW);
+        let one = issue(&mut a, &holder("山田 太郎")).unwrap();
+        a.revoke(one.card_id, &cause(Cause::AddressChange)).unwrap();
+        // Capped by the card at 2025-05-31: 3 months before, clamped, is 2025-02-28.
+        let short = super::super::IssueRequest {
+            card_expiry: Some("2025-05-31".into()),
+            ..holder("佐藤 花子")
+        };
+        let two = issue(&mut a, &short).unwrap();
+
+        // Card one: only its auth certificate (the signing one is revoked).
+        let due = a.notices(date!(2025 - 07 - 01)).unwrap();
+        let seen: Vec<_> = due.iter().map(|n| (n.card_id, n.kind, n.serial)).collect();
+        assert_eq!(
+            seen,
+            [(one.card_id, CertKind::Auth, one.auth.unwrap().serial)]
+        );
+        assert_eq!(due[0].expiry, "2025-10-01");
+        assert_eq!(due[0].notice_date, "2025-07-01");
+        assert_eq!(due[0].renewal_window, ["2025-07-02", "2025-10-01"]);
+        for day in [
+            date!(2025 - 06 - 30),
+            date!(2025 - 07 - 02),
+            date!(2025 - 03 - 01),
+        ] {
+            assert!(a.notices(day).unwrap().is_empty(), "{day}");
+        }
+
+        let due = a.notices(date!(2025 - 02 - 28)).unwrap();
+        let kinds: Vec<_> = due.iter().map(|n| (n.card_id, n.kind)).collect();
+        assert_eq!(
+            kinds,
+            [(two.card_id, CertKind::Sign), (two.card_id, CertKind::Auth)]
+        );
+        assert_eq!(due[0].renewal_window, ["2025-03-01", "2025-05-31"]);
+    }
+}
