@@ -86,14 +86,14 @@ load() {
   local port url out
   port=$(cat "$work/$1-port")
   case $2 in
-    post) out=$(timeout $((duration + 30)) oha --no-tui -j -z "${duration}s" -c 16 -m POST \
+    post) out=$(timeout $((duration + 30)) oha --no-tui --output-format json -z "${duration}s" -c 16 -m POST \
       -T application/ocsp-request -D "$work/$1-plain.der" "http://127.0.0.1:$port/ocsp/sign") ;;
-    nonce) out=$(timeout $((duration + 30)) oha --no-tui -j -z "${duration}s" -c 16 -m POST \
+    nonce) out=$(timeout $((duration + 30)) oha --no-tui --output-format json -z "${duration}s" -c 16 -m POST \
       -T application/ocsp-request -D "$work/$1-nonce.der" "http://127.0.0.1:$port/ocsp/sign") ;;
     get)
       url="http://127.0.0.1:$port/ocsp/sign/$(base64 -w0 "$work/$1-plain.der" |
         python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')"
-      out=$(timeout $((duration + 30)) oha --no-tui -j -z "${duration}s" -c 16 "$url") ;;
+      out=$(timeout $((duration + 30)) oha --no-tui --output-format json -z "${duration}s" -c 16 "$url") ;;
   esac
   python3 -c 'import json, sys
 r = json.load(sys.stdin)
