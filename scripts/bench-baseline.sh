@@ -99,7 +99,8 @@ load() {
 r = json.load(sys.stdin)
 codes = r.get("statusCodeDistribution", {})
 bad = sum(n for code, n in codes.items() if code != "200")
-print(f"{r[\"summary\"][\"requestsPerSec\"]:.0f} {bad}")' <<<"$out"
+rps = r["summary"]["requestsPerSec"]
+print(f"{rps:.0f} {bad}")' <<<"$out"
 }
 
 printf '\n%-34s %12s %12s %8s\n' "OCSP, c=16, req/s (best of $rounds)" baseline current ratio
