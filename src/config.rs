@@ -130,6 +130,7 @@ struct RawValidity {
     card_birthdays_adult: u32,
     card_birthdays_minor: u32,
     cert_birthdays: u32,
+    renewal_birthdays: u32,
     adult_age: u32,
     min_sign_age: u32,
     feb29: String,
@@ -274,6 +275,7 @@ impl Config {
                 v.card_birthdays_minor,
             )?,
             cert_birthdays: positive("validity.cert_birthdays", v.cert_birthdays)?,
+            renewal_birthdays: positive("validity.renewal_birthdays", v.renewal_birthdays)?,
             adult_age: v.adult_age,
             min_sign_age: v.min_sign_age,
             feb29: v

@@ -234,12 +234,14 @@ fn renewal_is_refused_before_the_window_and_after_expiry_and_allowed_at_its_edge
         body
     };
 
-    // The first day of the window (midnight JST).
+    // The first day of the window (midnight JST). A renewal runs to the sixth birthday
+    // counted from the renewal day, the old expiry 2025-10-01 being the first:
+    // 2030-10-01, also the card's expiry (the fifth birthday would be 2029-10-01).
     c.set_clock("2025-07-02T00:00:00+09:00");
     let first = renew(&c, 1);
-    let renewed = check_renewed(&first, &cards[0], "2029-10-01", "2025-07-01T15:00:00Z");
+    let renewed = check_renewed(&first, &cards[0], "2030-10-01", "2025-07-01T15:00:00Z");
 
-    // domain.md §3: renewed 2025-08-01 → 2029-10-01 (naming both certificates is the
+    // domain.md §3: renewed 2025-08-01 → 2030-10-01 (naming both certificates is the
     // same as naming none).
     c.set_clock("2025-08-01T10:00:00+09:00");
     check_renewed(
@@ -249,12 +251,12 @@ fn renewal_is_refused_before_the_window_and_after_expiry_and_allowed_at_its_edge
             Some(json!({"certs": ["sign", "auth"]})),
         ),
         &cards[1],
-        "2029-10-01",
+        "2030-10-01",
         "2025-08-01T01:00:00Z",
     );
 
-    // The expiry date itself, its last second: the fifth birthday after it is the
-    // card's expiry, 2030-10-01.
+    // The expiry date itself, its last second: that birthday counts as the first, so the
+    // sixth is again 2030-10-01.
     c.set_clock("2025-10-01T23:59:59+09:00");
     check_renewed(
         &renew(&c, 3),
@@ -277,7 +279,7 @@ fn renewal_is_refused_before_the_window_and_after_expiry_and_allowed_at_its_edge
     assert!(again.json()["message"]
         .as_str()
         .unwrap()
-        .contains("2029-07-02"));
+        .contains("2030-07-02"));
 
     // The card shows the old certificates revoked (superseded) and the new ones good.
     let view = c.card(1);
@@ -295,7 +297,7 @@ fn renewal_is_refused_before_the_window_and_after_expiry_and_allowed_at_its_edge
         assert_eq!(old["revoked_at"], json!("2025-07-01T15:00:00Z"));
         let new = cert(&view, &renewed[kind]["serial"]);
         assert_eq!(new["status"], json!("good"));
-        assert_eq!(new["renewal_window"], json!(["2029-07-02", "2029-10-01"]));
+        assert_eq!(new["renewal_window"], json!(["2030-07-02", "2030-10-01"]));
     }
     // Card 4 was not renewed: its certificates are expired.
     let view = c.card(4);
@@ -1784,8 +1786,9 @@ fn renewal_window_clamps_at_month_end_and_a_renewed_sign_is_capped_by_the_auth()
     c.set_clock("2025-03-01T00:00:00+09:00");
     let renewed = renew(&c, 1);
     assert_eq!(renewed.status, 200, "{}", renewed.text());
-    // The fifth birthday after 2025-03-01 is 2029-05-31.
-    assert_eq!(renewed.json()["sign"]["expiry"], json!("2029-05-31"));
+    // The sixth birthday counted from 2025-03-01 (2025-05-31 the first) is 2030-05-31,
+    // also the card's expiry; the fifth would be 2029-05-31.
+    assert_eq!(renewed.json()["sign"]["expiry"], json!("2030-05-31"));
 
     // Renewing only the signing certificate while the auth one expires 2025-10-01:
     // the new signing certificate is capped by it (domain.md §2).

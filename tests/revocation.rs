@@ -896,11 +896,12 @@ fn renewal_window_edges_and_the_superseded_certificates_in_the_crl() {
             );
         }
     }
-    // Renewed 2025-08-01: new expiry 2029-10-01 (domain.md §3), old ones superseded.
+    // Renewed 2025-08-01: the sixth birthday counted from that day, 2030-10-01 (also
+    // the card's expiry; domain.md §3), the old ones superseded.
     let (cli, issued) = one_card();
     let renewed = cli.json(&["--now", "2025-08-01", "renew", "--card", "1"]);
-    assert_eq!(renewed["sign"]["expiry"], "2029-10-01");
-    assert_eq!(renewed["auth"]["expiry"], "2029-10-01");
+    assert_eq!(renewed["sign"]["expiry"], "2030-10-01");
+    assert_eq!(renewed["auth"]["expiry"], "2030-10-01");
     assert_eq!(renewed["fee_yen"], 0);
     assert_eq!(
         revoked_kinds(&renewed),

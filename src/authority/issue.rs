@@ -10,7 +10,7 @@ use super::{bad, pem, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::pki::cert::{self, HolderFacts, LeafParams};
 use crate::pki::keys::KeyPair;
-use crate::rules::{holder, jst, CertKind, HolderName};
+use crate::rules::{holder, jst, CertKind, HolderName, Issuance};
 use crate::store::{CardId, HolderRecord, NewCard, NewCertificate};
 
 impl Authority {
@@ -97,7 +97,8 @@ impl Authority {
             created_at: now,
         };
         let facts = holder_facts(&request.name, &card.holder);
-        let (certificates, keys) = self.build_certificates(&card, &facts, &kinds, None, now)?;
+        let (certificates, keys) =
+            self.build_certificates(&card, &facts, &kinds, Issuance::New, None, now)?;
         let id = self
             .store
             .insert_card(&card, &certificates, &pin_hashes, None)?;
@@ -105,12 +106,14 @@ impl Authority {
     }
 
     /// Builds and signs new certificates of `kinds` for a card, issued at `now`.
-    /// `current_auth_expiry` caps a signing certificate issued without a new auth one.
+    /// `current_auth_expiry` caps a signing certificate issued without a new auth one;
+    /// `issuance` says whether this is a renewal (which runs a birthday longer).
     pub(super) fn build_certificates(
         &mut self,
         card: &NewCard,
         facts: &HolderFacts,
         kinds: &[CertKind],
+        issuance: Issuance,
         current_auth_expiry: Option<Date>,
         now: OffsetDateTime,
     ) -> Result<(Vec<NewCertificate>, Vec<KeyPair>)> {
@@ -118,7 +121,7 @@ impl Authority {
         let today = jst::date_of(now);
         let birth = card.holder.birth;
         let auth_expiry = if kinds.contains(&CertKind::Auth) {
-            Some(rules.auth_expiry(birth, today, card.expiry))
+            Some(rules.auth_expiry(birth, today, issuance, card.expiry))
         } else {
             current_auth_expiry
         };
@@ -129,7 +132,9 @@ impl Authority {
         for (&kind, &serial) in kinds.iter().zip(&serials) {
             let expiry = match kind {
                 CertKind::Auth => auth_expiry.expect("set above when auth is issued"),
-                CertKind::Sign => rules.sign_expiry(birth, today, auth_expiry, card.expiry),
+                CertKind::Sign => {
+                    rules.sign_expiry(birth, today, issuance, auth_expiry, card.expiry)
+                }
             };
             let not_after = jst::end_of_day(expiry);
             if not_after <= now {

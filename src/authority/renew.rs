@@ -4,7 +4,7 @@
 use super::views::{CertStatus, IssuedCard, RevokedView};
 use super::{bad, holder_facts, rfc3339, Authority, REISSUE_FEE_YEN};
 use crate::error::{Error, Result};
-use crate::rules::{jst, renewal, Cause, CertKind, CrlReason, HolderName, Serial};
+use crate::rules::{jst, renewal, Cause, CertKind, CrlReason, HolderName, Issuance, Serial};
 use crate::store::{CardId, CertificateRecord, NewCard, NewEvent};
 
 impl Authority {
@@ -64,8 +64,14 @@ impl Authority {
             .map(|c| jst::date_of(c.certificate.not_after));
         let name = HolderName::parse(&card.card.holder.name).map_err(|e| bad("name", e))?;
         let facts = holder_facts(&name, &card.card.holder);
-        let (certificates, keys) =
-            self.build_certificates(&card.card, &facts, &kinds, current_auth_expiry, now)?;
+        let (certificates, keys) = self.build_certificates(
+            &card.card,
+            &facts,
+            &kinds,
+            Issuance::Renewal,
+            current_auth_expiry,
+            now,
+        )?;
         let reason = self.config.reasons.reason(Cause::Superseded);
         let event = NewEvent {
             card_id: id,
@@ -134,7 +140,8 @@ impl Authority {
         };
         let name = HolderName::parse(&card.holder.name).map_err(|e| bad("name", e))?;
         let facts = holder_facts(&name, &card.holder);
-        let (certificates, keys) = self.build_certificates(&card, &facts, &kinds, None, now)?;
+        let (certificates, keys) =
+            self.build_certificates(&card, &facts, &kinds, Issuance::New, None, now)?;
         let event = NewEvent {
             card_id: id,
             cause: Cause::CardInvalidated,
@@ -193,8 +200,9 @@ mod tests {
         for new in [renewed.sign.unwrap(), renewed.auth.unwrap()] {
             assert!(!old.contains(&new.serial));
             assert_eq!(new.not_before, "2025-08-01T01:00:00Z");
-            // The 5th birthday after 2025-08-01 (2029-10-01), before the card's 2030-10-01.
-            assert_eq!(new.not_after, "2029-10-01T14:59:59Z");
+            // The 6th birthday counted from 2025-08-01, the old expiry 2025-10-01 being
+            // the first: 2030-10-01, the card's expiry too (the 5th is 2029-10-01).
+            assert_eq!(new.not_after, "2030-10-01T14:59:59Z");
         }
         let revoked: Vec<_> = renewed.revoked.iter().map(|r| r.serial).collect();
         assert_eq!(revoked, old);

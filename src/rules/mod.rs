@@ -20,7 +20,7 @@ pub use causes::{Cause, CauseError, CertKind, CrlReason, ReasonMap};
 pub use holder::{Gender, HolderName};
 pub use identifiers::{KeyAlg, Serial};
 pub use pin::Pin;
-pub use validity::{Feb29Rule, ValidityRules};
+pub use validity::{Feb29Rule, Issuance, ValidityRules};
 
 /// A calendar date in Japan Standard Time (JST, UTC+9), as used for every JPKI rule.
 pub type Date = time::Date;

@@ -74,6 +74,10 @@ pub struct ValidityRules {
     pub card_birthdays_minor: u32,
     /// Birthdays a certificate lasts before any cap (default 5).
     pub cert_birthdays: u32,
+    /// Birthdays a certificate renewed inside its window lasts, counted from the renewal
+    /// date itself (default 6: the old expiry is the first, so renewing early loses
+    /// nothing).
+    pub renewal_birthdays: u32,
     /// Age from which a card holder counts as an adult (default 18).
     pub adult_age: u32,
     /// Minimum age for a signing certificate without `force_sign` (default 15).
@@ -91,11 +95,21 @@ impl Default for ValidityRules {
             card_birthdays_adult: 10,
             card_birthdays_minor: 5,
             cert_birthdays: 5,
+            renewal_birthdays: 6,
             adult_age: 18,
             min_sign_age: 15,
             feb29: Feb29Rule::Feb28,
         }
     }
+}
+
+/// How a certificate comes to be issued, which decides how long it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issuance {
+    /// A first issuance, a reissue, or a new certificate after expiry.
+    New,
+    /// A renewal inside the renewal window.
+    Renewal,
 }
 
 /// The date `year`-`month`-`day`, with the day clamped to the month's last day and the
@@ -121,6 +135,7 @@ impl ValidityRules {
             ("card_birthdays_adult", self.card_birthdays_adult),
             ("card_birthdays_minor", self.card_birthdays_minor),
             ("cert_birthdays", self.cert_birthdays),
+            ("renewal_birthdays", self.renewal_birthdays),
         ] {
             if value == 0 {
                 return Err(ValidityError::ZeroBirthdays { field });
@@ -187,22 +202,47 @@ impl ValidityRules {
         self.nth_birthday_after(birth, birthdays, card_issued_on)
     }
 
-    /// User authentication certificate expiry: the 5th birthday after issue, capped by the card.
-    pub fn auth_expiry(&self, birth: Date, cert_issued_on: Date, card_expiry: Date) -> Date {
-        self.nth_birthday_after(birth, self.cert_birthdays, cert_issued_on)
+    /// The birthday a certificate runs to before any cap: the 5th after a new issuance;
+    /// after a renewal inside the window, the 6th counted from the renewal date itself,
+    /// so that a birthday on that day (the old certificate's expiry) is the first
+    /// (domain.md §3).
+    fn own_expiry(&self, birth: Date, cert_issued_on: Date, issuance: Issuance) -> Date {
+        match issuance {
+            Issuance::New => self.nth_birthday_after(birth, self.cert_birthdays, cert_issued_on),
+            Issuance::Renewal => match cert_issued_on.previous_day() {
+                Some(day_before) => {
+                    self.nth_birthday_after(birth, self.renewal_birthdays, day_before)
+                }
+                None => self.nth_birthday_after(birth, self.renewal_birthdays, cert_issued_on),
+            },
+        }
+    }
+
+    /// User authentication certificate expiry: the 5th birthday after issue (the 6th from
+    /// a renewal), capped by the card.
+    pub fn auth_expiry(
+        &self,
+        birth: Date,
+        cert_issued_on: Date,
+        issuance: Issuance,
+        card_expiry: Date,
+    ) -> Date {
+        self.own_expiry(birth, cert_issued_on, issuance)
             .min(card_expiry)
     }
 
-    /// Signing certificate expiry: the earliest of the 5th birthday after issue, the current
-    /// auth certificate's expiry (`None` when there is none) and the card expiry.
+    /// Signing certificate expiry: the earliest of the 5th birthday after issue (the 6th
+    /// from a renewal), the current auth certificate's expiry (`None` when there is none)
+    /// and the card expiry.
     pub fn sign_expiry(
         &self,
         birth: Date,
         cert_issued_on: Date,
+        issuance: Issuance,
         auth_expiry: Option<Date>,
         card_expiry: Date,
     ) -> Date {
-        let own = self.auth_expiry(birth, cert_issued_on, card_expiry);
+        let own = self.auth_expiry(birth, cert_issued_on, issuance, card_expiry);
         match auth_expiry {
             Some(auth) => own.min(auth),
             None => own,

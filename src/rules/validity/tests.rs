@@ -17,10 +17,10 @@ fn rules_with(feb29: Feb29Rule) -> ValidityRules {
 fn same_day(birth: Date, issued: Date) -> (Date, Date, Option<Date>) {
     let r = rules();
     let card = r.card_expiry(birth, issued);
-    let auth = r.auth_expiry(birth, issued, card);
+    let auth = r.auth_expiry(birth, issued, Issuance::New, card);
     let sign = r
         .may_issue_sign(birth, issued)
-        .then(|| r.sign_expiry(birth, issued, Some(auth), card));
+        .then(|| r.sign_expiry(birth, issued, Issuance::New, Some(auth), card));
     (card, auth, sign)
 }
 
@@ -69,12 +69,18 @@ fn sign_issued_later_is_capped_by_auth() {
     let sign_issued = date!(2023 - 05 - 01);
     // Uncapped, the new certificate would last until 2027-10-01 ...
     assert_eq!(
-        r.sign_expiry(birth, sign_issued, None, card),
+        r.sign_expiry(birth, sign_issued, Issuance::New, None, card),
         date!(2027 - 10 - 01)
     );
     // ... but the current auth certificate expires 2025-10-01.
     assert_eq!(
-        r.sign_expiry(birth, sign_issued, Some(date!(2025 - 10 - 01)), card),
+        r.sign_expiry(
+            birth,
+            sign_issued,
+            Issuance::New,
+            Some(date!(2025 - 10 - 01)),
+            card
+        ),
         date!(2025 - 10 - 01)
     );
 }
@@ -85,14 +91,14 @@ fn renewal_example_2025_08_01() {
     let birth = date!(1990 - 10 - 01);
     let renewed = date!(2025 - 08 - 01);
     let card = date!(2030 - 10 - 01);
-    let auth = r.auth_expiry(birth, renewed, card);
+    let auth = r.auth_expiry(birth, renewed, Issuance::New, card);
     assert_eq!(auth, date!(2029 - 10 - 01));
     assert_eq!(
-        r.sign_expiry(birth, renewed, Some(auth), card),
+        r.sign_expiry(birth, renewed, Issuance::New, Some(auth), card),
         date!(2029 - 10 - 01)
     );
     assert_eq!(
-        r.sign_expiry(birth, renewed, None, card),
+        r.sign_expiry(birth, renewed, Issuance::New, None, card),
         date!(2029 - 10 - 01)
     );
 }
@@ -150,7 +156,10 @@ fn configurable_counts_and_adult_age() {
     let issued = date!(2023 - 06 - 01); // age 19: a minor under adult_age 20
     let card = r.card_expiry(birth, issued);
     assert_eq!(card, date!(2026 - 01 - 10));
-    assert_eq!(r.auth_expiry(birth, issued, card), date!(2025 - 01 - 10));
+    assert_eq!(
+        r.auth_expiry(birth, issued, Issuance::New, card),
+        date!(2025 - 01 - 10)
+    );
 }
 
 #[test]
@@ -164,8 +173,11 @@ fn auth_capped_by_card_expiring_before_5th_birthday() {
         r.nth_birthday_after(birth, 5, issued),
         date!(2029 - 04 - 01)
     );
-    assert_eq!(r.auth_expiry(birth, issued, card), card);
-    assert_eq!(r.sign_expiry(birth, issued, None, card), card);
+    assert_eq!(r.auth_expiry(birth, issued, Issuance::New, card), card);
+    assert_eq!(
+        r.sign_expiry(birth, issued, Issuance::New, None, card),
+        card
+    );
 }
 
 #[test]
@@ -175,17 +187,30 @@ fn sign_expiry_is_min_of_three() {
     let issued = date!(2021 - 03 - 15); // own cap 2025-10-01
     let card = date!(2030 - 10 - 01);
     assert_eq!(
-        r.sign_expiry(birth, issued, Some(date!(2024 - 10 - 01)), card),
+        r.sign_expiry(
+            birth,
+            issued,
+            Issuance::New,
+            Some(date!(2024 - 10 - 01)),
+            card
+        ),
         date!(2024 - 10 - 01)
     );
     assert_eq!(
-        r.sign_expiry(birth, issued, Some(date!(2028 - 10 - 01)), card),
+        r.sign_expiry(
+            birth,
+            issued,
+            Issuance::New,
+            Some(date!(2028 - 10 - 01)),
+            card
+        ),
         date!(2025 - 10 - 01)
     );
     assert_eq!(
         r.sign_expiry(
             birth,
             issued,
+            Issuance::New,
             Some(date!(2028 - 10 - 01)),
             date!(2023 - 10 - 01)
         ),
@@ -278,7 +303,10 @@ fn feb29_expiry_landing_in_leap_year() {
         let r = rules_with(rule);
         assert_eq!(r.card_expiry(birth, issued), card);
         // The 5th birthday after 2019-06-01 falls in 2024, a leap year.
-        assert_eq!(r.auth_expiry(birth, issued, card), date!(2024 - 02 - 29));
+        assert_eq!(
+            r.auth_expiry(birth, issued, Issuance::New, card),
+            date!(2024 - 02 - 29)
+        );
     }
 }
 
@@ -486,8 +514,8 @@ fn is_birthday(r: &ValidityRules, birth: Date, d: Date) -> bool {
 fn check_expiries(birth: Date, issued: Date, rule: Feb29Rule) -> Result<(), TestCaseError> {
     let r = rules_with(rule);
     let card = r.card_expiry(birth, issued);
-    let auth = r.auth_expiry(birth, issued, card);
-    let sign = r.sign_expiry(birth, issued, Some(auth), card);
+    let auth = r.auth_expiry(birth, issued, Issuance::New, card);
+    let sign = r.sign_expiry(birth, issued, Issuance::New, Some(auth), card);
     prop_assert!(sign <= auth && auth <= card, "{sign} {auth} {card}");
     for e in [card, auth, sign] {
         prop_assert!(e > issued, "{e} not after {issued}");
@@ -498,7 +526,7 @@ fn check_expiries(birth: Date, issued: Date, rule: Feb29Rule) -> Result<(), Test
     let later =
         Date::from_julian_day(issued.to_julian_day() + (auth - issued).whole_days() as i32 / 2)
             .expect("in range");
-    let sign_later = r.sign_expiry(birth, later, Some(auth), card);
+    let sign_later = r.sign_expiry(birth, later, Issuance::New, Some(auth), card);
     prop_assert!(sign_later <= auth);
     prop_assert!(sign_later > later);
     prop_assert!(is_birthday(&r, birth, sign_later));
@@ -533,6 +561,25 @@ proptest! {
     }
 
     #[test]
+    fn renewing_anywhere_in_the_window_loses_nothing(
+        (birth, issued, rule) in birth_issue_rule(),
+        offset in 0i64..100,
+    ) {
+        let r = rules_with(rule);
+        let uncapped = Date::MAX;
+        let old = r.auth_expiry(birth, issued, Issuance::New, uncapped);
+        let (first, last) = crate::rules::renewal::renewal_window(old);
+        let renewed_on = first + time::Duration::days(offset);
+        prop_assume!(renewed_on <= last);
+        // The old expiry is the first of the six birthdays: the result is the fifth
+        // birthday after it, whichever day of the window the renewal falls on.
+        prop_assert_eq!(
+            r.auth_expiry(birth, renewed_on, Issuance::Renewal, uncapped),
+            r.nth_birthday_after(birth, 5, old)
+        );
+    }
+
+    #[test]
     fn age_increases_exactly_on_birthdays((birth, on, rule) in birth_issue_rule()) {
         let r = rules_with(rule);
         let next = on.next_day().expect("in range");
@@ -540,4 +587,52 @@ proptest! {
         let expected = u32::from(is_birthday(&r, birth, next) && next.year() > birth.year());
         prop_assert_eq!(step, expected);
     }
+}
+
+#[test]
+fn a_renewal_runs_to_the_sixth_birthday_counted_from_the_renewal_day() {
+    let r = rules();
+    let birth = date!(1990 - 10 - 01);
+    // domain.md §3's example: renewed 2025-08-01, card expiry 2030-10-01.
+    let card = date!(2030 - 10 - 01);
+    assert_eq!(
+        r.auth_expiry(birth, date!(2025 - 08 - 01), Issuance::Renewal, card),
+        date!(2030 - 10 - 01)
+    );
+    assert_eq!(
+        r.auth_expiry(birth, date!(2025 - 08 - 01), Issuance::New, card),
+        date!(2029 - 10 - 01),
+        "a new issuance runs to the 5th birthday"
+    );
+    // Without the card's cap the count shows: from the first day of the window
+    // (2025-07-02) and from the expiry day itself, which counts as the first birthday,
+    // the sixth is 2030-10-01; counting only birthdays after the day would give 2031.
+    let late_card = date!(2040 - 01 - 01);
+    for renewed_on in [date!(2025 - 07 - 02), date!(2025 - 10 - 01)] {
+        assert_eq!(
+            r.auth_expiry(birth, renewed_on, Issuance::Renewal, late_card),
+            date!(2030 - 10 - 01),
+            "renewed {renewed_on}"
+        );
+    }
+    // The signing certificate keeps the auth cap.
+    assert_eq!(
+        r.sign_expiry(
+            birth,
+            date!(2025 - 08 - 01),
+            Issuance::Renewal,
+            Some(date!(2025 - 10 - 01)),
+            late_card
+        ),
+        date!(2025 - 10 - 01)
+    );
+    // A different count is a setting.
+    let seven = ValidityRules {
+        renewal_birthdays: 7,
+        ..r
+    };
+    assert_eq!(
+        seven.auth_expiry(birth, date!(2025 - 08 - 01), Issuance::Renewal, late_card),
+        date!(2031 - 10 - 01)
+    );
 }
