@@ -2,6 +2,7 @@
 //! committed `config/jpki-mock.toml` is the default and is compiled in, so the two
 //! cannot drift apart.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -93,6 +94,18 @@ pub struct Config {
     pub reasons: ReasonMap,
     /// Faults in force from start-up (fault injection; none by default).
     pub faults: Vec<crate::faults::Fault>,
+    /// The preset applied to `profile`, if any.
+    pub preset: Option<String>,
+    /// The presets that `preset` (or `init --preset`) may name.
+    presets: BTreeMap<String, ProfilePreset>,
+}
+
+/// Profile keys a preset sets at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ProfilePreset {
+    org: Option<String>,
+    sign_policy: Option<ObjectIdentifier>,
+    auth_policy: Option<ObjectIdentifier>,
 }
 
 /// The settings as the TOML says them, after the user's file is laid over the
@@ -100,6 +113,8 @@ pub struct Config {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    preset: String,
+    presets: BTreeMap<String, RawPreset>,
     profile: RawProfile,
     validity: RawValidity,
     server: RawServer,
@@ -122,6 +137,14 @@ struct RawProfile {
     key_alg: String,
     ca_validity_years: u32,
     responder_validity_days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPreset {
+    org: Option<String>,
+    sign_policy_oid: Option<String>,
+    auth_policy_oid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -339,7 +362,22 @@ impl Config {
         let reasons = ReasonMap::from_entries(&reasons)
             .map_err(|missing| bad("reasons", format!("no reason for {missing}")))?;
 
-        Ok(Config {
+        let mut presets = BTreeMap::new();
+        for (name, preset) in raw.presets {
+            let key = |field: &str| format!("presets.{name}.{field}");
+            let oid_of =
+                |field: &str, text: Option<String>| text.map(|t| oid(&key(field), &t)).transpose();
+            if preset.org.as_ref().is_some_and(|org| org.trim().is_empty()) {
+                return Err(bad(&key("org"), "must not be empty"));
+            }
+            let preset = ProfilePreset {
+                sign_policy: oid_of("sign_policy_oid", preset.sign_policy_oid)?,
+                auth_policy: oid_of("auth_policy_oid", preset.auth_policy_oid)?,
+                org: preset.org,
+            };
+            presets.insert(name, preset);
+        }
+        let mut config = Config {
             profile,
             validity,
             server,
@@ -347,7 +385,37 @@ impl Config {
             ocsp,
             reasons,
             faults: raw.faults,
-        })
+            preset: None,
+            presets,
+        };
+        if !raw.preset.is_empty() {
+            config
+                .apply_preset(&raw.preset)
+                .map_err(|e| bad("preset", e))?;
+        }
+        Ok(config)
+    }
+
+    /// Applies a preset: its keys replace the profile's.
+    pub fn apply_preset(&mut self, name: &str) -> std::result::Result<(), String> {
+        let preset = self.presets.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.presets.keys().map(String::as_str).collect();
+            format!(
+                "unknown preset {name:?}: expected one of {}",
+                known.join(", ")
+            )
+        })?;
+        if let Some(org) = &preset.org {
+            self.profile.org = org.clone();
+        }
+        if let Some(oid) = preset.sign_policy {
+            self.profile.sign_policy = oid;
+        }
+        if let Some(oid) = preset.auth_policy {
+            self.profile.auth_policy = oid;
+        }
+        self.preset = Some(name.to_string());
+        Ok(())
     }
 
     /// Reads and validates a config file.
@@ -414,6 +482,33 @@ mod tests {
     }
 
     #[test]
+    fn the_jpki_test_preset_sets_the_test_organisation_and_policies() {
+        let c = Config::from_toml("preset = \"jpki-test\"\n").unwrap();
+        assert_eq!(c.preset.as_deref(), Some("jpki-test"));
+        assert_eq!(c.profile.org, "JPKI-TEST");
+        assert_eq!(
+            c.profile.sign_policy.to_string(),
+            "1.2.392.200149.8.5.1.0.20"
+        );
+        assert_eq!(
+            c.profile.auth_policy.to_string(),
+            "1.2.392.200149.8.5.1.2.30"
+        );
+        let mut later = Config::default();
+        later.apply_preset("jpki-test").unwrap();
+        assert_eq!(later, c);
+        // A user's preset, and an unknown name.
+        let own = Config::from_toml("preset = \"mine\"\n[presets.mine]\norg = \"JPKI\"\n").unwrap();
+        assert_eq!(own.profile.org, "JPKI");
+        assert_eq!(
+            own.profile.sign_policy.to_string(),
+            "1.2.392.200149.8.5.1.1.20"
+        );
+        let err = Config::default().apply_preset("jpki-prod").unwrap_err();
+        assert!(err.contains("jpki-test"), "{err}");
+    }
+
+    #[test]
     fn settings_override_defaults() {
         let c = Config::from_toml(
             "[profile]\norg = \"JPKI\"\nkey_alg = \"p256\"\n[validity]\nfeb29 = \"mar1\"\n[reasons]\nlost = \"keyCompromise\"\n",
@@ -451,6 +546,12 @@ mod tests {
             ("[reasons]\nlost = \"misplaced\"\n", "reasons.lost"),
             ("[reasons]\nforgotten = \"keyCompromise\"\n", "forgotten"),
             ("[ocsp]\nresponder_id = \"by_hash\"\n", "responder_id"),
+            ("preset = \"jpki-prod\"\n", "preset"),
+            (
+                "[presets.x]\nsign_policy_oid = \"1.x\"\n",
+                "presets.x.sign_policy_oid",
+            ),
+            ("[presets.x]\ncolour = \"red\"\n", "colour"),
             ("[crl]\nnext_update_seconds = 1\n", "next_update_seconds"),
             ("[profile]\norg = 5\n", "org"),
             ("not toml at all [", "config"),

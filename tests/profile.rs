@@ -487,3 +487,67 @@ fn an_unusable_out_directory_issues_nothing() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--out"));
     assert_eq!(cli.json(&["list"]), serde_json::json!([]));
 }
+
+#[test]
+fn the_jpki_test_preset_is_fixed_at_init_and_openssl_sees_it() {
+    let cli = Scratch::new();
+    // An unknown preset: a clear error, and no state at all.
+    let unknown = cli.run(&["init", "--preset", "jpki-prod"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("--preset") && stderr.contains("jpki-test"),
+        "{stderr}"
+    );
+    assert!(!cli.state().exists());
+
+    let init = cli.ok(&["--now", "2021-03-01", "init", "--preset", "jpki-test"]);
+    assert!(init.contains("O=JPKI-TEST (preset jpki-test)"), "{init}");
+    // A later command with a configuration of its own still issues the test profile:
+    // the preset was recorded with the state.
+    let config = cli.write("production.toml", "[profile]\norg = \"JPKI\"\n");
+    let mut args = adult("2021-03-15T10:00:00+09:00", "p256");
+    args.splice(0..0, ["--config".to_string(), config]);
+    args.extend(["--out".to_string(), cli.path("card").display().to_string()]);
+    cli.json(&strs(&args));
+    for (kind, policy) in [
+        ("sign", "1.2.392.200149.8.5.1.0.20"),
+        ("auth", "1.2.392.200149.8.5.1.2.30"),
+    ] {
+        let pem = cli.path(&format!("card/{kind}.pem"));
+        let (ok, text) = openssl(&["x509", "-in", p(&pem), "-noout", "-text"]);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("O = JPKI-TEST, OU = JPKI for"),
+            "{kind}: {text}"
+        );
+        assert!(
+            text.contains(&format!("Policy: {policy}")),
+            "{kind}: {text}"
+        );
+        let ca = cli.ca_pem(kind);
+        let (ok, text) = openssl(&[
+            "verify",
+            "-attime",
+            &epoch("2021-04-01"),
+            "-CAfile",
+            &ca,
+            p(&pem),
+        ]);
+        assert!(ok, "{kind}: {text}");
+    }
+
+    // The preset is chosen once: another is refused, and nothing changes.
+    let before = cli.digest();
+    let other = cli.run(&[
+        "init",
+        "--preset",
+        "mine",
+        "--config",
+        &cli.write("mine.toml", "[presets.mine]\norg = \"JPKI\"\n"),
+    ]);
+    assert_eq!(other.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(stderr.contains("preset jpki-test"), "{stderr}");
+    assert_eq!(before, cli.digest());
+}

@@ -6,6 +6,7 @@
 mod crl;
 mod issue;
 mod pin;
+mod recorded;
 mod renew;
 mod request;
 mod responder;
@@ -32,6 +33,7 @@ use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store
 
 pub use crl::{CrlFaults, PublishedCrl};
 pub(crate) use issue::holder_facts;
+pub use recorded::RecordedProfile;
 pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 pub use responder::FaultyResponder;
 pub use views::{
@@ -58,6 +60,8 @@ pub struct InitReport {
     pub kept: Vec<CertKind>,
     /// The base URL recorded.
     pub base_url: String,
+    /// The profile recorded (at the first `init`; kept after).
+    pub profile: RecordedProfile,
 }
 
 /// A CA with its responder.
@@ -138,6 +142,23 @@ impl Authority {
         if store.setting(BASE_URL_SETTING)?.as_deref() != Some(base_url.as_str()) {
             store.put_setting(BASE_URL_SETTING, &base_url)?;
         }
+        let requested = RecordedProfile::of(config);
+        let profile = match RecordedProfile::load(store)? {
+            Some(recorded) if config.preset.is_some() && recorded.preset != config.preset => {
+                return Err(Error::Refused(format!(
+                    "this state was initialised with preset {}; a preset is chosen once, at \
+                     the first init: use a new state directory for {}",
+                    recorded.preset.as_deref().unwrap_or("none"),
+                    config.preset.as_deref().unwrap_or("none"),
+                )))
+            }
+            Some(recorded) => recorded,
+            None => {
+                requested.save(store)?;
+                requested
+            }
+        };
+        let config = &profile.apply(config.clone())?;
         let now = match options.now {
             Some(now) => now,
             None => stored_clock(store)?.now(),
@@ -146,6 +167,7 @@ impl Authority {
             created: vec![],
             kept: vec![],
             base_url,
+            profile,
         };
         for kind in CertKind::ALL {
             if store.authority(kind)?.is_some() {
@@ -161,6 +183,10 @@ impl Authority {
 
     /// Opens an initialised state.
     pub fn open(store: Box<dyn Store>, config: Config, options: Options) -> Result<Self> {
+        let config = match RecordedProfile::load(store.as_ref())? {
+            Some(recorded) => recorded.apply(config)?,
+            None => config,
+        };
         let load = |kind: CertKind| -> Result<CaPair> {
             let record = store.authority(kind)?.ok_or_else(|| {
                 Error::State(format!(

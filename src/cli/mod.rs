@@ -85,6 +85,10 @@ pub enum Command {
         /// Base URL issued certificates will carry in their CRL and OCSP URLs.
         #[arg(long, env = "JPKI_MOCK_BASE_URL")]
         base_url: Option<String>,
+        /// A preset of profile settings, fixed for the state: jpki-test (O=JPKI-TEST and
+        /// the test policies).
+        #[arg(long)]
+        preset: Option<String>,
     },
     /// Run the HTTP server (initialises the state first if it is empty).
     Serve {
@@ -324,7 +328,13 @@ fn run(cli: Cli) -> Result<()> {
         refuse_out_inside_state(out, &cli.state)?;
     }
     match &cli.command {
-        Command::Init { base_url } => {
+        Command::Init { base_url, preset } => {
+            let mut config = config;
+            if let Some(name) = preset {
+                config
+                    .apply_preset(name)
+                    .map_err(|e| Error::BadInput(format!("--preset: {e}")))?;
+            }
             let mut store = SqliteStore::create(&cli.state)?;
             let report = Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
             if cli.json {
@@ -338,6 +348,11 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 println!("state: {}", cli.state.display());
                 println!("base URL: {}", report.base_url);
+                let profile = &report.profile;
+                match &profile.preset {
+                    Some(preset) => println!("profile: O={} (preset {preset})", profile.org),
+                    None => println!("profile: O={}", profile.org),
+                }
             }
             Ok(())
         }

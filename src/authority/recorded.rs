@@ -1,0 +1,79 @@
+//! The certificate profile fixed at `init` and recorded in the state, like the base
+//! URL: later commands and `serve` use it whatever their own configuration says, so
+//! that every certificate of a state matches its CAs (the organisation in the CA's DN,
+//! the policies a relying party pins).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Setting key: the recorded profile.
+const PROFILE_SETTING: &str = "profile";
+
+/// The profile keys recorded at `init`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedProfile {
+    /// The preset in force, if any.
+    pub preset: Option<String>,
+    /// `O=` of the CA DNs.
+    pub org: String,
+    /// Policy OID of signing certificates.
+    pub sign_policy_oid: String,
+    /// Policy OID of auth certificates.
+    pub auth_policy_oid: String,
+    /// CPS URI.
+    pub cps_uri: String,
+    /// Whether signing certificates carry an OCSP URL.
+    pub sign_ocsp_url: bool,
+}
+
+impl RecordedProfile {
+    /// The profile a configuration asks for.
+    pub fn of(config: &Config) -> Self {
+        let p = &config.profile;
+        RecordedProfile {
+            preset: config.preset.clone(),
+            org: p.org.clone(),
+            sign_policy_oid: p.sign_policy.to_string(),
+            auth_policy_oid: p.auth_policy.to_string(),
+            cps_uri: p.cps_uri.clone(),
+            sign_ocsp_url: p.sign_ocsp_url,
+        }
+    }
+
+    /// The recorded profile, if `init` recorded one (states made before it did have
+    /// none, and follow their configuration).
+    pub fn load(store: &dyn Store) -> Result<Option<Self>> {
+        store
+            .setting(PROFILE_SETTING)?
+            .map(|json| {
+                serde_json::from_str(&json)
+                    .map_err(|e| Error::State(format!("the recorded profile is corrupt: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Records this profile.
+    pub fn save(&self, store: &mut dyn Store) -> Result<()> {
+        let json = serde_json::to_string(self)
+            .map_err(|e| Error::Internal(format!("profile encoding: {e}")))?;
+        store.put_setting(PROFILE_SETTING, &json)
+    }
+
+    /// `config` with this profile in force.
+    pub fn apply(&self, mut config: Config) -> Result<Config> {
+        let oid = |text: &str| {
+            text.parse()
+                .map_err(|_| Error::State(format!("the recorded policy OID {text:?} is corrupt")))
+        };
+        config.profile.org = self.org.clone();
+        config.profile.sign_policy = oid(&self.sign_policy_oid)?;
+        config.profile.auth_policy = oid(&self.auth_policy_oid)?;
+        config.profile.cps_uri = self.cps_uri.clone();
+        config.profile.sign_ocsp_url = self.sign_ocsp_url;
+        config.preset = self.preset.clone();
+        Ok(config)
+    }
+}
