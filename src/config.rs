@@ -38,6 +38,8 @@ pub struct ProfileConfig {
     pub cps_uri: String,
     /// AIA OCSP URL in signing certificates.
     pub sign_ocsp_url: bool,
+    /// Whether end-entity CRL distribution points carry the CRL URL.
+    pub crl_dp_uri: bool,
     /// Default key algorithm.
     pub key_alg: KeyAlg,
     /// CA validity in years.
@@ -134,6 +136,7 @@ struct RawProfile {
     auth_policy_oid: String,
     cps_uri: String,
     sign_ocsp_url: bool,
+    crl_dp_uri: bool,
     key_alg: String,
     ca_validity_years: u32,
     responder_validity_days: u32,
@@ -279,6 +282,7 @@ impl Config {
             org: p.org,
             cps_uri: p.cps_uri,
             sign_ocsp_url: p.sign_ocsp_url,
+            crl_dp_uri: p.crl_dp_uri,
             key_alg: p.key_alg.parse().map_err(|e| bad("profile.key_alg", e))?,
             ca_validity_years: positive("profile.ca_validity_years", p.ca_validity_years)?,
             responder_validity_days: positive(

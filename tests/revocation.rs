@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use support::{
-    adult, crl_entries, crl_number, crl_times, etag_of, from_pem, holder, http_date, instant,
-    now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs, subject_key_id,
-    Binary, Client, InProcess, Scratch,
+    adult, crl_entries, crl_number, crl_times, epoch, etag_of, from_pem, holder, http_date,
+    instant, now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs,
+    subject_key_id, Binary, Client, InProcess, Scratch,
 };
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 
@@ -1048,4 +1048,66 @@ fn openssl_reads_the_crl_the_cli_writes() {
     let again = write_crl(&cli, "sign", "2021-04-02");
     let (_, number) = openssl(&["crl", "-in", &again, "-noout", "-crlnumber"]);
     assert_eq!(number.trim(), "crlNumber=0x02");
+}
+
+#[test]
+fn without_the_url_in_the_distribution_point_the_crl_still_covers_the_certificate() {
+    let cli = Scratch::new();
+    // Production's layout: the municipality's directoryName alone. Set at init and
+    // recorded: the later commands run without the config.
+    let config = cli.write("production-dp.toml", "[profile]\ncrl_dp_uri = false\n");
+    cli.ok(&["--config", &config, "--now", "2021-03-01", "init"]);
+    let mut args = adult("2021-03-15T10:00:00+09:00", "p256");
+    args.extend(["--out".to_string(), cli.path("card").display().to_string()]);
+    cli.json(&strs(&args));
+    let sign = cli.path("card/sign.pem");
+    let (ok, text) = openssl(&[
+        "x509",
+        "-in",
+        p(&sign),
+        "-noout",
+        "-ext",
+        "crlDistributionPoints",
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("DirName:") && text.contains("CN = Shinagawa-ku CRLDP"),
+        "{text}"
+    );
+    assert!(!text.contains("URI:"), "no URL in the point: {text}");
+
+    cli.ok(&[
+        "--now",
+        "2021-04-01",
+        "revoke",
+        "--card",
+        "1",
+        "--cause",
+        "address_change",
+    ]);
+    let crl = cli.path("sign.crl.pem");
+    cli.ok(&[
+        "--now",
+        "2021-04-01",
+        "crl",
+        "sign",
+        "--pem",
+        "--out",
+        p(&crl),
+    ]);
+    let ca = cli.ca_pem("sign");
+    // openssl matches the point by its name: in scope, so revoked (a scope mismatch
+    // would say "different CRL scope" instead).
+    let (ok, text) = openssl(&[
+        "verify",
+        "-attime",
+        &epoch("2021-04-01T12:00:00+09:00"),
+        "-crl_check",
+        "-CAfile",
+        &ca,
+        "-CRLfile",
+        p(&crl),
+        p(&sign),
+    ]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
 }

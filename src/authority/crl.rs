@@ -31,10 +31,10 @@ impl Authority {
                 kind,
             )?);
         } else {
+            // Every point a certificate names, then the URL: one CRL for the whole CA
+            // covers them all (a certificate without the URL matches by its name).
             for locality in self.store.localities(kind)? {
-                let [directory_name, _] =
-                    cert::crl_distribution_point_names(&profile, kind, &locality)?;
-                names.push(directory_name);
+                names.push(cert::crl_directory_name(&profile, kind, &locality)?);
             }
             names.push(cert::crl_url_name(&profile, kind)?);
         }

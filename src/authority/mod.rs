@@ -342,6 +342,7 @@ fn cert_profile(config: &Config, base_url: String) -> CertProfile {
         auth_policy: config.profile.auth_policy,
         cps_uri: config.profile.cps_uri.clone(),
         sign_ocsp_url: config.profile.sign_ocsp_url,
+        crl_dp_uri: config.profile.crl_dp_uri,
         base_url,
     }
 }

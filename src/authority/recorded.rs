@@ -27,6 +27,8 @@ pub struct RecordedProfile {
     pub cps_uri: String,
     /// Whether signing certificates carry an OCSP URL.
     pub sign_ocsp_url: bool,
+    /// Whether CRL distribution points carry the CRL URL.
+    pub crl_dp_uri: bool,
 }
 
 impl RecordedProfile {
@@ -40,6 +42,7 @@ impl RecordedProfile {
             auth_policy_oid: p.auth_policy.to_string(),
             cps_uri: p.cps_uri.clone(),
             sign_ocsp_url: p.sign_ocsp_url,
+            crl_dp_uri: p.crl_dp_uri,
         }
     }
 
@@ -73,6 +76,7 @@ impl RecordedProfile {
         config.profile.auth_policy = oid(&self.auth_policy_oid)?;
         config.profile.cps_uri = self.cps_uri.clone();
         config.profile.sign_ocsp_url = self.sign_ocsp_url;
+        config.profile.crl_dp_uri = self.crl_dp_uri;
         config.preset = self.preset.clone();
         Ok(config)
     }

@@ -41,6 +41,9 @@ pub struct CertProfile {
     pub cps_uri: String,
     /// Whether signing certificates carry an AIA OCSP URL (mock; real ones have none).
     pub sign_ocsp_url: bool,
+    /// Whether end-entity CRL distribution points carry the CRL URL after the
+    /// directoryName (mock; real ones have the directoryName alone).
+    pub crl_dp_uri: bool,
     /// Base URL of the HTTP endpoints, without a trailing slash.
     pub base_url: String,
 }
@@ -152,21 +155,30 @@ fn uri(text: &str) -> Result<GeneralName> {
 }
 
 /// The names of a certificate's CRL distribution point: the municipality's
-/// directoryName, then (mock) the CRL URL. The CRL's issuingDistributionPoint is built
-/// from these same values so that the two are byte-identical.
-pub fn crl_distribution_point_names(
+/// directoryName, then (mock, unless `crl_dp_uri` is off) the CRL URL. The CRL's
+/// issuingDistributionPoint is built from these same values so that they match byte
+/// for byte.
+fn crl_distribution_point_names(
     profile: &CertProfile,
     kind: CertKind,
     locality: &Locality,
-) -> Result<[GeneralName; 2]> {
-    Ok([
-        GeneralName::DirectoryName(names::crl_distribution_point_name(
-            kind,
-            &profile.org,
-            locality,
-        )?),
-        crl_url_name(profile, kind)?,
-    ])
+) -> Result<Vec<GeneralName>> {
+    let mut names = vec![crl_directory_name(profile, kind, locality)?];
+    if profile.crl_dp_uri {
+        names.push(crl_url_name(profile, kind)?);
+    }
+    Ok(names)
+}
+
+/// A municipality's CRL distribution point as a directoryName.
+pub fn crl_directory_name(
+    profile: &CertProfile,
+    kind: CertKind,
+    locality: &Locality,
+) -> Result<GeneralName> {
+    Ok(GeneralName::DirectoryName(
+        names::crl_distribution_point_name(kind, &profile.org, locality)?,
+    ))
 }
 
 /// The CRL URL of a CA as a GeneralName (the last name of every distribution point).
@@ -217,7 +229,7 @@ fn crl_distribution_points(
 ) -> Result<Extension> {
     let points = vec![DistributionPoint {
         distribution_point: Some(DistributionPointName::FullName(
-            crl_distribution_point_names(profile, kind, locality)?.to_vec(),
+            crl_distribution_point_names(profile, kind, locality)?,
         )),
         reasons: None,
         crl_issuer: None,

@@ -246,6 +246,7 @@ mod tests {
             auth_policy: oids::SHA1,
             cps_uri: "http://x".into(),
             sign_ocsp_url: true,
+            crl_dp_uri: true,
             base_url: "http://127.0.0.1:8080".into(),
         };
         let tbs = ca_tbs(
