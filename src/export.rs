@@ -1,5 +1,5 @@
 //! The fixture bundle, for suites that cannot run a server: the CA and responder
-//! certificates, both CRLs, every card's certificates and keys, a pre-signed OCSP
+//! certificates, both CRLs and ARLs, every card's certificates and keys, a pre-signed OCSP
 //! response (SHA-1 CertID, no nonce) per certificate, and `manifest.json`. With the
 //! same `--seed`, `--now` and history, the bytes are the same on every run. It uses the
 //! authority for the state and the OCSP responder for the answers, so an exported
@@ -41,6 +41,7 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
         let ca_path = format!("ca/{kind}.pem");
         let responder_path = format!("ca/responder-{kind}.pem");
         let crl_path = format!("crl/{kind}.crl");
+        let arl_path = format!("arl/{kind}.crl");
         files.push(ExportFile::new(
             &ca_path,
             pem_encode("CERTIFICATE", authority.ca(kind).ca.certificate_der()),
@@ -50,9 +51,10 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
             pem_encode("CERTIFICATE", responder.certificate_der()),
         ));
         files.push(ExportFile::new(&crl_path, crl.der));
+        files.push(ExportFile::new(&arl_path, authority.arl(kind)?.der));
         manifest_cas.insert(
             kind.as_str().into(),
-            serde_json::json!({"certificate": ca_path, "ocsp_responder": responder_path, "crl": crl_path}),
+            serde_json::json!({"certificate": ca_path, "ocsp_responder": responder_path, "crl": crl_path, "arl": arl_path}),
         );
     }
     let mut manifest_cards = Vec::new();

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
+use crate::http::publish::{current_list, RevocationList};
 use crate::http::{router, serve, AppState};
 use crate::rules::Serial;
 use crate::rules::{Cause, CertKind};
@@ -134,7 +135,15 @@ impl TestCa {
     /// The CRL the server serves now for `kind` (DER).
     pub async fn crl(&self, kind: CertKind) -> Result<Vec<u8>> {
         self.state
-            .blocking(move |s| Ok(crate::http::publish::current_crl(s, kind)?.der().to_vec()))
+            .blocking(move |s| Ok(current_list(s, kind, RevocationList::Crl)?.der().to_vec()))
+            .await
+    }
+
+    /// The ARL the server serves now for `kind` (DER): the CA certificate's CRL
+    /// distribution point names it.
+    pub async fn arl(&self, kind: CertKind) -> Result<Vec<u8>> {
+        self.state
+            .blocking(move |s| Ok(current_list(s, kind, RevocationList::Arl)?.der().to_vec()))
             .await
     }
 

@@ -50,10 +50,10 @@ fn two_exports_of_the_same_history_are_byte_identical() {
     let b = Scratch::new();
     let first = files_under(&export(&a), |_| true);
     let second = files_under(&export(&b), |_| true);
-    // ca x2, responders x2, crl x2, manifest, 4 certificates x (pem, key, ocsp)
+    // ca x2, responders x2, crl x2, arl x2, manifest, 4 certificates x (pem, key, ocsp)
     assert_eq!(
         first.len(),
-        7 + 12,
+        9 + 12,
         "{:?}",
         first.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
@@ -121,6 +121,53 @@ fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
     ]);
     assert!(ok, "{text}");
     assert_eq!(text.matches("Certificate Hold").count(), 1, "{text}");
+
+    // With the bundle's CRL and ARL, openssl checks the whole chain (-crl_check_all):
+    // card 1's signing certificate is good, card 2's is on hold; without the ARL the
+    // CA itself has no CRL in scope.
+    let pem_of = |name: &str| {
+        let path = out.join(format!("{name}.pem"));
+        let (ok, text) = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            p(&out.join(format!("{name}.crl"))),
+            "-out",
+            p(&path),
+        ]);
+        assert!(ok, "{text}");
+        path
+    };
+    let (crl, arl) = (pem_of("crl/sign"), pem_of("arl/sign"));
+    let verify = |cert: &str, lists: &[&std::path::Path]| {
+        let mut args = vec!["verify", "-attime", at, "-crl_check_all", "-CAfile"];
+        let ca = out.join("ca/sign.pem");
+        args.push(p(&ca));
+        for list in lists {
+            args.extend(["-CRLfile", p(list)]);
+        }
+        let cert = out.join(cert);
+        args.push(p(&cert));
+        openssl(&args)
+    };
+    let sign_of = |card: usize| {
+        cards[card]["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "sign")
+            .unwrap()["certificate"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ok, text) = verify(&sign_of(0), &[&crl, &arl]);
+    assert!(ok, "{text}");
+    let (ok, text) = verify(&sign_of(1), &[&crl, &arl]);
+    assert!(!ok && text.contains("certificate revoked"), "{text}");
+    let (ok, text) = verify(&sign_of(0), &[&crl]);
+    assert!(!ok && text.contains("different CRL scope"), "{text}");
 }
 
 #[test]

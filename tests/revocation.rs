@@ -753,6 +753,51 @@ fn ca_certificates_health_and_unknown_routes() {
             s.ok(&["ca", kind, "--pem"]),
             "the same PEM as the CLI"
         );
+
+        // The CA's CRL distribution point (its own DN and the ARL's URL, the real CAs'
+        // extension order) leads to an ARL served here, in scope for CA certificates.
+        let extensions: Vec<String> = ca
+            .extensions()
+            .iter()
+            .map(|e| e.oid.to_id_string())
+            .collect();
+        assert_eq!(
+            extensions,
+            [
+                "2.5.29.15",
+                "2.5.29.17",
+                "2.5.29.19",
+                "2.5.29.31",
+                "2.5.29.14"
+            ],
+            "KU, SAN, BC, CRLDP, SKI"
+        );
+        let arl_url = format!("{}/arl/{kind}.crl", server.base_url());
+        let crldp = ca
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::CRLDistributionPoints(points) => Some(format!("{points:?}")),
+                _ => None,
+            })
+            .unwrap();
+        assert!(crldp.contains(&arl_url), "{crldp}");
+        let arl = c.get(&format!("/arl/{kind}.crl"));
+        assert_eq!(arl.status, 200);
+        assert_eq!(arl.header("content-type"), Some("application/pkix-crl"));
+        let (_, list) = x509_parser::parse_x509_crl(&arl.body).unwrap();
+        assert_eq!(list.issuer(), ca.subject());
+        assert_eq!(list.iter_revoked_certificates().count(), 0);
+        let idp = list
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::IssuingDistributionPoint(idp) => Some(format!("{idp:?}")),
+                _ => None,
+            })
+            .expect("the ARL has an issuingDistributionPoint");
+        assert!(idp.contains("only_contains_ca_certs: true"), "{idp}");
+        assert!(idp.contains(&arl_url), "{idp}");
     }
 
     let health = c.get("/healthz");

@@ -61,6 +61,7 @@ impl Authority {
                         number,
                         entries: &mut receiver.into_iter().flatten(),
                         distribution_point_names: names,
+                        only_ca_certificates: false,
                     },
                 )
             });
@@ -97,6 +98,35 @@ impl Authority {
         }
         Ok(PublishedCrl {
             der,
+            number,
+            this_update,
+            next_update,
+        })
+    }
+
+    /// The CA's ARL: the list of its revoked CA certificates (none: a CA revocation is a
+    /// drill still to come), named by the CA certificate's own CRL distribution point,
+    /// with the same timing as the CRL and a cRLNumber from the same sequence.
+    pub fn arl(&mut self, kind: CertKind) -> Result<PublishedCrl> {
+        let this_update = self.now() - self.config.crl.backdate;
+        let next_update = this_update + self.config.crl.next_update;
+        let names = cert::arl_distribution_point_names(&self.profile()?, kind)?;
+        let number = self.store.next_crl_number(kind)?;
+        let ca = &self.ca(kind).ca;
+        let tbs = crl_tbs_der(
+            ca.certificate(),
+            ca.signature_algorithm(),
+            CrlParams {
+                this_update,
+                next_update,
+                number,
+                entries: &mut std::iter::empty(),
+                distribution_point_names: names,
+                only_ca_certificates: true,
+            },
+        )?;
+        Ok(PublishedCrl {
+            der: ca.sign_tbs_der(&tbs)?,
             number,
             this_update,
             next_update,

@@ -168,6 +168,18 @@ pub enum Command {
         #[arg(long)]
         pem: bool,
     },
+    /// Write a CA's ARL, the list of its revoked CA certificates that the CA
+    /// certificate's CRL distribution point names (DER, or PEM with --pem).
+    Arl {
+        /// Which CA.
+        kind: Kind,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// PEM instead of DER.
+        #[arg(long)]
+        pem: bool,
+    },
     /// Write a CA certificate (DER, or PEM with --pem).
     Ca {
         /// Which CA.
@@ -187,7 +199,9 @@ impl Command {
         match self {
             Command::Issue(args) => args.out.as_deref(),
             Command::Export { out } => Some(out),
-            Command::Crl { out, .. } | Command::Ca { out, .. } => out.as_deref(),
+            Command::Crl { out, .. } | Command::Arl { out, .. } | Command::Ca { out, .. } => {
+                out.as_deref()
+            }
             _ => None,
         }
     }
@@ -504,6 +518,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Crl { kind, out, pem } => {
             let mut authority = open_authority(&cli, config)?;
             let der = authority.crl((*kind).into())?.der;
+            write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
+        }
+        Command::Arl { kind, out, pem } => {
+            let mut authority = open_authority(&cli, config)?;
+            let der = authority.arl((*kind).into())?.der;
             write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
         }
         Command::Ca { kind, out, pem } => {

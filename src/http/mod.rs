@@ -34,6 +34,8 @@ pub struct Shared {
     pub authority: Authority,
     /// The cached CRL of each CA (index: `CertKind as usize`).
     pub crls: [Option<publish::CachedCrl>; 2],
+    /// The cached ARL of each CA.
+    pub arls: [Option<publish::CachedCrl>; 2],
     /// The OCSP responder (with its response cache).
     pub responder: crate::ocsp::Responder,
     /// The faults in force (none unless set).
@@ -71,6 +73,7 @@ impl AppState {
             shared: Arc::new(Mutex::new(Shared {
                 authority,
                 crls: [None, None],
+                arls: [None, None],
                 responder: crate::ocsp::Responder::default(),
                 faults,
             })),
@@ -141,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))
         .route("/crl/{file}", get(publish::crl))
+        .route("/arl/{file}", get(publish::arl))
         .route("/ocsp", post(ocsp::post))
         .route("/ocsp/sign", post(ocsp::post))
         .route("/ocsp/auth", post(ocsp::post))
@@ -351,6 +355,7 @@ pub fn banner(base_url: &str, listen: SocketAddr, state_dir: &std::path::Path) -
          base URL in certificates: {base_url}\n\
          CA certificates: {base_url}/ca/sign.cer  {base_url}/ca/auth.cer\n\
          CRLs:            {base_url}/crl/sign.crl  {base_url}/crl/auth.crl\n\
+         ARLs:            {base_url}/arl/sign.crl  {base_url}/arl/auth.crl\n\
          health:          {base_url}/healthz\n",
         state = state_dir.display()
     )

@@ -87,13 +87,38 @@ pub async fn crl(
             "no such CRL: try /crl/sign.crl or /crl/auth.crl",
         );
     };
-    let (cached, now) = match state
+    match state
         .blocking(move |s| Ok((crl_to_serve(s, kind)?, s.now())))
         .await
     {
-        Ok(answer) => answer,
-        Err(e) => return e.into_response(),
+        Ok((cached, now)) => list_response(cached, now, &headers),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /arl/{sign,auth}.crl`: the ARL a CA certificate's CRL distribution point names.
+pub async fn arl(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(kind) = kind_of_file(&file, ".crl") else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no such ARL: try /arl/sign.crl or /arl/auth.crl",
+        );
     };
+    match state
+        .blocking(move |s| Ok((current_list(s, kind, RevocationList::Arl)?, s.now())))
+        .await
+    {
+        Ok((cached, now)) => list_response(cached, now, &headers),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A CRL or ARL with its cache headers, or 304 when the client has it.
+fn list_response(cached: CachedCrl, now: OffsetDateTime, headers: &HeaderMap) -> Response {
     let max_age = (cached.next_update - now).whole_seconds().max(0);
     let mut response_headers = HeaderMap::new();
     let etag = HeaderValue::from_str(&cached.etag).expect("hex ETag is a valid header");
@@ -106,7 +131,7 @@ pub async fn crl(
         header::CACHE_CONTROL,
         HeaderValue::from_str(&format!("max-age={max_age}")).expect("ASCII"),
     );
-    if super::not_modified(&headers, &cached.etag) {
+    if super::not_modified(headers, &cached.etag) {
         return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
     response_headers.insert(
@@ -120,7 +145,7 @@ pub async fn crl(
 fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
     let faults = shared.faults.take(FaultFamily::Crl, Some(kind), &[]);
     if faults.is_empty() {
-        return current_crl(shared, kind);
+        return current_list(shared, kind, RevocationList::Crl);
     }
     let mut spoil = CrlFaults::default();
     for fault in &faults {
@@ -140,14 +165,30 @@ fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl>
     ))
 }
 
-/// The CRL to serve now: the cached one unless the state changed, the clock moved
+/// Which list a CA publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RevocationList {
+    /// The CRL of end-entity certificates.
+    Crl,
+    /// The ARL of CA certificates.
+    Arl,
+}
+
+/// The list to serve now: the cached one unless the state changed, the clock moved
 /// before its thisUpdate, or less than a tenth of its validity is left.
-pub(crate) fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
+pub(crate) fn current_list(
+    shared: &mut super::Shared,
+    kind: CertKind,
+    list: RevocationList,
+) -> Result<CachedCrl> {
     shared.authority.sync()?;
     let revision = shared.authority.seen_revision();
     let now = shared.now();
-    let slot = &shared.crls[kind as usize];
-    if let Some(cached) = slot {
+    let slots = match list {
+        RevocationList::Crl => &shared.crls,
+        RevocationList::Arl => &shared.arls,
+    };
+    if let Some(cached) = &slots[kind as usize] {
         let margin = (cached.next_update - cached.this_update) / 10;
         if cached.revision == revision
             && now >= cached.this_update
@@ -156,7 +197,15 @@ pub(crate) fn current_crl(shared: &mut super::Shared, kind: CertKind) -> Result<
             return Ok(cached.clone());
         }
     }
-    let cached = CachedCrl::new(shared.authority.crl(kind)?, revision);
-    shared.crls[kind as usize] = Some(cached.clone());
+    let built = match list {
+        RevocationList::Crl => shared.authority.crl(kind)?,
+        RevocationList::Arl => shared.authority.arl(kind)?,
+    };
+    let cached = CachedCrl::new(built, revision);
+    let slots = match list {
+        RevocationList::Crl => &mut shared.crls,
+        RevocationList::Arl => &mut shared.arls,
+    };
+    slots[kind as usize] = Some(cached.clone());
     Ok(cached)
 }

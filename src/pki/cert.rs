@@ -54,6 +54,11 @@ impl CertProfile {
         format!("{}/crl/{}.crl", self.base_url, kind.as_str())
     }
 
+    /// `<base-url>/arl/<kind>.crl`: the CA's ARL.
+    pub fn arl_url(&self, kind: CertKind) -> String {
+        format!("{}/arl/{}.crl", self.base_url, kind.as_str())
+    }
+
     /// `<base-url>/ocsp/<kind>`.
     pub fn ocsp_url(&self, kind: CertKind) -> String {
         format!("{}/ocsp/{}", self.base_url, kind.as_str())
@@ -170,6 +175,28 @@ fn crl_distribution_point_names(
     Ok(names)
 }
 
+/// The names of a CA certificate's CRL distribution point, which leads to its ARL: the
+/// CA's own DN as a directoryName (as on the real CAs), then (mock) the ARL's URL. The
+/// ARL's issuingDistributionPoint is built from these same values.
+pub fn arl_distribution_point_names(
+    profile: &CertProfile,
+    kind: CertKind,
+) -> Result<Vec<GeneralName>> {
+    Ok(vec![
+        GeneralName::DirectoryName(names::ca_name(kind, &profile.org)?),
+        uri(&profile.arl_url(kind))?,
+    ])
+}
+
+fn distribution_points(names: Vec<GeneralName>) -> Result<Extension> {
+    let points = vec![DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(names)),
+        reasons: None,
+        crl_issuer: None,
+    }];
+    extension(oids::CRL_DISTRIBUTION_POINTS, false, &points)
+}
+
 /// A municipality's CRL distribution point as a directoryName.
 pub fn crl_directory_name(
     profile: &CertProfile,
@@ -227,14 +254,7 @@ fn crl_distribution_points(
     kind: CertKind,
     locality: &Locality,
 ) -> Result<Extension> {
-    let points = vec![DistributionPoint {
-        distribution_point: Some(DistributionPointName::FullName(
-            crl_distribution_point_names(profile, kind, locality)?,
-        )),
-        reasons: None,
-        crl_issuer: None,
-    }];
-    extension(oids::CRL_DISTRIBUTION_POINTS, false, &points)
+    distribution_points(crl_distribution_point_names(profile, kind, locality)?)
 }
 
 fn authority_info_access(ocsp_url: &str) -> Result<Extension> {
@@ -298,8 +318,10 @@ pub struct CaParams<'a> {
 pub fn ca_tbs(profile: &CertProfile, params: CaParams<'_>) -> Result<TbsCertificate> {
     let spki = spki_from_der(params.spki_der)?;
     let name = names::ca_name(params.kind, &profile.org)?;
+    // The order of the real CAs: KU, SAN, BC, CRLDP (to the ARL), SKI.
     let extensions = vec![
         key_usage(KeyUsages::KeyCertSign | KeyUsages::CRLSign)?,
+        japanese_ca_name(oids::SUBJECT_ALT_NAME, params.kind)?,
         extension(
             oids::BASIC_CONSTRAINTS,
             true,
@@ -308,8 +330,8 @@ pub fn ca_tbs(profile: &CertProfile, params: CaParams<'_>) -> Result<TbsCertific
                 path_len_constraint: None,
             },
         )?,
+        distribution_points(arl_distribution_point_names(profile, params.kind)?)?,
         subject_key_identifier(&spki)?,
-        japanese_ca_name(oids::SUBJECT_ALT_NAME, params.kind)?,
     ];
     tbs(
         params.serial,

@@ -43,6 +43,9 @@ pub struct CrlParams<'a> {
     pub entries: &'a mut dyn Iterator<Item = CrlEntry>,
     /// The issuingDistributionPoint fullName.
     pub distribution_point_names: Vec<GeneralName>,
+    /// Whether this is an ARL (issuingDistributionPoint onlyContainsCACerts): the list
+    /// of revoked CA certificates, not of end-entity ones.
+    pub only_ca_certificates: bool,
 }
 
 fn x509_reason(reason: CrlReason) -> X509CrlReason {
@@ -115,6 +118,7 @@ fn crl_extensions(
     ca: &Certificate,
     number: u64,
     names: Vec<GeneralName>,
+    only_ca_certificates: bool,
 ) -> Result<Vec<Extension>> {
     let aki = AuthorityKeyIdentifier {
         key_identifier: Some(OctetString::new(key_identifier(
@@ -126,7 +130,7 @@ fn crl_extensions(
     let idp = IssuingDistributionPoint {
         distribution_point: Some(DistributionPointName::FullName(names)),
         only_contains_user_certs: false,
-        only_contains_ca_certs: false,
+        only_contains_ca_certs: only_ca_certificates,
         only_some_reasons: None,
         indirect_crl: false,
         only_contains_attribute_certs: false,
@@ -180,7 +184,12 @@ pub fn crl_tbs_der(
     ContextSpecific {
         tag_number: TagNumber::N0,
         tag_mode: TagMode::Explicit,
-        value: crl_extensions(ca, params.number, params.distribution_point_names)?,
+        value: crl_extensions(
+            ca,
+            params.number,
+            params.distribution_point_names,
+            params.only_ca_certificates,
+        )?,
     }
     .encode_to_vec(&mut suffix)?;
 
@@ -230,7 +239,13 @@ mod tests {
             next_update: Some(x509_time(params.next_update).unwrap()),
             revoked_certificates: (!revoked.is_empty()).then_some(revoked),
             crl_extensions: Some(
-                crl_extensions(ca, params.number, params.distribution_point_names).unwrap(),
+                crl_extensions(
+                    ca,
+                    params.number,
+                    params.distribution_point_names,
+                    params.only_ca_certificates,
+                )
+                .unwrap(),
             ),
         }
         .to_der()
@@ -308,6 +323,8 @@ mod tests {
                     number: 258 + count as u64,
                     entries,
                     distribution_point_names: names(),
+                    // Both scopes: end-entity CRLs and ARLs.
+                    only_ca_certificates: count % 2 == 1,
                 };
                 if reference {
                     reference_tbs(&ca, key.signature_algorithm(), params)
