@@ -11,6 +11,7 @@ use der::asn1::ObjectIdentifier;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::rules::locality::DesignatedCityWards;
 use crate::rules::{Cause, CrlReason, Feb29Rule, KeyAlg, ReasonMap, ValidityRules};
 
 /// The default configuration file, as committed.
@@ -79,6 +80,13 @@ pub struct OcspConfig {
     pub responder_id: ResponderIdKind,
 }
 
+/// How localities are derived (the signing certificate's `L` RDNs and CRL DP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalityConfig {
+    /// How an address in a ward of a designated city is named.
+    pub designated_city_wards: DesignatedCityWards,
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -94,6 +102,8 @@ pub struct Config {
     pub ocsp: OcspConfig,
     /// CRLReason of each cause.
     pub reasons: ReasonMap,
+    /// Localities.
+    pub locality: LocalityConfig,
     /// Faults in force from start-up (fault injection; none by default).
     pub faults: Vec<crate::faults::Fault>,
     /// The preset applied to `profile`, if any.
@@ -123,6 +133,7 @@ struct RawConfig {
     crl: RawCrl,
     ocsp: RawOcsp,
     reasons: std::collections::BTreeMap<String, String>,
+    locality: RawLocality,
     // The one section the default file leaves empty: no faults unless listed.
     #[serde(default)]
     faults: Vec<crate::faults::Fault>,
@@ -183,6 +194,12 @@ struct RawCrl {
 struct RawOcsp {
     validity_seconds: u64,
     responder_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocality {
+    designated_city_wards: String,
 }
 
 /// Lays `user` over `defaults`: tables merge key by key, any other value (arrays
@@ -366,6 +383,14 @@ impl Config {
         let reasons = ReasonMap::from_entries(&reasons)
             .map_err(|missing| bad("reasons", format!("no reason for {missing}")))?;
 
+        let locality = LocalityConfig {
+            designated_city_wards: raw
+                .locality
+                .designated_city_wards
+                .parse()
+                .map_err(|e| bad("locality.designated_city_wards", e))?,
+        };
+
         let mut presets = BTreeMap::new();
         for (name, preset) in raw.presets {
             let key = |field: &str| format!("presets.{name}.{field}");
@@ -388,6 +413,7 @@ impl Config {
             crl,
             ocsp,
             reasons,
+            locality,
             faults: raw.faults,
             preset: None,
             presets,
@@ -474,6 +500,7 @@ mod tests {
         assert_eq!(c.crl.backdate, Duration::from_secs(300));
         assert_eq!(c.ocsp.validity, Duration::from_secs(86_400));
         assert_eq!(c.reasons.reason(Cause::Lost), CrlReason::CertificateHold);
+        assert_eq!(c.locality.designated_city_wards, DesignatedCityWards::City);
     }
 
     #[test]
@@ -515,9 +542,10 @@ mod tests {
     #[test]
     fn settings_override_defaults() {
         let c = Config::from_toml(
-            "[profile]\norg = \"JPKI\"\nkey_alg = \"p256\"\n[validity]\nfeb29 = \"mar1\"\n[reasons]\nlost = \"keyCompromise\"\n",
+            "[profile]\norg = \"JPKI\"\nkey_alg = \"p256\"\n[validity]\nfeb29 = \"mar1\"\n[reasons]\nlost = \"keyCompromise\"\n[locality]\ndesignated_city_wards = \"ward\"\n",
         )
         .unwrap();
+        assert_eq!(c.locality.designated_city_wards, DesignatedCityWards::Ward);
         assert_eq!(c.profile.org, "JPKI");
         assert_eq!(c.profile.key_alg, KeyAlg::P256);
         assert_eq!(c.validity.feb29, Feb29Rule::Mar1);
@@ -550,6 +578,11 @@ mod tests {
             ("[reasons]\nlost = \"misplaced\"\n", "reasons.lost"),
             ("[reasons]\nforgotten = \"keyCompromise\"\n", "forgotten"),
             ("[ocsp]\nresponder_id = \"by_hash\"\n", "responder_id"),
+            (
+                "[locality]\ndesignated_city_wards = \"x\"\n",
+                "designated_city_wards",
+            ),
+            ("[locality]\nwards = \"ward\"\n", "wards"),
             ("preset = \"jpki-prod\"\n", "preset"),
             (
                 "[presets.x]\nsign_policy_oid = \"1.x\"\n",

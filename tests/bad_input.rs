@@ -75,10 +75,7 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
         (holder(&[("--gender", "other")]), "gender"),
         (holder(&[("--sign-pin", "abc123")]), "sign_pin"),
         (holder(&[("--auth-pin", "12345")]), "auth_pin"),
-        (
-            holder(&[("--address", "広島県府中市府川町315")]),
-            "--locality",
-        ),
+        (holder(&[("--address", "東京都品川町1-1")]), "--locality"),
         (holder(&[("--birth", "2023-02-29")]), "not a valid date"),
         (holder(&[("--birth", "0000-01-01")]), "birth"),
         (holder(&[("--card-expiry", "2020-01-01")]), "card_expiry"),

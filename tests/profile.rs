@@ -455,6 +455,68 @@ fn the_locality_override_goes_into_the_subject() {
     assert_eq!(localities, ["Hiroshima-ken", "Fuchu-shi"]);
 }
 
+/// The locality from an address with a district (郡) before the village, seen by openssl
+/// in the subject and the CRL distribution point; the ward setting and a code as
+/// `--locality` through the same binary.
+#[test]
+fn a_district_address_and_the_ward_setting_reach_the_certificate() {
+    let cli = Scratch::new();
+    cli.ok(&["--now", "2021-03-01", "init"]);
+    let issue = |dir: &str, address: &str, extra: &[&str]| {
+        let mut args = adult("2021-03-15", "p256");
+        let at = args.iter().position(|a| a == "--address").unwrap() + 1;
+        args[at] = address.into();
+        args.extend(["--out".into(), cli.path(dir).display().to_string()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        cli.json(&strs(&args));
+        let pem = cli.path(&format!("{dir}/sign.pem"));
+        let (ok, subject) = openssl(&["x509", "-in", p(&pem), "-noout", "-subject"]);
+        assert!(ok, "{subject}");
+        let (ok, text) = openssl(&["x509", "-in", p(&pem), "-noout", "-text"]);
+        assert!(ok, "{text}");
+        (subject, text)
+    };
+    let (subject, text) = issue("shimukappu", "北海道勇払郡占冠村字中央1", &[]);
+    assert!(
+        subject.contains("L = Hokkaido, L = Shimukappu-mura,"),
+        "{subject}"
+    );
+    assert!(
+        text.contains("OU = Hokkaido, CN = Shimukappu-mura CRLDP"),
+        "{text}"
+    );
+
+    // A designated city's ward: the city by default, the ward with the setting.
+    let (subject, _) = issue("city", "大阪府大阪市北区梅田1", &[]);
+    assert!(
+        subject.contains("L = Osaka-fu, L = Osaka-shi,"),
+        "{subject}"
+    );
+    let config = cli.write(
+        "wards.toml",
+        "[locality]\ndesignated_city_wards = \"ward\"\n",
+    );
+    let (subject, text) = issue("ward", "大阪府大阪市北区梅田1", &["--config", &config]);
+    assert!(
+        subject.contains("L = Osaka-fu, L = Osaka-shi-Kita-ku,"),
+        "{subject}"
+    );
+    assert!(text.contains("CN = Osaka-shi-Kita-ku CRLDP"), "{text}");
+
+    // --locality as a code; an unknown one names the nearest and issues nothing.
+    let (subject, _) = issue("code", "東京都品川区広町2-1-36", &["--locality", "131091"]);
+    assert!(
+        subject.contains("L = Tokyo-to, L = Shinagawa-ku,"),
+        "{subject}"
+    );
+    let mut args = adult("2021-03-15", "p256");
+    args.extend(["--locality".into(), "131092".into()]);
+    let refused = cli.run(&strs(&args));
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("nearest: 東京都品川区 (131091"), "{stderr}");
+}
+
 #[test]
 fn out_rewrites_existing_key_files_as_0600() {
     use std::os::unix::fs::PermissionsExt;

@@ -85,7 +85,9 @@ impl Authority {
             birth,
             gender: request.gender,
             address: request.address.clone(),
-            locality: request.locality.clone(),
+            locality: request
+                .locality
+                .with(self.config.locality.designated_city_wards),
         };
         let card = NewCard {
             holder,

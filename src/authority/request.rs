@@ -6,7 +6,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::rules::locality::Locality;
+use crate::rules::locality::ResolvedLocality;
 use crate::rules::{Cause, CertKind, Gender, HolderName, KeyAlg, Pin};
 
 /// The fields of a card issuance, as text, exactly as the CLI and the admin API take
@@ -22,7 +22,8 @@ pub struct IssueRequest {
     pub gender: String,
     /// Japanese address from the prefecture on.
     pub address: String,
-    /// PREF/MUNI override.
+    /// The locality, overriding the address: PREF/MUNI in romaji, a 6-digit code or a
+    /// Japanese name.
     #[serde(default)]
     pub locality: Option<String>,
     /// Card issue date (default: today).
@@ -62,8 +63,10 @@ pub struct CardRequest {
     pub gender: Gender,
     /// Japanese address from the prefecture on, trimmed.
     pub address: String,
-    /// Prefecture and municipality (from `locality`, else from the address).
-    pub locality: Locality,
+    /// Prefecture and municipality (from `locality`, else from the address), before
+    /// the `[locality] designated_city_wards` setting names a designated city's ward
+    /// (applied when the card is issued).
+    pub locality: ResolvedLocality,
     /// Card issue date (`None`: today).
     pub issued_on: Option<Date>,
     /// Card expiry (`None`: computed from the birthday).
@@ -109,8 +112,8 @@ impl TryFrom<&IssueRequest> for CardRequest {
             return Err(bad("address", "must not be empty"));
         }
         let locality = match &raw.locality {
-            Some(text) => Locality::parse_override(text).map_err(|e| bad("locality", e))?,
-            None => Locality::from_address(address).map_err(|e| bad("address", e))?,
+            Some(text) => ResolvedLocality::parse_override(text).map_err(|e| bad("locality", e))?,
+            None => ResolvedLocality::from_address(address).map_err(|e| bad("address", e))?,
         };
         let pin = |kind: CertKind, text: &Option<String>| {
             optional(&format!("{kind}_pin"), text.as_deref(), |t| {
@@ -217,7 +220,10 @@ mod tests {
         assert_eq!(typed.name.surname, "山田");
         assert_eq!(typed.birth.to_string(), "1990-10-01");
         assert_eq!(typed.gender, Gender::Male);
-        assert_eq!(typed.locality.to_string(), "Tokyo-to/Shinagawa-ku");
+        assert_eq!(
+            typed.locality.with(Default::default()).to_string(),
+            "Tokyo-to/Shinagawa-ku"
+        );
         assert_eq!(typed.only, Some(CertKind::Auth));
         assert_eq!(typed.key_alg, Some(KeyAlg::P256));
         assert!(typed.sign_pin.is_some() && typed.auth_pin.is_none());

@@ -237,7 +237,8 @@ pub struct IssueArgs {
     /// Address in Japanese, from the prefecture on.
     #[arg(long)]
     pub address: String,
-    /// Prefecture/municipality in romaji, e.g. Tokyo-to/Shinagawa-ku.
+    /// The locality instead of the address's: PREF/MUNI in romaji (Tokyo-to/Shinagawa-ku),
+    /// a 6-digit local government code (131091) or a Japanese name (東京都品川区).
     #[arg(long)]
     pub locality: Option<String>,
     /// The card's issue date (default: today, JST).
