@@ -76,42 +76,41 @@ pub async fn ca_certificate(State(state): State<AppState>, Path(file): Path<Stri
 }
 
 /// `GET /crl/{sign,auth}.crl`.
-pub async fn crl(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(kind) = kind_of_file(&file, ".crl") else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "no such CRL: try /crl/sign.crl or /crl/auth.crl",
-        );
-    };
-    match state
-        .blocking(move |s| Ok((crl_to_serve(s, kind)?, s.now())))
-        .await
-    {
-        Ok((cached, now)) => list_response(cached, now, &headers),
-        Err(e) => e.into_response(),
-    }
+pub async fn crl(state: State<AppState>, file: Path<String>, headers: HeaderMap) -> Response {
+    serve_list(state, file, headers, RevocationList::Crl).await
 }
 
 /// `GET /arl/{sign,auth}.crl`: the ARL a CA certificate's CRL distribution point names.
-pub async fn arl(
+pub async fn arl(state: State<AppState>, file: Path<String>, headers: HeaderMap) -> Response {
+    serve_list(state, file, headers, RevocationList::Arl).await
+}
+
+async fn serve_list(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
+    list: RevocationList,
 ) -> Response {
     let Some(kind) = kind_of_file(&file, ".crl") else {
+        let (what, dir) = match list {
+            RevocationList::Crl => ("CRL", "crl"),
+            RevocationList::Arl => ("ARL", "arl"),
+        };
         return plain(
             StatusCode::NOT_FOUND,
-            "no such ARL: try /arl/sign.crl or /arl/auth.crl",
+            &format!("no such {what}: try /{dir}/sign.crl or /{dir}/auth.crl"),
         );
     };
-    match state
-        .blocking(move |s| Ok((current_list(s, kind, RevocationList::Arl)?, s.now())))
-        .await
-    {
+    let built = state
+        .blocking(move |s| {
+            let cached = match list {
+                RevocationList::Crl => crl_to_serve(s, kind)?,
+                RevocationList::Arl => current_list(s, kind, list)?,
+            };
+            Ok((cached, s.now()))
+        })
+        .await;
+    match built {
         Ok((cached, now)) => list_response(cached, now, &headers),
         Err(e) => e.into_response(),
     }
