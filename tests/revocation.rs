@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use support::{
     adult, crl_entries, crl_number, crl_times, epoch, etag_of, from_pem, holder, http_date,
     instant, now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs,
-    subject_key_id, Binary, Client, InProcess, Scratch,
+    subject_key_id, to_pem, Binary, Client, InProcess, Scratch,
 };
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 
@@ -1155,4 +1155,81 @@ fn without_the_url_in_the_distribution_point_the_crl_still_covers_the_certificat
         p(&sign),
     ]);
     assert!(!ok && text.contains("certificate revoked"), "{text}");
+}
+
+#[test]
+fn the_crl_index_maps_each_named_distribution_point_to_the_crl_that_covers_it() {
+    let cli = Scratch::new();
+    let config = cli.write("production-dp.toml", "[profile]\ncrl_dp_uri = false\n");
+    // At the real now: the server's CRL is dated by the real clock.
+    let now = rfc3339(now_seconds());
+    cli.ok(&["--config", &config, "--now", &now, "init"]);
+    let mut points = Vec::new();
+    for (card, address) in [
+        ("tokyo", "東京都品川区広町2-1-36"),
+        ("osaka", "大阪府大阪市北区梅田1-1-3"),
+    ] {
+        let mut args = adult(&now, "p256");
+        let at = args.iter().position(|a| a == "--address").unwrap() + 1;
+        args[at] = address.into();
+        args.extend(["--out".to_string(), cli.path(card).display().to_string()]);
+        cli.json(&strs(&args));
+        // The point as openssl reads it ("C = JP, O = …, CN = …"), written as RFC 4514
+        // (the RDNs reversed, comma-separated).
+        let cert = cli.path(&format!("{card}/sign.pem"));
+        let (ok, text) = openssl(&[
+            "x509",
+            "-in",
+            p(&cert),
+            "-noout",
+            "-ext",
+            "crlDistributionPoints",
+        ]);
+        assert!(ok, "{text}");
+        let oneline = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("DirName:"))
+            .unwrap_or_else(|| panic!("no DirName: {text}"));
+        let mut rdns: Vec<String> = oneline
+            .split(", ")
+            .map(|rdn| rdn.replacen(" = ", "=", 1))
+            .collect();
+        rdns.reverse();
+        let point = rdns.join(",");
+        points.push((cert, point));
+    }
+    let server = Binary::start(&cli.state(), &[]);
+    let index = server.client().get("/crl/index.json");
+    assert_eq!(index.status, 200, "{}", index.text());
+    let index = index.json();
+    let entries = index.as_array().unwrap();
+    let ca = cli.ca_pem("sign");
+    for (cert, point) in &points {
+        let entry = entries
+            .iter()
+            .find(|e| e["ca"] == "sign" && e["distribution_point"] == json!(point))
+            .unwrap_or_else(|| panic!("{point} is not in {index}"));
+        assert_eq!(entry["generation"], 1);
+        let url = entry["url"].as_str().unwrap();
+        assert_eq!(url, format!("{}/crl/sign.crl", server.base));
+        // The CRL at that URL covers the certificate: in scope, and good.
+        let crl = reqwest::blocking::get(url).unwrap().bytes().unwrap();
+        let crl_pem = cli.write("index.crl.pem", to_pem("X509 CRL", &crl));
+        let (ok, text) = openssl(&[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &ca,
+            "-CRLfile",
+            &crl_pem,
+            p(cert),
+        ]);
+        assert!(ok, "{point}: {text}");
+    }
+    // Only the points certificates name: the two of the signing certificates.
+    assert_eq!(
+        entries.iter().filter(|e| e["ca"] == "sign").count(),
+        2,
+        "{index}"
+    );
 }

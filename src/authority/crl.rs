@@ -1,11 +1,13 @@
 //! CRLs: read the revoked entries from the store, encode them as they arrive, sign.
 
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::Authority;
 use crate::error::{Error, Result};
 use crate::pki::cert::{self, CertProfile};
 use crate::pki::crl::{crl_tbs_der, CrlEntry, CrlParams};
+use crate::pki::names;
 use crate::rules::{CertKind, CrlReason};
 
 impl Authority {
@@ -104,6 +106,27 @@ impl Authority {
         })
     }
 
+    /// Every CRL distribution point that at least one certificate names, with the URL
+    /// of the CRL that covers it: for relying parties that resolve a distribution
+    /// point's name to a CRL (certificates without the URL, `profile.crl_dp_uri =
+    /// false`). In the one-CRL-per-CA layout every point of a CA maps to its CRL.
+    pub fn crl_index(&self) -> Result<Vec<CrlIndexEntry>> {
+        let profile = self.profile()?;
+        let mut index = Vec::new();
+        for kind in CertKind::ALL {
+            for locality in self.store.localities(kind)? {
+                let name = names::crl_distribution_point_name(kind, &profile.org, &locality)?;
+                index.push(CrlIndexEntry {
+                    ca: kind,
+                    generation: 1,
+                    distribution_point: name.to_string(),
+                    url: profile.crl_url(kind),
+                });
+            }
+        }
+        Ok(index)
+    }
+
     /// The CA's ARL: the list of its revoked CA certificates (none: a CA revocation is a
     /// drill still to come), named by the CA certificate's own CRL distribution point,
     /// with the same timing as the CRL and a cRLNumber from the same sequence.
@@ -145,6 +168,19 @@ pub struct CrlFaults {
     pub wrong_idp: bool,
     /// Entries without reasonCode.
     pub missing_reason: bool,
+}
+
+/// One distribution point and the CRL that covers it (`GET /crl/index.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CrlIndexEntry {
+    /// The CA: sign | auth.
+    pub ca: CertKind,
+    /// The CA generation (1 until CA rollover exists).
+    pub generation: u32,
+    /// The point's directoryName as an RFC 4514 string.
+    pub distribution_point: String,
+    /// The CRL's URL, absolute.
+    pub url: String,
 }
 
 /// A signed CRL with the facts its publisher needs for cache headers.

@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))
+        .route("/crl/index.json", get(publish::crl_index))
         .route("/crl/{file}", get(publish::crl))
         .route("/arl/{file}", get(publish::arl))
         .route("/ocsp", post(ocsp::post))

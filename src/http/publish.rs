@@ -80,6 +80,15 @@ pub async fn crl(state: State<AppState>, file: Path<String>, headers: HeaderMap)
     serve_list(state, file, headers, RevocationList::Crl).await
 }
 
+/// `GET /crl/index.json`: every distribution point a certificate names, and the URL of
+/// its CRL.
+pub async fn crl_index(State(state): State<AppState>) -> Response {
+    match state.blocking(|s| s.authority.crl_index()).await {
+        Ok(index) => axum::Json(index).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `GET /arl/{sign,auth}.crl`: the ARL a CA certificate's CRL distribution point names.
 pub async fn arl(state: State<AppState>, file: Path<String>, headers: HeaderMap) -> Response {
     serve_list(state, file, headers, RevocationList::Arl).await
