@@ -41,13 +41,7 @@ impl Authority {
             names.push(cert::crl_url_name(&profile, kind)?);
         }
         let number = self.store.next_crl_number(kind)?;
-        let interval = self.config.crl.next_update;
-        let this_update = if faults.expired {
-            now - interval * 2
-        } else {
-            now - self.config.crl.backdate
-        };
-        let next_update = this_update + interval;
+        let (this_update, next_update) = self.list_times(faults.expired);
         let missing_reason = faults.missing_reason;
         let ca = &self.ca(kind).ca;
         let store = self.store.as_ref();
@@ -106,6 +100,18 @@ impl Authority {
         })
     }
 
+    /// thisUpdate (now, backdated by `crl.backdate`) and nextUpdate (`crl.next_update`
+    /// later) of a CRL or ARL; `expired` puts both in the past (fault injection).
+    fn list_times(&self, expired: bool) -> (OffsetDateTime, OffsetDateTime) {
+        let interval = self.config.crl.next_update;
+        let this_update = if expired {
+            self.now() - interval * 2
+        } else {
+            self.now() - self.config.crl.backdate
+        };
+        (this_update, this_update + interval)
+    }
+
     /// Every CRL distribution point that at least one certificate names, with the URL
     /// of the CRL that covers it: for relying parties that resolve a distribution
     /// point's name to a CRL (certificates without the URL, `profile.crl_dp_uri =
@@ -131,8 +137,7 @@ impl Authority {
     /// drill still to come), named by the CA certificate's own CRL distribution point,
     /// with the same timing as the CRL and a cRLNumber from the same sequence.
     pub fn arl(&mut self, kind: CertKind) -> Result<PublishedCrl> {
-        let this_update = self.now() - self.config.crl.backdate;
-        let next_update = this_update + self.config.crl.next_update;
+        let (this_update, next_update) = self.list_times(false);
         let names = cert::arl_distribution_point_names(&self.profile()?, kind)?;
         let number = self.store.next_crl_number(kind)?;
         let ca = &self.ca(kind).ca;
