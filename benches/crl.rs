@@ -1,13 +1,21 @@
 //! CRL build benchmark: a state with N revoked certificates, then one `Authority::crl`
-//! (read the revoked entries from SQLite, encode, sign). Prints one line of figures.
-//! Run through scripts/bench-crl.sh, which puts openssl's `ca -gencrl` beside it.
+//! of the whole generation (read the revoked entries from SQLite, encode, sign). With
+//! P partitions the certificates are spread over P distribution points (the
+//! municipality layout) and every partition's CRL is built too. Prints one line of
+//! figures. Run through scripts/bench-crl.sh, which puts openssl's `ca -gencrl` beside
+//! it.
 //!
-//! Usage: cargo bench --bench crl -- N [OUT.crl]
+//! Usage: cargo bench --bench crl -- N [P] [OUT.crl]
 
 use std::time::Instant;
 
 use jpki_mock::internals::{Authority, Options, SqliteStore, DATABASE_FILE};
-use jpki_mock::{CertKind, Config};
+use jpki_mock::{CertKind, Config, CrlScope, Locality};
+
+/// The municipality of partition `p`.
+fn municipality(p: u32) -> String {
+    format!("Town{p:04}-shi")
+}
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -24,7 +32,8 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let out = args.get(1).cloned();
+    let partitions: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let out = args.get(2).cloned();
     let dir = tempfile::tempdir().expect("temp dir");
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -33,7 +42,10 @@ fn main() {
         now: Some(now),
         key_seed: None,
     };
-    let config = Config::default();
+    let mut config = Config::default();
+    if partitions > 0 {
+        config = Config::from_toml("[crl]\nlayout = \"municipality\"\n").expect("config");
+    }
     let mut store = SqliteStore::create(dir.path()).expect("state");
     Authority::init(&mut store, &config, &options, None, None).expect("init");
     drop(store);
@@ -54,8 +66,8 @@ fn main() {
     {
         let mut insert = tx
             .prepare(
-                "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason)
-                 VALUES (?1, 1, 'sign', ?2, ?3, x'00', x'00', ?4, 'leak', ?5)",
+                "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason, recorded_at)
+                 VALUES (?1, 1, 'sign', 1, 'Bench-ken', ?6, ?2, ?3, x'00', x'00', ?4, 'leak', ?5, ?4)",
             )
             .unwrap();
         let t = now.unix_timestamp();
@@ -67,6 +79,7 @@ fn main() {
                     t + 86_400 * 365,
                     t - i64::from(i % 86_400),
                     reasons[(i % 5) as usize],
+                    municipality(i % partitions.max(1)),
                 ])
                 .unwrap();
         }
@@ -78,13 +91,40 @@ fn main() {
     let mut authority = Authority::open(Box::new(store), config, options).unwrap();
     let rss_before = peak_rss_mib();
     let start = Instant::now();
-    let der = authority.crl(CertKind::Sign).expect("crl").der;
+    let der = authority
+        .crl(&CrlScope::whole(CertKind::Sign, 1))
+        .expect("crl")
+        .der;
     let seconds = start.elapsed().as_secs_f64();
+    let mut partition_figures = String::new();
+    if partitions > 0 {
+        let start = Instant::now();
+        let mut slowest = 0f64;
+        for p in 0..partitions {
+            let scope = CrlScope {
+                kind: CertKind::Sign,
+                generation: 1,
+                partition: Some(Locality {
+                    prefecture: "Bench-ken".into(),
+                    municipality: municipality(p),
+                }),
+            };
+            let one = Instant::now();
+            authority.crl(&scope).expect("partition");
+            slowest = slowest.max(one.elapsed().as_secs_f64());
+        }
+        let all = start.elapsed().as_secs_f64();
+        partition_figures = format!(
+            " partitions={partitions} all_partitions_seconds={all:.3} per_partition_ms={:.2} slowest_partition_ms={:.2}",
+            all * 1000.0 / f64::from(partitions),
+            slowest * 1000.0
+        );
+    }
     if let Some(path) = out {
         std::fs::write(path, &der).unwrap();
     }
     println!(
-        "jpki-mock entries={n} build_seconds={seconds:.3} crl_bytes={} peak_rss_mib={:.0} (rss_before_build_mib={rss_before:.0}, bulk_load_seconds={load_seconds:.1})",
+        "jpki-mock entries={n} build_seconds={seconds:.3} crl_bytes={} peak_rss_mib={:.0}{partition_figures} (rss_before_build_mib={rss_before:.0}, bulk_load_seconds={load_seconds:.1})",
         der.len(),
         peak_rss_mib()
     );

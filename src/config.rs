@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::rules::locality::DesignatedCityWards;
-use crate::rules::{Cause, CrlReason, Feb29Rule, KeyAlg, ReasonMap, ValidityRules};
+use crate::rules::publication::Schedule;
+use crate::rules::{Cause, CrlLayout, CrlReason, Feb29Rule, KeyAlg, ReasonMap, ValidityRules};
 
 /// The default configuration file, as committed.
 pub const DEFAULT_TOML: &str = include_str!("../config/jpki-mock.toml");
@@ -43,10 +44,26 @@ pub struct ProfileConfig {
     pub crl_dp_uri: bool,
     /// Default key algorithm.
     pub key_alg: KeyAlg,
-    /// CA validity in years.
-    pub ca_validity_years: u32,
     /// Responder certificate validity in days.
     pub responder_validity_days: u32,
+}
+
+/// CA generation settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaConfig {
+    /// A generation is valid from this many years before its creation ...
+    pub backdate_years: u32,
+    /// ... to this many years after it.
+    pub validity_years: u32,
+}
+
+/// When revocations become visible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PublicationConfig {
+    /// The CRL's schedule.
+    pub crl: Schedule,
+    /// The OCSP data's schedule.
+    pub ocsp: Schedule,
 }
 
 /// HTTP server settings.
@@ -69,6 +86,8 @@ pub struct CrlConfig {
     pub backdate: Duration,
     /// thisUpdate to nextUpdate.
     pub next_update: Duration,
+    /// One CRL per CA generation, or one per distribution point.
+    pub layout: CrlLayout,
 }
 
 /// OCSP settings.
@@ -92,6 +111,10 @@ pub struct LocalityConfig {
 pub struct Config {
     /// Certificate profile.
     pub profile: ProfileConfig,
+    /// CA generations.
+    pub ca: CaConfig,
+    /// Publication schedules.
+    pub publication: PublicationConfig,
     /// Validity rules (domain.md §2).
     pub validity: ValidityRules,
     /// HTTP server.
@@ -128,6 +151,8 @@ struct RawConfig {
     preset: String,
     presets: BTreeMap<String, RawPreset>,
     profile: RawProfile,
+    ca: RawCa,
+    publication: RawPublication,
     validity: RawValidity,
     server: RawServer,
     crl: RawCrl,
@@ -149,7 +174,6 @@ struct RawProfile {
     sign_ocsp_url: bool,
     crl_dp_uri: bool,
     key_alg: String,
-    ca_validity_years: u32,
     responder_validity_days: u32,
 }
 
@@ -187,6 +211,21 @@ struct RawServer {
 struct RawCrl {
     backdate_seconds: u64,
     next_update_seconds: u64,
+    layout: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCa {
+    backdate_years: u32,
+    validity_years: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublication {
+    crl: String,
+    ocsp_refresh_minutes: u32,
 }
 
 #[derive(Deserialize)]
@@ -301,7 +340,6 @@ impl Config {
             sign_ocsp_url: p.sign_ocsp_url,
             crl_dp_uri: p.crl_dp_uri,
             key_alg: p.key_alg.parse().map_err(|e| bad("profile.key_alg", e))?,
-            ca_validity_years: positive("profile.ca_validity_years", p.ca_validity_years)?,
             responder_validity_days: positive(
                 "profile.responder_validity_days",
                 p.responder_validity_days,
@@ -351,6 +389,19 @@ impl Config {
         let crl = CrlConfig {
             backdate: seconds("crl.backdate_seconds", raw.crl.backdate_seconds, 0)?,
             next_update: seconds("crl.next_update_seconds", raw.crl.next_update_seconds, 60)?,
+            layout: raw.crl.layout.parse().map_err(|e| bad("crl.layout", e))?,
+        };
+        let ca = CaConfig {
+            backdate_years: raw.ca.backdate_years,
+            validity_years: positive("ca.validity_years", raw.ca.validity_years)?,
+        };
+        let publication = PublicationConfig {
+            crl: raw
+                .publication
+                .crl
+                .parse()
+                .map_err(|e| bad("publication.crl", e))?,
+            ocsp: Schedule::every_minutes(raw.publication.ocsp_refresh_minutes),
         };
         let ocsp = OcspConfig {
             validity: seconds("ocsp.validity_seconds", raw.ocsp.validity_seconds, 60)?,
@@ -408,6 +459,8 @@ impl Config {
         }
         let mut config = Config {
             profile,
+            ca,
+            publication,
             validity,
             server,
             crl,

@@ -77,15 +77,16 @@ mod store;
 mod testca;
 
 pub use authority::{
-    CardView, CertState, CertView, ClockMode, ClockView, IssueRequest, IssuedCard,
-    IssuedCertificate, NoticeView, RevocationReport, RevokedView, SignatureAlgorithm,
-    SignatureView, UnchangedView,
+    CaRevocationView, CaView, CardView, CertState, CertView, ClockMode, ClockView, CrlScope,
+    IssueRequest, IssuedCard, IssuedCertificate, NoticeView, RevocationReport, RevokedView,
+    SignatureAlgorithm, SignatureView, UnchangedView,
 };
 pub use config::Config;
 pub use error::{Error, Result};
 pub use faults::Fault;
 pub use http::observe::RequestRecord;
 pub use ocsp::LoggedCertId;
+pub use rules::locality::Locality;
 pub use rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 pub use store::CardId;
 pub use testca::{TestCa, TestCaBuilder};

@@ -10,16 +10,16 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::authority::{
-    Authority, CardRequest, CardView, ClockView, IssueRequest, IssuedCard, Options,
-    RevocationReport, RevokeRequest,
+    Authority, CaView, CardRequest, CardView, ClockView, CrlScope, IssueRequest, IssuedCard,
+    Options, RevocationReport, RevokeRequest,
 };
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
-use crate::http::publish::{current_list, RevocationList};
-use crate::http::{router, serve, AppState};
+use crate::http::publish::{current_list, List};
+use crate::http::{router, serve, AppState, Shared};
 use crate::rules::Serial;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
@@ -77,9 +77,13 @@ impl TestCa {
         &self.base_url
     }
 
-    /// A CA certificate, PEM.
+    /// The current generation's CA certificate, PEM.
     pub fn ca_certificate_pem(&self, kind: CertKind) -> String {
-        crate::pki::pem_encode("CERTIFICATE", &self.state.ca_der(kind))
+        let der = self
+            .state
+            .ca_der(kind, None)
+            .expect("the state of a running test CA stays readable");
+        crate::pki::pem_encode("CERTIFICATE", &der)
     }
 
     /// Issues a card (the same fields as `POST /api/v1/cards`).
@@ -132,18 +136,49 @@ impl TestCa {
             .await
     }
 
-    /// The CRL the server serves now for `kind` (DER).
+    /// The whole CRL the server serves now for `kind`'s current generation (DER).
     pub async fn crl(&self, kind: CertKind) -> Result<Vec<u8>> {
-        self.state
-            .blocking(move |s| Ok(current_list(s, kind, RevocationList::Crl)?.der().to_vec()))
+        self.list(move |s| List::Crl(CrlScope::whole(kind, s.authority.ca(kind).number)))
             .await
     }
 
-    /// The ARL the server serves now for `kind` (DER): the CA certificate's CRL
-    /// distribution point names it.
+    /// One CRL the server serves now (DER): a generation's whole CRL, or in the
+    /// municipality layout one distribution point's partition.
+    pub async fn crl_of(&self, scope: CrlScope) -> Result<Vec<u8>> {
+        self.list(move |_| List::Crl(scope)).await
+    }
+
+    /// The ARL the server serves now for `kind`'s current generation (DER): the CA
+    /// certificate's CRL distribution point names it.
     pub async fn arl(&self, kind: CertKind) -> Result<Vec<u8>> {
+        self.list(move |_| List::Arl(kind, None)).await
+    }
+
+    async fn list(&self, which: impl FnOnce(&Shared) -> List + Send + 'static) -> Result<Vec<u8>> {
         self.state
-            .blocking(move |s| Ok(current_list(s, kind, RevocationList::Arl)?.der().to_vec()))
+            .blocking(move |s| {
+                s.authority.sync()?;
+                let list = which(s);
+                Ok(current_list(s, &list)?.der().to_vec())
+            })
+            .await
+    }
+
+    /// Every generation of both CAs, oldest first.
+    pub async fn ca_generations(&self) -> Result<Vec<CaView>> {
+        self.state
+            .blocking(|s| {
+                s.authority.sync()?;
+                Ok(s.authority.ca_list(None))
+            })
+            .await
+    }
+
+    /// Rolls a CA over: a new generation (new key, same DN, new responder) that issues
+    /// from now on.
+    pub async fn rollover(&self, kind: CertKind) -> Result<CaView> {
+        self.state
+            .blocking(move |s| s.authority.rollover(kind, None))
             .await
     }
 

@@ -772,7 +772,8 @@ fn ca_certificates_health_and_unknown_routes() {
             ],
             "KU, SAN, BC, CRLDP, SKI"
         );
-        let arl_url = format!("{}/arl/{kind}.crl", server.base_url());
+        // The ARL of the generation: a URL that keeps serving this generation's ARL.
+        let arl_url = format!("{}/arl/{kind}/1.crl", server.base_url());
         let crldp = ca
             .extensions()
             .iter()

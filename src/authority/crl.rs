@@ -1,53 +1,108 @@
-//! CRLs: read the revoked entries from the store, encode them as they arrive, sign.
+//! CRLs and ARLs: read the revoked entries from the store, encode them as they arrive,
+//! sign. A CA generation has one CRL, or in the municipality layout one per
+//! distribution point, and one ARL. What they show follows the publication schedule
+//! (profile.md, "Publication").
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::Authority;
+use super::{rfc3339, Authority};
 use crate::error::{Error, Result};
-use crate::pki::cert::{self, CertProfile};
+use crate::pki::cert::{self, CertProfile, CrlPoint};
 use crate::pki::crl::{crl_tbs_der, CrlEntry, CrlParams};
 use crate::pki::names;
+use crate::rules::locality::Locality;
+use crate::rules::publication::{self, Published, Schedule};
 use crate::rules::{CertKind, CrlReason};
+use crate::store::RevokedQuery;
+
+/// Setting key: the instant of the last `POST /api/v1/publish`.
+const PUBLISHED_NOW_SETTING: &str = "published_now";
+
+/// Which CRL: a CA generation's whole CRL, or one distribution point's partition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CrlScope {
+    /// The CA.
+    pub kind: CertKind,
+    /// Its generation.
+    pub generation: u32,
+    /// The municipality whose distribution point the partition covers.
+    pub partition: Option<Locality>,
+}
+
+impl CrlScope {
+    /// The whole CRL of a CA generation.
+    pub fn whole(kind: CertKind, generation: u32) -> Self {
+        CrlScope {
+            kind,
+            generation,
+            partition: None,
+        }
+    }
+
+    /// The cRLNumber sequence: one per generation (shared with its ARL), one per
+    /// partition.
+    fn number_sequence(&self) -> String {
+        self.partition
+            .as_ref()
+            .map(|l| format!("{}/{}", l.prefecture, l.municipality))
+            .unwrap_or_default()
+    }
+}
+
+/// The data a publication schedule governs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublishedData {
+    /// CRLs (`publication.crl`).
+    Crl,
+    /// OCSP answers (`publication.ocsp_refresh_minutes`).
+    Ocsp,
+}
 
 impl Authority {
-    /// Builds and signs a CA's current CRL, taking the next cRLNumber. The entries are
-    /// read from the store on this thread and encoded on another as they arrive, so a
-    /// million-entry CRL costs about as much as reading it.
-    pub fn crl(&mut self, kind: CertKind) -> Result<PublishedCrl> {
-        self.crl_with_faults(kind, CrlFaults::default())
+    /// Builds and signs a CRL, taking the next cRLNumber of its sequence. The entries
+    /// are read from the store on this thread and encoded on another as they arrive,
+    /// so a million-entry CRL costs about as much as reading it.
+    pub fn crl(&mut self, scope: &CrlScope) -> Result<PublishedCrl> {
+        self.crl_with_faults(scope, CrlFaults::default())
     }
 
     /// A CRL spoiled on purpose (fault injection); `CrlFaults::default()` spoils nothing.
-    pub fn crl_with_faults(&mut self, kind: CertKind, faults: CrlFaults) -> Result<PublishedCrl> {
+    pub fn crl_with_faults(&mut self, scope: &CrlScope, faults: CrlFaults) -> Result<PublishedCrl> {
         const CHUNK: usize = 8192;
-        let now = self.now();
+        let kind = scope.kind;
+        let generation = self.generation(kind, scope.generation)?.number;
         let profile = self.profile()?;
-        let mut names = Vec::new();
-        if faults.wrong_idp {
-            names.push(cert::crl_url_name(
-                &CertProfile {
-                    base_url: "http://crl.invalid".into(),
-                    ..profile.clone()
-                },
-                kind,
-            )?);
+        let names = if faults.wrong_idp {
+            let elsewhere = CertProfile {
+                base_url: "http://crl.invalid".into(),
+                ..profile.clone()
+            };
+            vec![cert::url_name(&elsewhere.crl_url(kind, generation, None))?]
         } else {
-            // Every point a certificate names, then the URL: one CRL for the whole CA
-            // covers them all (a certificate without the URL matches by its name).
-            for locality in self.store.localities(kind)? {
-                names.push(cert::crl_directory_name(&profile, kind, &locality)?);
-            }
-            names.push(cert::crl_url_name(&profile, kind)?);
-        }
-        let number = self.store.next_crl_number(kind)?;
-        let (this_update, next_update) = self.list_times(faults.expired);
+            self.distribution_point_names(&profile, scope)?
+        };
+        let published = self.published(PublishedData::Crl);
+        let (this_update, next_update) = match (published, faults.expired) {
+            (Some(published), false) => (published.at, published.at + self.config.crl.next_update),
+            _ => self.list_times(faults.expired),
+        };
+        let query = RevokedQuery {
+            kind,
+            generation,
+            locality: scope.partition.as_ref(),
+            unexpired_at: published.map_or(self.now(), |p| p.at),
+            recorded_before: published.map(|p| p.cutoff),
+        };
+        let number = self
+            .store
+            .next_crl_number(kind, generation, &scope.number_sequence())?;
         let missing_reason = faults.missing_reason;
-        let ca = &self.ca(kind).ca;
+        let ca = &self.generation(kind, generation)?.ca;
         let store = self.store.as_ref();
-        let tbs = std::thread::scope(|scope| -> Result<Vec<u8>> {
+        let tbs = std::thread::scope(|thread| -> Result<Vec<u8>> {
             let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<CrlEntry>>(8);
-            let encoder = scope.spawn(move || {
+            let encoder = thread.spawn(move || {
                 crl_tbs_der(
                     ca.certificate(),
                     ca.signature_algorithm(),
@@ -62,7 +117,7 @@ impl Authority {
                 )
             });
             let mut chunk = Vec::with_capacity(CHUNK);
-            let read = store.for_each_revoked(kind, now, &mut |e| {
+            let read = store.for_each_revoked(&query, &mut |e| {
                 chunk.push(CrlEntry {
                     serial: e.serial,
                     revoked_at: e.at,
@@ -100,8 +155,41 @@ impl Authority {
         })
     }
 
+    /// The issuingDistributionPoint names of a CRL. A partition names exactly its
+    /// point, as its certificates do. A whole CRL names every point of the generation,
+    /// then its URL: it covers them all (a certificate without the URL matches by its
+    /// name).
+    fn distribution_point_names(
+        &self,
+        profile: &CertProfile,
+        scope: &CrlScope,
+    ) -> Result<Vec<x509_cert::ext::pkix::name::GeneralName>> {
+        let (kind, generation) = (scope.kind, scope.generation);
+        let localities = self.store.localities(kind, generation)?;
+        if let Some(locality) = &scope.partition {
+            if !localities.contains(locality) {
+                return Err(Error::NotFound(format!(
+                    "no {kind} certificate of generation {generation} names the distribution                      point of {}/{}: GET /crl/index.json lists those that exist",
+                    locality.prefecture, locality.municipality
+                )));
+            }
+            let point = CrlPoint {
+                generation,
+                locality,
+            };
+            return cert::crl_distribution_point_names(profile, kind, &point);
+        }
+        let mut names = Vec::with_capacity(localities.len() + 1);
+        for locality in &localities {
+            names.push(cert::crl_directory_name(profile, kind, locality)?);
+        }
+        names.push(cert::url_name(&profile.crl_url(kind, generation, None))?);
+        Ok(names)
+    }
+
     /// thisUpdate (now, backdated by `crl.backdate`) and nextUpdate (`crl.next_update`
-    /// later) of a CRL or ARL; `expired` puts both in the past (fault injection).
+    /// later) of a CRL or ARL published immediately; `expired` puts both in the past
+    /// (fault injection).
     fn list_times(&self, expired: bool) -> (OffsetDateTime, OffsetDateTime) {
         let interval = self.config.crl.next_update;
         let this_update = if expired {
@@ -115,32 +203,53 @@ impl Authority {
     /// Every CRL distribution point that at least one certificate names, with the URL
     /// of the CRL that covers it: for relying parties that resolve a distribution
     /// point's name to a CRL (certificates without the URL, `profile.crl_dp_uri =
-    /// false`). In the one-CRL-per-CA layout every point of a CA maps to its CRL.
+    /// false`). In the single layout every point of a generation maps to its CRL; in
+    /// the municipality layout each to its own partition.
     pub fn crl_index(&self) -> Result<Vec<CrlIndexEntry>> {
         let profile = self.profile()?;
         let mut index = Vec::new();
         for kind in CertKind::ALL {
-            for locality in self.store.localities(kind)? {
-                let name = names::crl_distribution_point_name(kind, &profile.org, &locality)?;
-                index.push(CrlIndexEntry {
-                    ca: kind,
-                    generation: 1,
-                    distribution_point: name.to_string(),
-                    url: profile.crl_url(kind),
-                });
+            for generation in self.generations(kind).iter().map(|g| g.number) {
+                for locality in self.store.localities(kind, generation)? {
+                    let name = names::crl_distribution_point_name(kind, &profile.org, &locality)?;
+                    let point = CrlPoint {
+                        generation,
+                        locality: &locality,
+                    };
+                    index.push(CrlIndexEntry {
+                        ca: kind,
+                        generation,
+                        distribution_point: name.to_string(),
+                        url: profile.point_crl_url(kind, &point),
+                        locality: locality.clone(),
+                    });
+                }
             }
         }
         Ok(index)
     }
 
-    /// The CA's ARL: the list of its revoked CA certificates (none: a CA revocation is a
-    /// drill still to come), named by the CA certificate's own CRL distribution point,
-    /// with the same timing as the CRL and a cRLNumber from the same sequence.
-    pub fn arl(&mut self, kind: CertKind) -> Result<PublishedCrl> {
+    /// A CA generation's ARL: the revoked CA certificates (generations) of its CA,
+    /// named by the CA certificate's own CRL distribution point, with a cRLNumber from
+    /// the generation's CRL sequence.
+    pub fn arl(&mut self, kind: CertKind, generation: u32) -> Result<PublishedCrl> {
+        let generation = self.generation(kind, generation)?.number;
         let (this_update, next_update) = self.list_times(false);
-        let names = cert::arl_distribution_point_names(&self.profile()?, kind)?;
-        let number = self.store.next_crl_number(kind)?;
-        let ca = &self.ca(kind).ca;
+        let names = cert::arl_distribution_point_names(&self.profile()?, kind, generation)?;
+        let mut revoked: Vec<CrlEntry> = self
+            .generations(kind)
+            .iter()
+            .filter_map(|g| {
+                g.revocation.map(|r| CrlEntry {
+                    serial: g.serial(),
+                    revoked_at: r.at,
+                    reason: r.reason,
+                })
+            })
+            .collect();
+        revoked.sort_by_key(|e| e.serial);
+        let number = self.store.next_crl_number(kind, generation, "")?;
+        let ca = &self.generation(kind, generation)?.ca;
         let tbs = crl_tbs_der(
             ca.certificate(),
             ca.signature_algorithm(),
@@ -148,7 +257,7 @@ impl Authority {
                 this_update,
                 next_update,
                 number,
-                entries: &mut std::iter::empty(),
+                entries: &mut revoked.into_iter(),
                 distribution_point_names: names,
                 only_ca_certificates: true,
             },
@@ -159,6 +268,59 @@ impl Authority {
             this_update,
             next_update,
         })
+    }
+
+    /// What a schedule has published at the clock's now; `None` when immediate.
+    pub fn published(&self, data: PublishedData) -> Option<Published> {
+        let schedule = self.schedule(data);
+        publication::published(schedule, self.now(), self.published_now)
+    }
+
+    fn schedule(&self, data: PublishedData) -> Schedule {
+        match data {
+            PublishedData::Crl => self.config.publication.crl,
+            PublishedData::Ocsp => self.config.publication.ocsp,
+        }
+    }
+
+    /// The last and next publication of CRLs and OCSP data.
+    pub fn publication(&self) -> PublicationView {
+        let view = |data| {
+            let schedule = self.schedule(data);
+            let now = self.now();
+            ScheduleView {
+                schedule: schedule.to_string(),
+                last: rfc3339(self.published(data).map_or(now, |p| p.at)),
+                next: schedule.next_boundary(now).map(rfc3339),
+            }
+        };
+        PublicationView {
+            crl: view(PublishedData::Crl),
+            ocsp: view(PublishedData::Ocsp),
+        }
+    }
+
+    /// `POST /api/v1/publish`: everything recorded up to now becomes visible at once.
+    pub fn publish_now(&mut self) -> Result<PublicationView> {
+        let now = self.now();
+        self.store
+            .put_setting(PUBLISHED_NOW_SETTING, &rfc3339(now))?;
+        self.published_now = Some(now);
+        Ok(self.publication())
+    }
+
+    /// Reads the last publish-now from the state.
+    pub(super) fn load_published_now(&mut self) -> Result<()> {
+        self.published_now = self
+            .store
+            .setting(PUBLISHED_NOW_SETTING)?
+            .map(|text| {
+                crate::clock::parse_instant(&text).map_err(|e| {
+                    Error::State(format!("the recorded publication instant is corrupt: {e}"))
+                })
+            })
+            .transpose()?;
+        Ok(())
     }
 }
 
@@ -180,12 +342,35 @@ pub struct CrlFaults {
 pub struct CrlIndexEntry {
     /// The CA: sign | auth.
     pub ca: CertKind,
-    /// The CA generation (1 until CA rollover exists).
+    /// The CA generation.
     pub generation: u32,
     /// The point's directoryName as an RFC 4514 string.
     pub distribution_point: String,
     /// The CRL's URL, absolute.
     pub url: String,
+    /// The municipality (the partition, in the municipality layout).
+    #[serde(skip)]
+    pub locality: Locality,
+}
+
+/// The publication state (`GET /api/v1/publication`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PublicationView {
+    /// CRLs.
+    pub crl: ScheduleView,
+    /// OCSP data.
+    pub ocsp: ScheduleView,
+}
+
+/// One schedule's last and next publication.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduleView {
+    /// `immediate`, `daily HH:MM` or `every N minutes`.
+    pub schedule: String,
+    /// The last publication (immediate: now).
+    pub last: String,
+    /// The next one (`null` when immediate).
+    pub next: Option<String>,
 }
 
 /// A signed CRL with the facts its publisher needs for cache headers.
@@ -209,7 +394,7 @@ mod tests {
 
     use super::super::tests::{at, authority_at, cause, crl_serials, holder, issue};
     use super::super::Authority;
-    use super::CrlFaults;
+    use super::{CrlFaults, CrlScope};
     use crate::rules::{Cause, CertKind};
 
     const NOW: &str = "2021-03-15T10:00:00+09:00";
@@ -231,10 +416,10 @@ mod tests {
     fn each_crl_takes_the_next_number_of_its_own_ca() {
         let mut a = authority_at(NOW);
         let numbers: Vec<u64> = (0..3)
-            .map(|_| a.crl(CertKind::Sign).unwrap().number)
+            .map(|_| a.crl(&CrlScope::whole(CertKind::Sign, 1)).unwrap().number)
             .collect();
         assert_eq!(numbers, [1, 2, 3]);
-        let auth = a.crl(CertKind::Auth).unwrap();
+        let auth = a.crl(&CrlScope::whole(CertKind::Auth, 1)).unwrap();
         assert_eq!(auth.number, 1);
         let (_, parsed) = CertificateRevocationList::from_der(&auth.der).unwrap();
         assert_eq!(parsed.crl_number().unwrap().to_string(), "1");
@@ -243,7 +428,7 @@ mod tests {
     #[test]
     fn this_update_is_backdated_300_s_and_next_update_a_day_later() {
         let mut a = authority_at(NOW);
-        let crl = a.crl(CertKind::Sign).unwrap();
+        let crl = a.crl(&CrlScope::whole(CertKind::Sign, 1)).unwrap();
         // NOW is 2021-03-15T01:00:00Z.
         assert_eq!(crl.this_update, at("2021-03-15T00:55:00Z"));
         assert_eq!(crl.next_update, at("2021-03-16T00:55:00Z"));
@@ -269,16 +454,19 @@ mod tests {
         let serial = |c: &Option<super::super::IssuedCertificate>| c.as_ref().unwrap().serial;
         // affiliationChanged (3) and certificateHold (6), in serial order.
         assert_eq!(
-            crl_serials(&a.crl(CertKind::Sign).unwrap().der),
+            crl_serials(&a.crl(&CrlScope::whole(CertKind::Sign, 1)).unwrap().der),
             [(serial(&one.sign), 3), (serial(&two.sign), 6)]
         );
-        let auth = a.crl(CertKind::Auth).unwrap().der;
+        let auth = a.crl(&CrlScope::whole(CertKind::Auth, 1)).unwrap().der;
         assert_eq!(crl_serials(&auth), [(serial(&two.auth), 6)]);
         let faults = CrlFaults {
             missing_reason: true,
             ..CrlFaults::default()
         };
-        let auth = a.crl_with_faults(CertKind::Auth, faults).unwrap().der;
+        let auth = a
+            .crl_with_faults(&CrlScope::whole(CertKind::Auth, 1), faults)
+            .unwrap()
+            .der;
         assert_eq!(crl_serials(&auth), [(serial(&two.auth), 0)]);
     }
 
@@ -289,7 +477,9 @@ mod tests {
             expired: true,
             ..CrlFaults::default()
         };
-        let crl = a.crl_with_faults(CertKind::Sign, expired).unwrap();
+        let crl = a
+            .crl_with_faults(&CrlScope::whole(CertKind::Sign, 1), expired)
+            .unwrap();
         assert_eq!(crl.this_update, at(NOW) - Duration::days(2));
         assert_eq!(crl.next_update, at(NOW) - Duration::days(1));
         assert!(verifies(&a, CertKind::Sign, &crl.der));
@@ -298,9 +488,11 @@ mod tests {
             bad_signature: true,
             ..CrlFaults::default()
         };
-        let crl = a.crl_with_faults(CertKind::Auth, bad).unwrap();
+        let crl = a
+            .crl_with_faults(&CrlScope::whole(CertKind::Auth, 1), bad)
+            .unwrap();
         assert!(!verifies(&a, CertKind::Auth, &crl.der));
-        let good = a.crl(CertKind::Auth).unwrap();
+        let good = a.crl(&CrlScope::whole(CertKind::Auth, 1)).unwrap();
         assert!(verifies(&a, CertKind::Auth, &good.der));
         // Not a sign CRL either: each CA signs its own.
         assert!(!verifies(&a, CertKind::Sign, &good.der));

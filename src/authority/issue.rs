@@ -8,7 +8,7 @@ use super::request::CardRequest;
 use super::views::{IssuedCard, IssuedCertificate, RevokedView};
 use super::{bad, pem, rfc3339, Authority};
 use crate::error::{Error, Result};
-use crate::pki::cert::{self, HolderFacts, LeafParams};
+use crate::pki::cert::{self, CrlPoint, HolderFacts, LeafParams};
 use crate::pki::keys::KeyPair;
 use crate::rules::{holder, jst, CertKind, HolderName, Issuance};
 use crate::store::{CardId, HolderRecord, NewCard, NewCertificate};
@@ -127,23 +127,33 @@ impl Authority {
         } else {
             current_auth_expiry
         };
-        let profile = self.profile()?;
-        let serials = self.store.allocate_serials(kinds.len())?;
-        let mut certificates = Vec::with_capacity(kinds.len());
-        let mut keys = Vec::with_capacity(kinds.len());
-        for (&kind, &serial) in kinds.iter().zip(&serials) {
+        // Everything that may refuse comes before a serial is taken: a refusal changes
+        // nothing.
+        let mut planned = Vec::with_capacity(kinds.len());
+        for &kind in kinds {
             let expiry = match kind {
                 CertKind::Auth => auth_expiry.expect("set above when auth is issued"),
                 CertKind::Sign => {
                     rules.sign_expiry(birth, today, issuance, auth_expiry, card.expiry)
                 }
             };
-            let not_after = jst::end_of_day(expiry);
+            let generation = self.issuing_generation(kind, now)?;
+            // No certificate outlives its CA generation (real ones are sized so that
+            // this never binds; with backdated mock CAs it may).
+            let not_after =
+                jst::end_of_day(expiry).min(self.generation(kind, generation)?.not_after());
             if not_after <= now {
                 return Err(Error::Refused(format!(
                     "a {kind} certificate issued on {today} would already be expired ({expiry})"
                 )));
             }
+            planned.push((kind, generation, not_after));
+        }
+        let profile = self.profile()?;
+        let serials = self.store.allocate_serials(kinds.len())?;
+        let mut certificates = Vec::with_capacity(kinds.len());
+        let mut keys = Vec::with_capacity(kinds.len());
+        for (&(kind, generation, not_after), &serial) in planned.iter().zip(&serials) {
             let key = self.new_key(card.key_alg, &format!("serial-{serial}"))?;
             let params = LeafParams {
                 serial,
@@ -151,13 +161,17 @@ impl Authority {
                 not_after,
                 spki_der: key.spki_der(),
             };
-            let ca = &self.ca(kind).ca;
+            let ca = &self.generation(kind, generation)?.ca;
+            let point = CrlPoint {
+                generation,
+                locality: &card.holder.locality,
+            };
             let tbs = match kind {
                 CertKind::Sign => cert::sign_tbs(
                     &profile,
                     ca.certificate(),
                     params,
-                    &card.holder.locality,
+                    &point,
                     &cert::sign_common_name(now, serial),
                     facts,
                 )?,
@@ -165,7 +179,7 @@ impl Authority {
                     &profile,
                     ca.certificate(),
                     params,
-                    &card.holder.locality,
+                    &point,
                     &cert::auth_common_name(serial),
                 )?,
             };
@@ -173,6 +187,8 @@ impl Authority {
             certificates.push(NewCertificate {
                 serial,
                 kind,
+                generation,
+                locality: card.holder.locality.clone(),
                 not_before: now,
                 not_after,
                 der,
@@ -201,10 +217,8 @@ impl Authority {
         };
         for (certificate, key) in certificates.iter().zip(keys) {
             let cert_pem = pem("CERTIFICATE", &certificate.der);
-            let ca_pem = pem(
-                "CERTIFICATE",
-                self.ca(certificate.kind).ca.certificate_der(),
-            );
+            let ca = self.generation(certificate.kind, certificate.generation)?;
+            let ca_pem = pem("CERTIFICATE", ca.ca.certificate_der());
             let issued = IssuedCertificate {
                 serial: certificate.serial.0,
                 serial_hex: certificate.serial.hex(),

@@ -4,6 +4,7 @@
 //! the CLI and HTTP layers only parse and print.
 
 mod crl;
+mod generations;
 mod issue;
 mod pin;
 mod recorded;
@@ -27,11 +28,11 @@ use crate::error::{Error, Result};
 use crate::issuer::{sign_with, Issuer};
 use crate::pki::cert::{self, CaParams, CertProfile, LeafParams};
 use crate::pki::keys::KeyPair;
-use crate::pki::ocsp::IssuerHashes;
 use crate::rules::{jst, CertKind, KeyAlg, Serial};
 use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store};
 
-pub use crl::{CrlFaults, PublishedCrl};
+pub use crl::{CrlFaults, CrlScope, PublishedCrl, PublishedData};
+pub use generations::{CaGeneration, CaRevocationView, CaView};
 pub(crate) use issue::holder_facts;
 pub use recorded::RecordedProfile;
 pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
@@ -64,17 +65,6 @@ pub struct InitReport {
     pub profile: RecordedProfile,
 }
 
-/// A CA with its responder.
-#[derive(Debug)]
-pub struct CaPair {
-    /// The CA.
-    pub ca: Issuer,
-    /// Its delegated OCSP responder (shared with requests being signed).
-    pub responder: Arc<Issuer>,
-    /// The CA's name and key hashes, for matching OCSP CertIDs.
-    pub hashes: IssuerHashes,
-}
-
 /// The authority over one state.
 pub struct Authority {
     config: Config,
@@ -83,9 +73,11 @@ pub struct Authority {
     clock: Clock,
     seen_revision: u64,
     key_seed: Option<String>,
-    sign: CaPair,
-    auth: CaPair,
-    faulty_responders: std::collections::HashMap<(CertKind, FaultyResponder), Arc<Issuer>>,
+    /// Every generation of each CA (index: `CertKind as usize`), oldest first.
+    generations: [Vec<CaGeneration>; 2],
+    /// The last `POST /api/v1/publish`, as of the last `sync`.
+    published_now: Option<OffsetDateTime>,
+    faulty_responders: std::collections::HashMap<(CertKind, u32, FaultyResponder), Arc<Issuer>>,
 }
 
 impl std::fmt::Debug for Authority {
@@ -170,11 +162,12 @@ impl Authority {
             profile,
         };
         for kind in CertKind::ALL {
-            if store.authority(kind)?.is_some() {
+            if !store.authorities(kind)?.is_empty() {
                 report.kept.push(kind);
                 continue;
             }
-            let record = create_authority(store, config, options, kind, now)?;
+            let record =
+                create_authority(store, config, options.key_seed.as_deref(), kind, 1, now)?;
             store.put_authority(kind, &record)?;
             report.created.push(kind);
         }
@@ -187,41 +180,39 @@ impl Authority {
             Some(recorded) => recorded.apply(config)?,
             None => config,
         };
-        let load = |kind: CertKind| -> Result<CaPair> {
-            let record = store.authority(kind)?.ok_or_else(|| {
-                Error::State(format!(
+        let load = |kind: CertKind| -> Result<Vec<CaGeneration>> {
+            let records = store.authorities(kind)?;
+            if records.is_empty() {
+                return Err(Error::State(format!(
                     "the state has no {kind} CA: run `jpki-mock init` first"
-                ))
-            })?;
-            let ca = Issuer::new(record.ca_cert, KeyPair::from_pkcs8_pem(&record.ca_key_pem)?)?;
-            Ok(CaPair {
-                hashes: IssuerHashes::of(ca.certificate())?,
-                ca,
-                responder: Arc::new(Issuer::new(
-                    record.responder_cert,
-                    KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
-                )?),
-            })
+                )));
+            }
+            records
+                .into_iter()
+                .map(|record| CaGeneration::load(kind, record))
+                .collect()
         };
-        let sign = load(CertKind::Sign)?;
-        let auth = load(CertKind::Auth)?;
+        let generations = [load(CertKind::Sign)?, load(CertKind::Auth)?];
         let seen_revision = store.revision()?;
         let clock = stored_clock(store.as_ref())?;
-        Ok(Self {
+        let mut authority = Self {
             config,
             store,
             now_override: options.now,
             clock,
             seen_revision,
             key_seed: options.key_seed,
-            sign,
-            auth,
+            generations,
+            published_now: None,
             faulty_responders: Default::default(),
-        })
+        };
+        authority.load_published_now()?;
+        Ok(authority)
     }
 
     /// Catches up with changes made by this or another process: returns true (and
-    /// reloads the clock and responders) when the state changed since the last call.
+    /// reloads the clock and the CA generations) when the state changed since the
+    /// last call.
     pub fn sync(&mut self) -> Result<bool> {
         let revision = self.store.revision()?;
         if revision == self.seen_revision {
@@ -229,15 +220,10 @@ impl Authority {
         }
         self.seen_revision = revision;
         self.clock = stored_clock(self.store.as_ref())?;
+        self.load_published_now()?;
         for kind in CertKind::ALL {
-            if let Some(record) = self.store.authority(kind)? {
-                if record.responder_cert.as_slice() != self.ca(kind).responder.certificate_der() {
-                    let responder = Issuer::new(
-                        record.responder_cert,
-                        KeyPair::from_pkcs8_pem(&record.responder_key_pem)?,
-                    )?;
-                    self.ca_mut(kind).responder = Arc::new(responder);
-                }
+            for record in self.store.authorities(kind)? {
+                self.follow_generation(kind, record)?;
             }
         }
         Ok(true)
@@ -246,13 +232,6 @@ impl Authority {
     /// The revision of the state last seen by `sync`.
     pub fn seen_revision(&self) -> u64 {
         self.seen_revision
-    }
-
-    fn ca_mut(&mut self, kind: CertKind) -> &mut CaPair {
-        match kind {
-            CertKind::Sign => &mut self.sign,
-            CertKind::Auth => &mut self.auth,
-        }
     }
 
     /// The configuration.
@@ -269,14 +248,6 @@ impl Authority {
     /// the last `sync`).
     pub fn now(&self) -> OffsetDateTime {
         self.now_override.unwrap_or_else(|| self.clock.now())
-    }
-
-    /// A CA and its responder.
-    pub fn ca(&self, kind: CertKind) -> &CaPair {
-        match kind {
-            CertKind::Sign => &self.sign,
-            CertKind::Auth => &self.auth,
-        }
     }
 
     /// The base URL recorded in the state.
@@ -343,21 +314,31 @@ fn cert_profile(config: &Config, base_url: String) -> CertProfile {
         cps_uri: config.profile.cps_uri.clone(),
         sign_ocsp_url: config.profile.sign_ocsp_url,
         crl_dp_uri: config.profile.crl_dp_uri,
+        crl_layout: config.crl.layout,
         base_url,
     }
 }
 
-/// The CA's validity end: 14:59:59Z on the same JST date `years` later.
-fn ca_not_after(now: OffsetDateTime, years: u32) -> OffsetDateTime {
-    let today = jst::date_of(now);
-    let year = today.year() + years as i32;
-    let date = Date::from_calendar_date(year, today.month(), today.day())
-        .or_else(|_| Date::from_calendar_date(year, today.month(), 28))
-        .expect("day 28 exists in every month");
-    jst::end_of_day(date)
+/// The same JST date `years` later (earlier when negative); 29 February becomes the 28th.
+fn years_later(date: Date, years: i32) -> Date {
+    let year = date.year() + years;
+    Date::from_calendar_date(year, date.month(), date.day())
+        .or_else(|_| Date::from_calendar_date(year, date.month(), 28))
+        .expect("day 28 exists in every month")
 }
 
-/// Issues (or re-issues) a responder certificate for a CA.
+/// A CA generation's validity: from `ca.backdate_years` before `now` (same JST time of
+/// day) to 14:59:59Z on the same JST date `ca.validity_years` after.
+fn ca_validity(config: &Config, now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
+    let jst_now = now.to_offset(jst::JST);
+    let start = years_later(jst_now.date(), -(config.ca.backdate_years as i32));
+    let not_before = start.with_time(jst_now.time()).assume_offset(jst::JST);
+    let not_after = jst::end_of_day(years_later(jst_now.date(), config.ca.validity_years as i32));
+    (not_before, not_after)
+}
+
+/// Issues (or re-issues) a responder certificate for a CA generation, never past the
+/// CA's own notAfter.
 pub fn responder_certificate(
     config: &Config,
     base_url: String,
@@ -369,7 +350,10 @@ pub fn responder_certificate(
 ) -> Result<Vec<u8>> {
     // Backdated an hour for clients whose clocks lag.
     let not_before = now - time::Duration::hours(1);
-    let not_after = now + time::Duration::days(i64::from(config.profile.responder_validity_days));
+    let ca_not_after =
+        crate::pki::time::instant_of(&ca.certificate().tbs_certificate.validity.not_after);
+    let not_after = (now + time::Duration::days(i64::from(config.profile.responder_validity_days)))
+        .min(ca_not_after);
     let params = LeafParams {
         serial,
         not_before,
@@ -386,29 +370,38 @@ pub fn responder_certificate(
     ca.sign_tbs(&tbs)
 }
 
+/// A new CA generation created at `now`: a key, a self-signed certificate with the
+/// CA's one DN, and a responder.
 fn create_authority(
     store: &mut dyn Store,
     config: &Config,
-    options: &Options,
+    seed: Option<&str>,
     kind: CertKind,
+    generation: u32,
     now: OffsetDateTime,
 ) -> Result<AuthorityRecord> {
     let base_url = store
         .setting(BASE_URL_SETTING)?
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let profile = cert_profile(config, base_url.clone());
-    let seed = options.key_seed.as_deref();
     let alg = config.profile.key_alg;
-    let ca_key = new_key(seed, alg, &format!("ca-{kind}"))?;
-    let responder_key = new_key(seed, alg, &format!("responder-{kind}"))?;
+    // Generation 1 keeps the labels it had before generations, so seeded keys stay.
+    let label = |role: &str| match generation {
+        1 => format!("{role}-{kind}"),
+        n => format!("{role}-{kind}-{n}"),
+    };
+    let ca_key = new_key(seed, alg, &label("ca"))?;
+    let responder_key = new_key(seed, alg, &label("responder"))?;
     let serials = store.allocate_serials(2)?;
+    let (not_before, not_after) = ca_validity(config, now);
     let ca_tbs = cert::ca_tbs(
         &profile,
         CaParams {
             kind,
+            generation,
             serial: serials[0],
-            not_before: now,
-            not_after: ca_not_after(now, config.profile.ca_validity_years),
+            not_before,
+            not_after,
             spki_der: ca_key.spki_der(),
             signature_algorithm: ca_key.signature_algorithm(),
         },
@@ -419,6 +412,9 @@ fn create_authority(
     let responder_cert =
         responder_certificate(config, base_url, kind, &ca, serials[1], &responder_key, now)?;
     Ok(AuthorityRecord {
+        generation,
+        issuing_from: now,
+        revocation: None,
         ca_cert,
         ca_key_pem,
         responder_cert,

@@ -1,5 +1,5 @@
-//! The certificate profile fixed at `init` and recorded in the state, like the base
-//! URL: later commands and `serve` use it whatever their own configuration says, so
+//! The certificate profile and CRL layout fixed at `init` and recorded in the state,
+//! like the base URL: later commands and `serve` use it whatever their own configuration says, so
 //! that every certificate of a state matches its CAs (the organisation in the CA's DN,
 //! the policies a relying party pins).
 
@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::rules::CrlLayout;
 use crate::store::Store;
 
 /// Setting key: the recorded profile.
@@ -29,6 +30,14 @@ pub struct RecordedProfile {
     pub sign_ocsp_url: bool,
     /// Whether CRL distribution points carry the CRL URL.
     pub crl_dp_uri: bool,
+    /// `crl.layout`: single | municipality (the URL certificates carry depends on it;
+    /// states recorded before it existed are single).
+    #[serde(default = "single")]
+    pub crl_layout: String,
+}
+
+fn single() -> String {
+    CrlLayout::Single.as_str().to_string()
 }
 
 impl RecordedProfile {
@@ -43,6 +52,7 @@ impl RecordedProfile {
             cps_uri: p.cps_uri.clone(),
             sign_ocsp_url: p.sign_ocsp_url,
             crl_dp_uri: p.crl_dp_uri,
+            crl_layout: config.crl.layout.as_str().to_string(),
         }
     }
 
@@ -77,6 +87,10 @@ impl RecordedProfile {
         config.profile.cps_uri = self.cps_uri.clone();
         config.profile.sign_ocsp_url = self.sign_ocsp_url;
         config.profile.crl_dp_uri = self.crl_dp_uri;
+        config.crl.layout = self
+            .crl_layout
+            .parse()
+            .map_err(|e| Error::State(format!("the recorded CRL layout is corrupt: {e}")))?;
         config.preset = self.preset.clone();
         Ok(config)
     }

@@ -77,6 +77,7 @@ impl Authority {
             card_id: id,
             cause: Cause::Superseded,
             at: now,
+            recorded_at: now,
             revokes: old.iter().map(|&s| (s, reason)).collect(),
         };
         self.store
@@ -146,6 +147,7 @@ impl Authority {
             card_id: id,
             cause: Cause::CardInvalidated,
             at: now,
+            recorded_at: now,
             revokes,
         };
         let event_ref = (!event.revokes.is_empty()).then_some(&event);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::crl::PublishedData;
 use super::{responder_certificate, Authority};
 use crate::error::Result;
 use crate::issuer::Issuer;
@@ -14,36 +15,54 @@ use crate::pki::ocsp::{OcspStatus, RequestedCert};
 use crate::rules::{CertKind, Serial};
 
 impl Authority {
-    /// Which CA issued one of our certificates, if we issued it.
-    pub fn certificate_kind(&self, serial: Serial) -> Result<Option<CertKind>> {
-        Ok(self.store.status(serial)?.map(|record| record.kind))
+    /// Which CA generation issued one of our certificates, if we issued it.
+    pub fn issuer_of(&self, serial: Serial) -> Result<Option<(CertKind, u32)>> {
+        Ok(self
+            .store
+            .status(serial)?
+            .map(|record| (record.kind, record.generation)))
     }
 
-    /// The CA whose name and key hashes a CertID carries, if any.
-    pub fn ca_of_cert_id(&self, requested: &RequestedCert) -> Option<CertKind> {
-        CertKind::ALL
-            .into_iter()
-            .find(|&kind| self.ca(kind).hashes.matches(requested))
+    /// The CA generation whose name and key hashes a CertID carries, if any: the
+    /// generations of a CA share the name hash, so the key hash decides.
+    pub fn ca_of_cert_id(&self, requested: &RequestedCert) -> Option<(CertKind, u32)> {
+        CertKind::ALL.into_iter().find_map(|kind| {
+            self.generations(kind)
+                .iter()
+                .find(|g| g.hashes.matches(requested))
+                .map(|g| (kind, g.number))
+        })
     }
 
-    /// A certificate's OCSP status at `now`: revoked (at any time: the hold on a lost
-    /// card is never released), good (expired certificates too: they were not
-    /// revoked), or unknown if this CA did not issue it.
-    pub fn ocsp_status(&self, kind: CertKind, serial: Option<Serial>) -> Result<OcspStatus> {
+    /// A certificate's OCSP status as published at the clock's now: revoked (at any
+    /// time: the hold on a lost card is never released), good (expired certificates
+    /// too: they were not revoked, and a revocation not yet published), or unknown if
+    /// this CA generation did not issue it.
+    pub fn ocsp_status(
+        &self,
+        kind: CertKind,
+        generation: u32,
+        serial: Option<Serial>,
+    ) -> Result<OcspStatus> {
         let Some(serial) = serial else {
             return Ok(OcspStatus::Unknown);
         };
+        let cutoff = self.published(PublishedData::Ocsp).map(|p| p.cutoff);
         match self.store.status(serial)? {
-            Some(record) if record.kind == kind => Ok(match record.revocation {
-                Some(r) => OcspStatus::Revoked {
-                    at: r.at,
-                    reason: r.reason,
-                },
-                None => OcspStatus::Good,
-            }),
+            Some(record) if record.kind == kind && record.generation == generation => {
+                Ok(match record.revocation {
+                    Some(r) if cutoff.is_none_or(|cutoff| r.recorded_at < cutoff) => {
+                        OcspStatus::Revoked {
+                            at: r.at,
+                            reason: r.reason,
+                        }
+                    }
+                    _ => OcspStatus::Good,
+                })
+            }
             Some(_) => Ok(OcspStatus::Unknown),
             None => {
-                let pair = self.ca(kind);
+                let pair = self.generation(kind, generation)?;
                 let ours = [pair.ca.certificate(), pair.responder.certificate()]
                     .iter()
                     .any(|c| cert::serial_of(&c.tbs_certificate.serial_number) == Some(serial));
@@ -56,15 +75,26 @@ impl Authority {
         }
     }
 
-    /// The responder that signs for `kind` at `now`, re-issued (same key, new serial)
-    /// when `now` is outside its validity or less than a third of it is left.
-    pub fn responder(&mut self, kind: CertKind, now: OffsetDateTime) -> Result<Arc<Issuer>> {
-        let current = self.ca(kind).responder.clone();
+    /// The responder that signs for a CA generation at `now`, re-issued (same key, new
+    /// serial) when `now` is outside its validity or less than a third of it is left,
+    /// as long as the CA itself is valid then.
+    pub fn responder(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        now: OffsetDateTime,
+    ) -> Result<Arc<Issuer>> {
+        let ca = self.generation(kind, generation)?;
+        let current = ca.responder.clone();
         let validity = &current.certificate().tbs_certificate.validity;
         let not_before = crate::pki::time::instant_of(&validity.not_before);
         let not_after = crate::pki::time::instant_of(&validity.not_after);
         let renew_at = not_after - (not_after - not_before) / 3;
-        if now >= not_before && now < renew_at {
+        if (now >= not_before && now < renew_at) || !ca.valid_at(now) {
+            return Ok(current);
+        }
+        // Near the CA's own end the responder is capped by it: renew it once only.
+        if now >= not_before && not_after == ca.not_after() {
             return Ok(current);
         }
         let key = KeyPair::from_pkcs8_der(current.key().pkcs8_der())?;
@@ -73,15 +103,16 @@ impl Authority {
             &self.config,
             self.base_url()?,
             kind,
-            &self.ca(kind).ca,
+            &self.generation(kind, generation)?.ca,
             serial,
             &key,
             now,
         )?;
-        self.store.put_responder(kind, &der, &key.to_pkcs8_pem())?;
-        tracing::info!(%kind, %serial, "re-issued the OCSP responder certificate");
+        self.store
+            .put_responder(kind, generation, &der, &key.to_pkcs8_pem())?;
+        tracing::info!(%kind, generation, %serial, "re-issued the OCSP responder certificate");
         let responder = Arc::new(Issuer::new(der, key)?);
-        self.ca_mut(kind).responder = responder.clone();
+        self.generation_mut(kind, generation).responder = responder.clone();
         Ok(responder)
     }
 
@@ -91,16 +122,18 @@ impl Authority {
     pub fn faulty_responder(
         &mut self,
         kind: CertKind,
+        generation: u32,
         variant: FaultyResponder,
     ) -> Result<Arc<Issuer>> {
         let now = self.now();
-        if let Some(found) = self.faulty_responders.get(&(kind, variant)) {
+        if let Some(found) = self.faulty_responders.get(&(kind, generation, variant)) {
             return Ok(found.clone());
         }
-        let key = self.new_key(
-            self.config.profile.key_alg,
-            &format!("faulty-responder-{kind}-{variant:?}"),
-        )?;
+        let label = match generation {
+            1 => format!("faulty-responder-{kind}-{variant:?}"),
+            n => format!("faulty-responder-{kind}-{n}-{variant:?}"),
+        };
+        let key = self.new_key(self.config.profile.key_alg, &label)?;
         let serial = self.store.allocate_serials(1)?[0];
         let (not_before, not_after, ocsp_signing) = match variant {
             FaultyResponder::WithoutOcspSigning => (
@@ -117,7 +150,7 @@ impl Authority {
         let tbs = cert::responder_tbs(
             &self.profile()?,
             kind,
-            self.ca(kind).ca.certificate(),
+            self.generation(kind, generation)?.ca.certificate(),
             LeafParams {
                 serial,
                 not_before,
@@ -126,10 +159,10 @@ impl Authority {
             },
             ocsp_signing,
         )?;
-        let der = self.ca(kind).ca.sign_tbs(&tbs)?;
+        let der = self.generation(kind, generation)?.ca.sign_tbs(&tbs)?;
         let issuer = Arc::new(Issuer::new(der, key)?);
         self.faulty_responders
-            .insert((kind, variant), issuer.clone());
+            .insert((kind, generation, variant), issuer.clone());
         Ok(issuer)
     }
 }
@@ -170,12 +203,12 @@ mod tests {
         let sign = Serial(card.sign.unwrap().serial);
         let auth = Serial(card.auth.unwrap().serial);
         assert_eq!(
-            a.ocsp_status(CertKind::Sign, Some(sign)).unwrap(),
+            a.ocsp_status(CertKind::Sign, 1, Some(sign)).unwrap(),
             OcspStatus::Good
         );
         a.revoke(card.card_id, &cause(Cause::Lost)).unwrap();
         assert_eq!(
-            a.ocsp_status(CertKind::Sign, Some(sign)).unwrap(),
+            a.ocsp_status(CertKind::Sign, 1, Some(sign)).unwrap(),
             OcspStatus::Revoked {
                 at: at(NOW),
                 reason: CrlReason::CertificateHold
@@ -187,12 +220,12 @@ mod tests {
             (CertKind::Auth, Some(sign)),
             (CertKind::Auth, None),
         ] {
-            let status = a.ocsp_status(kind, serial).unwrap();
+            let status = a.ocsp_status(kind, 1, serial).unwrap();
             assert_eq!(status, OcspStatus::Unknown, "{kind} {serial:?}");
         }
         // The CA's own responder certificate is ours, and good.
         let responder = Some(serial(&a, CertKind::Auth));
-        let status = a.ocsp_status(CertKind::Auth, responder).unwrap();
+        let status = a.ocsp_status(CertKind::Auth, 1, responder).unwrap();
         assert_eq!(status, OcspStatus::Good);
     }
 
@@ -200,7 +233,7 @@ mod tests {
     fn certificate_kind_names_the_issuing_ca() {
         let mut a = authority_at(NOW);
         let card = issue(&mut a, &holder("山田 太郎")).unwrap();
-        let kind = |s: u32| a.certificate_kind(Serial(s)).unwrap();
+        let kind = |s: u32| a.issuer_of(Serial(s)).unwrap().map(|(kind, _)| kind);
         let (sign, auth) = (card.sign.unwrap().serial, card.auth.unwrap().serial);
         assert_eq!(kind(sign), Some(CertKind::Sign));
         assert_eq!(kind(auth), Some(CertKind::Auth));
@@ -221,10 +254,10 @@ mod tests {
             at(NOW) - Duration::hours(1),
             renew_at - Duration::seconds(1),
         ] {
-            let same = a.responder(CertKind::Sign, now).unwrap();
+            let same = a.responder(CertKind::Sign, 1, now).unwrap();
             assert!(Arc::ptr_eq(&same, &first), "{now}");
         }
-        let renewed = a.responder(CertKind::Sign, renew_at).unwrap();
+        let renewed = a.responder(CertKind::Sign, 1, renew_at).unwrap();
         assert_ne!(renewed.certificate_der(), first.certificate_der());
         assert_ne!(serial(&a, CertKind::Sign), first_serial);
         let (old, new) = (first.certificate(), renewed.certificate());
@@ -235,9 +268,9 @@ mod tests {
         let not_before = crate::pki::time::instant_of(&new.tbs_certificate.validity.not_before);
         assert_eq!(not_before, renew_at - Duration::hours(1));
         // Kept: the state holds it, and the next call returns it.
-        let stored = a.store().authority(CertKind::Sign).unwrap().unwrap();
+        let stored = a.store().authorities(CertKind::Sign).unwrap().remove(0);
         assert_eq!(stored.responder_cert, renewed.certificate_der());
-        let again = a.responder(CertKind::Sign, renew_at).unwrap();
+        let again = a.responder(CertKind::Sign, 1, renew_at).unwrap();
         assert!(Arc::ptr_eq(&again, &renewed));
         // The other CA's responder is untouched.
         assert!(Arc::ptr_eq(&a.ca(CertKind::Auth).responder, &auth));
@@ -248,7 +281,7 @@ mod tests {
         let mut a = authority_at(NOW);
         let first_serial = serial(&a, CertKind::Auth);
         let earlier = at(NOW) - Duration::hours(1) - Duration::seconds(1);
-        let renewed = a.responder(CertKind::Auth, earlier).unwrap();
+        let renewed = a.responder(CertKind::Auth, 1, earlier).unwrap();
         assert_ne!(serial(&a, CertKind::Auth), first_serial);
         let validity = &renewed.certificate().tbs_certificate.validity;
         let not_before = crate::pki::time::instant_of(&validity.not_before);

@@ -71,6 +71,7 @@ impl Authority {
                 card_id: id,
                 cause,
                 at,
+                recorded_at: self.now(),
                 revokes,
             };
             match self.store.record_event(&event) {

@@ -145,11 +145,19 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
     seen.push(format!("lost {}", json(&lost.revoked)));
     seen.push(format!(
         "crl sign {:?}",
-        crl_serials(&a.crl(CertKind::Sign).unwrap().der)
+        crl_serials(
+            &a.crl(&super::CrlScope::whole(CertKind::Sign, 1))
+                .unwrap()
+                .der
+        )
     ));
     seen.push(format!(
         "crl auth {:?}",
-        crl_serials(&a.crl(CertKind::Auth).unwrap().der)
+        crl_serials(
+            &a.crl(&super::CrlScope::whole(CertKind::Auth, 1))
+                .unwrap()
+                .der
+        )
     ));
 
     // PIN counters: two wrong tries, then the right one resets them.
@@ -203,7 +211,11 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
     ));
     seen.push(format!(
         "crl auth {:?}",
-        crl_serials(&a.crl(CertKind::Auth).unwrap().der)
+        crl_serials(
+            &a.crl(&super::CrlScope::whole(CertKind::Auth, 1))
+                .unwrap()
+                .der
+        )
     ));
     seen
 }

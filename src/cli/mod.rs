@@ -11,14 +11,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 use crate::authority::{
-    cert_kinds, Authority, CardRequest, IssueRequest, Options, RawRevokeRequest, RevokeRequest,
+    cert_kinds, Authority, CardRequest, CrlScope, IssueRequest, Options, RawRevokeRequest,
+    RevokeRequest,
 };
 use crate::clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::export::export;
 use crate::http;
-use crate::rules::{CertKind, Serial};
+use crate::rules::locality::Locality;
+use crate::rules::{CertKind, CrlReason, Serial};
 use crate::store::sqlite::SqliteStore;
 use crate::store::CardId;
 use output::{
@@ -161,6 +163,13 @@ pub enum Command {
     Crl {
         /// Which CA.
         kind: Kind,
+        /// Which generation of it (default: the current one).
+        #[arg(long)]
+        generation: Option<u32>,
+        /// One distribution point's partition (municipality layout): PREF/MUNI in
+        /// romaji, a municipality code, or its Japanese name.
+        #[arg(long)]
+        partition: Option<String>,
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -173,6 +182,9 @@ pub enum Command {
     Arl {
         /// Which CA.
         kind: Kind,
+        /// Which generation's ARL (default: the current one).
+        #[arg(long)]
+        generation: Option<u32>,
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -180,17 +192,61 @@ pub enum Command {
         #[arg(long)]
         pem: bool,
     },
-    /// Write a CA certificate (DER, or PEM with --pem).
+    /// CA generations: write a CA certificate (`ca sign`, `ca auth`), list the
+    /// generations, roll a CA over, revoke a generation (a compromise drill).
     Ca {
+        /// What to do.
+        #[command(subcommand)]
+        action: CaAction,
+    },
+}
+
+/// `ca` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Write the sign CA's certificate (DER, or PEM with --pem).
+    Sign(CaCertificateArgs),
+    /// Write the auth CA's certificate (DER, or PEM with --pem).
+    Auth(CaCertificateArgs),
+    /// List every generation of both CAs, or of one (JSON).
+    List {
+        /// Only this CA.
+        kind: Option<Kind>,
+    },
+    /// A new generation: a new key and self-signed certificate with the same DN, a new
+    /// OCSP responder. Issuance moves to it at --at (default: now).
+    Rollover {
         /// Which CA.
         kind: Kind,
-        /// Output file (default: stdout).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// PEM instead of DER.
-        #[arg(long)]
-        pem: bool,
+        /// When it starts issuing: RFC 3339 or a date (00:00 JST).
+        #[arg(long, value_parser = instant_arg)]
+        at: Option<OffsetDateTime>,
     },
+    /// Revoke a generation: it appears on the ARL of every generation of its CA.
+    Revoke {
+        /// Which CA.
+        kind: Kind,
+        /// Which generation.
+        #[arg(long)]
+        generation: u32,
+        /// RFC 5280 reason, e.g. cACompromise or keyCompromise.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Which CA certificate `ca sign|auth` writes, and where.
+#[derive(Debug, Args)]
+pub struct CaCertificateArgs {
+    /// Which generation (default: the current one).
+    #[arg(long)]
+    generation: Option<u32>,
+    /// Output file (default: stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// PEM instead of DER.
+    #[arg(long)]
+    pem: bool,
 }
 
 impl Command {
@@ -199,9 +255,10 @@ impl Command {
         match self {
             Command::Issue(args) => args.out.as_deref(),
             Command::Export { out } => Some(out),
-            Command::Crl { out, .. } | Command::Arl { out, .. } | Command::Ca { out, .. } => {
-                out.as_deref()
-            }
+            Command::Crl { out, .. } | Command::Arl { out, .. } => out.as_deref(),
+            Command::Ca {
+                action: CaAction::Sign(args) | CaAction::Auth(args),
+            } => args.out.as_deref(),
             _ => None,
         }
     }
@@ -516,20 +573,78 @@ fn run(cli: Cli) -> Result<()> {
             let authority = open_authority(&cli, config)?;
             print_json(&authority.notices(on)?)
         }
-        Command::Crl { kind, out, pem } => {
+        Command::Crl {
+            kind,
+            generation,
+            partition,
+            out,
+            pem,
+        } => {
             let mut authority = open_authority(&cli, config)?;
-            let der = authority.crl((*kind).into())?.der;
+            let kind = CertKind::from(*kind);
+            let partition = partition
+                .as_deref()
+                .map(|text| {
+                    Locality::parse_override(
+                        text,
+                        authority.config().locality.designated_city_wards,
+                    )
+                    .map_err(|e| Error::BadInput(format!("--partition: {e}")))
+                })
+                .transpose()?;
+            let scope = CrlScope {
+                kind,
+                generation: generation.unwrap_or_else(|| authority.ca(kind).number),
+                partition,
+            };
+            let der = authority.crl(&scope)?.der;
             write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
         }
-        Command::Arl { kind, out, pem } => {
+        Command::Arl {
+            kind,
+            generation,
+            out,
+            pem,
+        } => {
             let mut authority = open_authority(&cli, config)?;
-            let der = authority.arl((*kind).into())?.der;
+            let kind = CertKind::from(*kind);
+            let generation = generation.unwrap_or_else(|| authority.ca(kind).number);
+            let der = authority.arl(kind, generation)?.der;
             write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
         }
-        Command::Ca { kind, out, pem } => {
-            let authority = open_authority(&cli, config)?;
-            let der = authority.ca((*kind).into()).ca.certificate_der().to_vec();
-            write_output(out.as_deref(), &der_or_pem(der, "CERTIFICATE", *pem))
+        Command::Ca { action } => ca_command(&cli, config, action),
+    }
+}
+
+fn ca_command(cli: &Cli, config: Config, action: &CaAction) -> Result<()> {
+    let mut authority = open_authority(cli, config)?;
+    match action {
+        CaAction::Sign(args) | CaAction::Auth(args) => {
+            let kind = match action {
+                CaAction::Sign(_) => CertKind::Sign,
+                _ => CertKind::Auth,
+            };
+            let ca = match args.generation {
+                Some(n) => authority.generation(kind, n)?,
+                None => authority.ca(kind),
+            };
+            let der = ca.ca.certificate_der().to_vec();
+            write_output(
+                args.out.as_deref(),
+                &der_or_pem(der, "CERTIFICATE", args.pem),
+            )
+        }
+        CaAction::List { kind } => print_json(&authority.ca_list(kind.map(CertKind::from))),
+        CaAction::Rollover { kind, at } => print_json(&authority.rollover((*kind).into(), *at)?),
+        CaAction::Revoke {
+            kind,
+            generation,
+            reason,
+        } => {
+            let reason: CrlReason = reason
+                .parse()
+                .map_err(|e| Error::BadInput(format!("--reason: {e}")))?;
+            print_json(&authority.revoke_ca((*kind).into(), *generation, reason)?)
         }
     }
 }

@@ -19,7 +19,7 @@ use super::AppState;
 use crate::authority::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
-use crate::rules::{CertKind, Serial};
+use crate::rules::{CertKind, CrlReason, Serial};
 use crate::store::CardId;
 
 /// Largest admin request body.
@@ -78,6 +78,11 @@ pub fn routes() -> Router<AppState> {
             get(faults_get).put(faults_put).delete(faults_delete),
         )
         .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
+        .route("/ca", get(ca_list))
+        .route("/ca/{kind}/rollover", post(ca_rollover))
+        .route("/ca/{kind}/{generation}/revoke", post(ca_revoke))
+        .route("/publish", post(publish_now))
+        .route("/publication", get(publication))
         .fallback(|| async { Error::NotFound("no such admin route".into()) })
 }
 
@@ -358,4 +363,93 @@ async fn faults_delete(State(state): State<AppState>) -> Result<Response> {
         })
         .await?;
     Ok(Json(serde_json::json!({ "faults": [] })).into_response())
+}
+
+fn ca_named(text: &str) -> Result<CertKind> {
+    text.parse()
+        .map_err(|_| Error::NotFound(format!("no CA {text:?}: expected sign or auth")))
+}
+
+async fn ca_list(State(state): State<AppState>) -> Result<Response> {
+    let list = state
+        .blocking(|s| {
+            s.authority.sync()?;
+            Ok(s.authority.ca_list(None))
+        })
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolloverBody {
+    #[serde(default)]
+    at: Option<String>,
+}
+
+async fn ca_rollover(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    JsonBody(body): JsonBody<RolloverBody>,
+) -> Result<Response> {
+    let kind = ca_named(&kind)?;
+    let at = body
+        .at
+        .map(|at| clock::parse_instant(&at).map_err(|e| Error::BadInput(format!("at: {e}"))))
+        .transpose()?;
+    let view = state
+        .blocking(move |s| {
+            s.authority.sync()?;
+            s.authority.rollover(kind, at)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaRevokeBody {
+    reason: String,
+}
+
+async fn ca_revoke(
+    State(state): State<AppState>,
+    Path((kind, generation)): Path<(String, String)>,
+    JsonBody(body): JsonBody<CaRevokeBody>,
+) -> Result<Response> {
+    let kind = ca_named(&kind)?;
+    let generation: u32 = generation
+        .parse()
+        .map_err(|_| Error::NotFound(format!("{generation:?} is not a generation number")))?;
+    let reason: CrlReason = body
+        .reason
+        .parse()
+        .map_err(|e| Error::BadInput(format!("reason: {e}")))?;
+    let view = state
+        .blocking(move |s| {
+            s.authority.sync()?;
+            s.authority.revoke_ca(kind, generation, reason)
+        })
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn publish_now(State(state): State<AppState>, _: JsonBody<Empty>) -> Result<Response> {
+    let view = state
+        .blocking(|s| {
+            s.authority.sync()?;
+            s.authority.publish_now()
+        })
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn publication(State(state): State<AppState>) -> Result<Response> {
+    let view = state
+        .blocking(|s| {
+            s.authority.sync()?;
+            Ok(s.authority.publication())
+        })
+        .await?;
+    Ok(Json(view).into_response())
 }

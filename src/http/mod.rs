@@ -32,10 +32,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Shared {
     /// The authority.
     pub authority: Authority,
-    /// The cached CRL of each CA (index: `CertKind as usize`).
-    pub crls: [Option<publish::CachedCrl>; 2],
-    /// The cached ARL of each CA.
-    pub arls: [Option<publish::CachedCrl>; 2],
+    /// The CRLs and ARLs built, kept until they go stale.
+    pub(crate) lists: std::collections::HashMap<publish::List, publish::CachedCrl>,
     /// The OCSP responder (with its response cache).
     pub responder: crate::ocsp::Responder,
     /// The faults in force (none unless set).
@@ -53,7 +51,6 @@ impl Shared {
 #[derive(Clone)]
 pub struct AppState {
     shared: Arc<Mutex<Shared>>,
-    ca_ders: Arc<[bytes::Bytes; 2]>,
     admin_token: Option<Arc<str>>,
     metrics: Arc<observe::Metrics>,
     request_log: Arc<observe::RequestLog>,
@@ -65,19 +62,13 @@ impl AppState {
     pub fn new(authority: Authority, admin_token: Option<String>) -> Self {
         let mut faults = crate::faults::FaultSet::default();
         faults.set(authority.config().faults.clone());
-        let ca_ders =
-            Arc::new(CertKind::ALL.map(|kind| {
-                bytes::Bytes::copy_from_slice(authority.ca(kind).ca.certificate_der())
-            }));
         Self {
             shared: Arc::new(Mutex::new(Shared {
                 authority,
-                crls: [None, None],
-                arls: [None, None],
+                lists: Default::default(),
                 responder: crate::ocsp::Responder::default(),
                 faults,
             })),
-            ca_ders,
             admin_token: admin_token.map(Arc::from),
             metrics: Arc::default(),
             request_log: Arc::default(),
@@ -99,9 +90,15 @@ impl AppState {
         self.admin_token.as_deref()
     }
 
-    /// A CA certificate, DER.
-    pub fn ca_der(&self, kind: CertKind) -> bytes::Bytes {
-        self.ca_ders[kind as usize].clone()
+    /// A CA generation's certificate (`None`: the current one), DER.
+    pub fn ca_der(&self, kind: CertKind, generation: Option<u32>) -> Result<bytes::Bytes> {
+        let mut shared = self.lock()?;
+        shared.authority.sync()?;
+        let ca = match generation {
+            Some(n) => shared.authority.generation(kind, n)?,
+            None => shared.authority.ca(kind),
+        };
+        Ok(bytes::Bytes::copy_from_slice(ca.ca.certificate_der()))
     }
 
     /// Locks the state for a short, non-blocking piece of work (a lookup, a cache hit).
@@ -143,9 +140,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))
+        .route("/ca/{kind}/{file}", get(publish::ca_generation))
         .route("/crl/index.json", get(publish::crl_index))
         .route("/crl/{file}", get(publish::crl))
+        .route("/crl/{kind}/{file}", get(publish::crl_generation))
+        .route(
+            "/crl/{kind}/{generation}/{prefecture}/{file}",
+            get(publish::crl_partition),
+        )
         .route("/arl/{file}", get(publish::arl))
+        .route("/arl/{kind}/{file}", get(publish::arl_generation))
         .route("/ocsp", post(ocsp::post))
         .route("/ocsp/sign", post(ocsp::post))
         .route("/ocsp/auth", post(ocsp::post))

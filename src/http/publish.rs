@@ -1,5 +1,6 @@
-//! Publication routes: CA certificates and CRLs. The CRL is rebuilt only when the state
-//! changed (any process) or its nextUpdate is near, and otherwise served from memory.
+//! Publication routes: CA certificates, CRLs and ARLs of every CA generation. A list
+//! is rebuilt only when the state changed (any process), a publication boundary passed,
+//! or its nextUpdate is near, and otherwise served from memory.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -8,15 +9,19 @@ use time::OffsetDateTime;
 
 use super::error::plain;
 use super::{http_date, AppState};
-use crate::authority::{CrlFaults, PublishedCrl};
-use crate::error::Result;
+use crate::authority::{CrlFaults, CrlScope, PublishedCrl, PublishedData};
+use crate::error::{Error, Result};
 use crate::faults::{FaultFamily, FaultKind};
+use crate::rules::locality::Locality;
 use crate::rules::CertKind;
+
+/// What a cached list is valid for: the state's revision and the CRL publication.
+type ListVersion = (u64, Option<OffsetDateTime>);
 
 /// A CRL kept in memory with what decides when to rebuild it.
 #[derive(Clone, Debug)]
 pub struct CachedCrl {
-    revision: u64,
+    version: ListVersion,
     der: bytes::Bytes,
     etag: String,
     this_update: OffsetDateTime,
@@ -24,46 +29,85 @@ pub struct CachedCrl {
 }
 
 impl CachedCrl {
-    /// Keeps a freshly signed CRL, built at state `revision`.
-    fn new(crl: PublishedCrl, revision: u64) -> Self {
+    /// Keeps a freshly signed list, built at `version`.
+    fn new(crl: PublishedCrl, version: ListVersion) -> Self {
         CachedCrl {
-            revision,
+            version,
             etag: crate::pki::fingerprint(&crl.der),
             der: crl.der.into(),
             this_update: crl.this_update,
             next_update: crl.next_update,
         }
     }
+
+    /// The signed list, DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
 }
 
-fn kind_of_file(file: &str, suffix: &str) -> Option<CertKind> {
-    match file.strip_suffix(suffix)? {
+fn kind_named(name: &str) -> Option<CertKind> {
+    match name {
         "sign" => Some(CertKind::Sign),
         "auth" => Some(CertKind::Auth),
         _ => None,
     }
 }
 
-impl CachedCrl {
-    /// The signed CRL, DER.
-    pub fn der(&self) -> &[u8] {
-        &self.der
-    }
+fn kind_of_file(file: &str, suffix: &str) -> Option<CertKind> {
+    kind_named(file.strip_suffix(suffix)?)
 }
 
-/// `GET /ca/{sign,auth}.{cer,pem}`.
-pub async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+/// A generation number from `N<suffix>`.
+fn generation_of_file(file: &str, suffix: &str) -> Option<u32> {
+    file.strip_suffix(suffix)?.parse().ok().filter(|&n| n >= 1)
+}
+
+/// The CA and generation of `/{crl,arl}/{kind}/{N}.crl`.
+fn generation_list(kind: &str, file: &str) -> Option<(CertKind, u32)> {
+    Some((kind_named(kind)?, generation_of_file(file, ".crl")?))
+}
+
+fn not_found(message: &str) -> Response {
+    plain(StatusCode::NOT_FOUND, message)
+}
+
+/// `GET /ca/{sign,auth}.{cer,pem}`: the current generation.
+pub async fn ca_certificate(state: State<AppState>, Path(file): Path<String>) -> Response {
     let (kind, as_pem) = if let Some(kind) = kind_of_file(&file, ".cer") {
         (kind, false)
     } else if let Some(kind) = kind_of_file(&file, ".pem") {
         (kind, true)
     } else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "no such CA certificate: try /ca/sign.cer or /ca/auth.cer",
-        );
+        return not_found("no such CA certificate: try /ca/sign.cer or /ca/auth.cer");
     };
-    let der = state.ca_der(kind);
+    serve_ca_certificate(state, kind, None, as_pem).await
+}
+
+/// `GET /ca/{sign,auth}/{N}.{cer,pem}`: one generation.
+pub async fn ca_generation(
+    state: State<AppState>,
+    Path((kind, file)): Path<(String, String)>,
+) -> Response {
+    let kind = kind_named(&kind);
+    let cer = generation_of_file(&file, ".cer").map(|n| (n, false));
+    let pem = generation_of_file(&file, ".pem").map(|n| (n, true));
+    let (Some(kind), Some((generation, as_pem))) = (kind, cer.or(pem)) else {
+        return not_found("no such CA certificate: try /ca/sign/1.cer or /ca/auth/1.pem");
+    };
+    serve_ca_certificate(state, kind, Some(generation), as_pem).await
+}
+
+async fn serve_ca_certificate(
+    State(state): State<AppState>,
+    kind: CertKind,
+    generation: Option<u32>,
+    as_pem: bool,
+) -> Response {
+    let der = match state.ca_der(kind, generation) {
+        Ok(der) => der,
+        Err(e) => return e.into_response(),
+    };
     if as_pem {
         (
             [(header::CONTENT_TYPE, "application/x-pem-file")],
@@ -75,46 +119,104 @@ pub async fn ca_certificate(State(state): State<AppState>, Path(file): Path<Stri
     }
 }
 
-/// `GET /crl/{sign,auth}.crl`.
-pub async fn crl(state: State<AppState>, file: Path<String>, headers: HeaderMap) -> Response {
-    serve_list(state, file, headers, RevocationList::Crl).await
+/// `GET /crl/{sign,auth}.crl`: generation 1's whole CRL (the URL its certificates
+/// carry).
+pub async fn crl(state: State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some(kind) = kind_of_file(&file, ".crl") else {
+        return not_found("no such CRL: try /crl/sign.crl or /crl/auth.crl");
+    };
+    serve_list(state, headers, List::Crl(CrlScope::whole(kind, 1))).await
+}
+
+/// `GET /crl/{sign,auth}/{N}.crl`: generation N's whole CRL.
+pub async fn crl_generation(
+    state: State<AppState>,
+    Path((kind, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((kind, generation)) = generation_list(&kind, &file) else {
+        return not_found("no such CRL: try /crl/sign/1.crl or /crl/auth/1.crl");
+    };
+    serve_list(state, headers, List::Crl(CrlScope::whole(kind, generation))).await
+}
+
+/// `GET /crl/{sign,auth}/{N}/{Pref}/{Muni}.crl`: one distribution point's partition.
+pub async fn crl_partition(
+    state: State<AppState>,
+    Path((kind, generation, prefecture, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let kind = kind_named(&kind);
+    let generation = generation.parse::<u32>().ok().filter(|&n| n >= 1);
+    let municipality = file.strip_suffix(".crl");
+    let (Some(kind), Some(generation), Some(municipality)) = (kind, generation, municipality)
+    else {
+        return not_found(
+            "no such CRL partition: try /crl/sign/1/Tokyo-to/Shinagawa-ku.crl; GET \
+             /crl/index.json lists them",
+        );
+    };
+    let scope = CrlScope {
+        kind,
+        generation,
+        partition: Some(Locality {
+            prefecture,
+            municipality: municipality.to_string(),
+        }),
+    };
+    serve_list(state, headers, List::Crl(scope)).await
 }
 
 /// `GET /crl/index.json`: every distribution point a certificate names, and the URL of
 /// its CRL.
 pub async fn crl_index(State(state): State<AppState>) -> Response {
-    match state.blocking(|s| s.authority.crl_index()).await {
+    match state
+        .blocking(|s| {
+            s.authority.sync()?;
+            s.authority.crl_index()
+        })
+        .await
+    {
         Ok(index) => axum::Json(index).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// `GET /arl/{sign,auth}.crl`: the ARL a CA certificate's CRL distribution point names.
-pub async fn arl(state: State<AppState>, file: Path<String>, headers: HeaderMap) -> Response {
-    serve_list(state, file, headers, RevocationList::Arl).await
+/// `GET /arl/{sign,auth}.crl`: the current generation's ARL.
+pub async fn arl(state: State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some(kind) = kind_of_file(&file, ".crl") else {
+        return not_found("no such ARL: try /arl/sign.crl or /arl/auth.crl");
+    };
+    serve_list(state, headers, List::Arl(kind, None)).await
 }
 
-async fn serve_list(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
+/// `GET /arl/{sign,auth}/{N}.crl`: the ARL generation N's CA certificate names.
+pub async fn arl_generation(
+    state: State<AppState>,
+    Path((kind, file)): Path<(String, String)>,
     headers: HeaderMap,
-    list: RevocationList,
 ) -> Response {
-    let Some(kind) = kind_of_file(&file, ".crl") else {
-        let (what, dir) = match list {
-            RevocationList::Crl => ("CRL", "crl"),
-            RevocationList::Arl => ("ARL", "arl"),
-        };
-        return plain(
-            StatusCode::NOT_FOUND,
-            &format!("no such {what}: try /{dir}/sign.crl or /{dir}/auth.crl"),
-        );
+    let Some((kind, generation)) = generation_list(&kind, &file) else {
+        return not_found("no such ARL: try /arl/sign/1.crl or /arl/auth/1.crl");
     };
+    serve_list(state, headers, List::Arl(kind, Some(generation))).await
+}
+
+/// A list a CA publishes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum List {
+    /// A CRL of end-entity certificates (whole or a partition).
+    Crl(CrlScope),
+    /// The ARL of a generation (`None`: the current one).
+    Arl(CertKind, Option<u32>),
+}
+
+async fn serve_list(State(state): State<AppState>, headers: HeaderMap, list: List) -> Response {
     let built = state
         .blocking(move |s| {
-            let cached = match list {
-                RevocationList::Crl => crl_to_serve(s, kind)?,
-                RevocationList::Arl => current_list(s, kind, list)?,
+            let cached = match &list {
+                List::Crl(scope) => crl_to_serve(s, scope)?,
+                List::Arl(..) => current_list(s, &list)?,
             };
             Ok((cached, s.now()))
         })
@@ -150,10 +252,10 @@ fn list_response(cached: CachedCrl, now: OffsetDateTime, headers: &HeaderMap) ->
 }
 
 /// The CRL to serve: spoiled afresh when a CRL fault applies, else the current one.
-fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl> {
-    let faults = shared.faults.take(FaultFamily::Crl, Some(kind), &[]);
+fn crl_to_serve(shared: &mut super::Shared, scope: &CrlScope) -> Result<CachedCrl> {
+    let faults = shared.faults.take(FaultFamily::Crl, Some(scope.kind), &[]);
     if faults.is_empty() {
-        return current_list(shared, kind, RevocationList::Crl);
+        return current_list(shared, &List::Crl(scope.clone()));
     }
     let mut spoil = CrlFaults::default();
     for fault in &faults {
@@ -168,52 +270,46 @@ fn crl_to_serve(shared: &mut super::Shared, kind: CertKind) -> Result<CachedCrl>
     shared.authority.sync()?;
     // A spoiled CRL is never cached: the revision no state has.
     Ok(CachedCrl::new(
-        shared.authority.crl_with_faults(kind, spoil)?,
-        u64::MAX,
+        shared.authority.crl_with_faults(scope, spoil)?,
+        (u64::MAX, None),
     ))
 }
 
-/// Which list a CA publishes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RevocationList {
-    /// The CRL of end-entity certificates.
-    Crl,
-    /// The ARL of CA certificates.
-    Arl,
-}
-
-/// The list to serve now: the cached one unless the state changed, the clock moved
-/// before its thisUpdate, or less than a tenth of its validity is left.
-pub(crate) fn current_list(
-    shared: &mut super::Shared,
-    kind: CertKind,
-    list: RevocationList,
-) -> Result<CachedCrl> {
+/// The list to serve now: the cached one unless the state changed, a publication
+/// boundary passed, the clock moved before its thisUpdate, or less than a tenth of its
+/// validity is left.
+pub(crate) fn current_list(shared: &mut super::Shared, list: &List) -> Result<CachedCrl> {
     shared.authority.sync()?;
-    let revision = shared.authority.seen_revision();
+    let published = shared.authority.published(PublishedData::Crl).map(|p| p.at);
+    let version = (shared.authority.seen_revision(), published);
     let now = shared.now();
-    let slots = match list {
-        RevocationList::Crl => &shared.crls,
-        RevocationList::Arl => &shared.arls,
+    let list = match list {
+        List::Arl(kind, None) => List::Arl(*kind, Some(shared.authority.ca(*kind).number)),
+        other => other.clone(),
     };
-    if let Some(cached) = &slots[kind as usize] {
+    if let Some(cached) = shared.lists.get(&list) {
         let margin = (cached.next_update - cached.this_update) / 10;
-        if cached.revision == revision
+        if cached.version == version
             && now >= cached.this_update
             && now < cached.next_update - margin
         {
             return Ok(cached.clone());
         }
     }
-    let built = match list {
-        RevocationList::Crl => shared.authority.crl(kind)?,
-        RevocationList::Arl => shared.authority.arl(kind)?,
+    let built = match &list {
+        List::Crl(scope) => shared.authority.crl(scope)?,
+        List::Arl(kind, generation) => {
+            let generation = generation.ok_or_else(|| Error::Internal("resolved above".into()))?;
+            shared.authority.arl(*kind, generation)?
+        }
     };
-    let cached = CachedCrl::new(built, revision);
-    let slots = match list {
-        RevocationList::Crl => &mut shared.crls,
-        RevocationList::Arl => &mut shared.arls,
-    };
-    slots[kind as usize] = Some(cached.clone());
+    let cached = CachedCrl::new(built, version);
+    if shared.lists.len() >= MAX_CACHED_LISTS {
+        shared.lists.clear();
+    }
+    shared.lists.insert(list, cached.clone());
     Ok(cached)
 }
+
+/// Most lists kept (a municipality layout has one per distribution point).
+const MAX_CACHED_LISTS: usize = 4096;

@@ -1,6 +1,6 @@
-//! The response cache: one signed answer per (CA, serial, CertID hash) for requests
-//! without a nonce, emptied whenever the state changes (any process) and refreshed at
-//! half its validity.
+//! The response cache: one signed answer per (CA generation, serial, CertID hash) for
+//! requests without a nonce, emptied whenever the state changes (any process) or a
+//! publication boundary passes, and refreshed at half its validity.
 
 use std::collections::HashMap;
 
@@ -32,34 +32,41 @@ pub struct CachedResponse {
 /// the CertID's hash AlgorithmIdentifier carried (NULL) parameters — the only other
 /// way two CertIDs naming the same certificate of our CA can differ, and the response
 /// echoes the CertID exactly.
-pub(super) type CacheKey = (CertKind, Serial, CertIdHash, bool);
+pub(super) type CacheKey = (CertKind, u32, Serial, CertIdHash, bool);
 
 /// The cache key of a single CertID, if its answer may be cached.
-pub(super) fn key_of(kind: CertKind, requested: &RequestedCert) -> Option<CacheKey> {
+pub(super) fn key_of(
+    (kind, generation): (CertKind, u32),
+    requested: &RequestedCert,
+) -> Option<CacheKey> {
     match (
         requested.serial,
         requested.cert_id.hash_algorithm.parameters.as_ref(),
     ) {
-        (Some(serial), None) => Some((kind, serial, requested.hash, false)),
+        (Some(serial), None) => Some((kind, generation, serial, requested.hash, false)),
         (Some(serial), Some(p))
             if der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty() =>
         {
-            Some((kind, serial, requested.hash, true))
+            Some((kind, generation, serial, requested.hash, true))
         }
         _ => None,
     }
 }
 
-/// The cached responses of both CAs, valid for one revision of the state.
+/// What a cached answer is valid for: a revision of the state and, with a publication
+/// schedule, the OCSP data published (the boundary moves without the state changing).
+pub(super) type CacheVersion = (u64, Option<OffsetDateTime>);
+
+/// The cached responses of both CAs, valid for one version of the published state.
 #[derive(Debug, Default)]
 pub(super) struct ResponseCache {
-    revision: u64,
+    revision: CacheVersion,
     entries: HashMap<CacheKey, CachedResponse>,
 }
 
 impl ResponseCache {
-    /// Empties the cache when the state moved to another revision.
-    pub(super) fn follow(&mut self, revision: u64) {
+    /// Empties the cache when the published state moved to another version.
+    pub(super) fn follow(&mut self, revision: CacheVersion) {
         if self.revision != revision {
             self.entries.clear();
             self.revision = revision;
@@ -75,7 +82,7 @@ impl ResponseCache {
     }
 
     /// Keeps an answer signed for `revision`, unless the state has moved on since.
-    pub(super) fn keep(&mut self, revision: u64, key: CacheKey, cached: CachedResponse) {
+    pub(super) fn keep(&mut self, revision: CacheVersion, key: CacheKey, cached: CachedResponse) {
         if self.revision != revision {
             return;
         }

@@ -17,7 +17,7 @@ use crate::rules::{CertKind, CrlReason, Serial};
 /// Spoils a planned answer as a fault says; returns the whole answer when the fault replaces it.
 pub(super) fn apply_fault(
     authority: &mut Authority,
-    kind: CertKind,
+    (kind, generation): (CertKind, u32),
     signing: &mut Signing,
     fault: FaultKind,
     now: OffsetDateTime,
@@ -53,15 +53,20 @@ pub(super) fn apply_fault(
         }
         FaultKind::BadSignature => *corrupt_signature = true,
         FaultKind::WrongKey => {
-            *signer = authority.faulty_responder(kind, FaultyResponder::WithoutOcspSigning)?
+            *signer =
+                authority.faulty_responder(kind, generation, FaultyResponder::WithoutOcspSigning)?
         }
         FaultKind::ResponderWithoutOcspSigning => {
-            let faulty = authority.faulty_responder(kind, FaultyResponder::WithoutOcspSigning)?;
+            let faulty = authority.faulty_responder(
+                kind,
+                generation,
+                FaultyResponder::WithoutOcspSigning,
+            )?;
             *signer = faulty.clone();
             *presented = faulty;
         }
         FaultKind::ExpiredResponder => {
-            let faulty = authority.faulty_responder(kind, FaultyResponder::Expired)?;
+            let faulty = authority.faulty_responder(kind, generation, FaultyResponder::Expired)?;
             *signer = faulty.clone();
             *presented = faulty;
         }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use x509_ocsp::OcspResponseStatus;
 
-use crate::authority::Authority;
+use crate::authority::{Authority, PublishedData};
 use crate::config::ResponderIdKind;
 use crate::error::{Error, Result};
 use crate::faults::{FaultFamily, FaultSet};
@@ -24,7 +24,7 @@ use crate::pki::ocsp::{
 use crate::rules::{CertKind, Serial};
 
 pub use cache::CachedResponse;
-use cache::{CacheKey, ResponseCache};
+use cache::{CacheKey, CacheVersion, ResponseCache};
 
 /// Which endpoint a request came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub(crate) struct Signing {
     extensions: Vec<x509_cert::ext::Extension>,
     corrupt_signature: bool,
     cache_key: Option<CacheKey>,
-    revision: u64,
+    revision: CacheVersion,
 }
 
 /// What the locked part of a request decided.
@@ -145,7 +145,7 @@ enum Action {
 
 /// A signed answer the cache may keep, handed back to [`Responder::keep`].
 pub struct Keep {
-    revision: u64,
+    revision: CacheVersion,
     key: CacheKey,
     cached: CachedResponse,
 }
@@ -166,7 +166,7 @@ impl Responder {
         endpoint: Endpoint,
         request: &ParsedRequest,
     ) -> Plan {
-        let issuers: Vec<Option<CertKind>> = request
+        let issuers: Vec<Option<(CertKind, u32)>> = request
             .certs
             .iter()
             .map(|c| authority.ca_of_cert_id(c))
@@ -181,7 +181,7 @@ impl Responder {
                     CertIdHash::Sha256 => "sha256",
                 },
                 serial: c.serial.map(|s| s.0),
-                issuer: issuer.map(CertKind::as_str),
+                issuer: issuer.map(|(kind, _)| kind.as_str()),
             })
             .collect();
         let action = self
@@ -203,28 +203,31 @@ impl Responder {
         faults: &mut FaultSet,
         endpoint: Endpoint,
         request: &ParsedRequest,
-        issuers: &[Option<CertKind>],
+        issuers: &[Option<(CertKind, u32)>],
     ) -> Result<Action> {
         authority.sync()?;
-        let revision = authority.seen_revision();
+        let published = authority.published(PublishedData::Ocsp).map(|p| p.at);
+        let revision = (authority.seen_revision(), published);
         self.cache.follow(revision);
         let now = authority.now();
 
-        let mut kind = None;
-        for &issuer in issuers {
-            let acceptable = match (issuer, endpoint) {
+        // One responder signs the answer: every CertID must name the same generation.
+        let mut issuer = None;
+        for &named in issuers {
+            let acceptable = match (named, endpoint) {
                 (None, _) => false,
-                (Some(k), Endpoint::Only(e)) => k == e,
+                (Some((k, _)), Endpoint::Only(e)) => k == e,
                 (Some(_), Endpoint::Shared) => true,
             };
-            if !acceptable || (kind.is_some() && kind != issuer) {
+            if !acceptable || (issuer.is_some() && issuer != named) {
                 return Ok(Action::Done(Answered::error(
                     OcspResponseStatus::Unauthorized,
                 )));
             }
-            kind = issuer;
+            issuer = named;
         }
-        let kind = kind.expect("a parsed request has at least one CertID");
+        let issuer = issuer.expect("a parsed request has at least one CertID");
+        let kind = issuer.0;
         let serials: Vec<u32> = request
             .certs
             .iter()
@@ -234,7 +237,7 @@ impl Responder {
 
         // A faulted answer is made afresh and never cached.
         let cache_key = match (&request.nonce, request.certs.as_slice(), faults.is_empty()) {
-            (None, [single], true) => cache::key_of(kind, single),
+            (None, [single], true) => cache::key_of(issuer, single),
             _ => None,
         };
         if let Some(cached) = cache_key.as_ref().and_then(|k| self.cache.fresh(k, now)) {
@@ -253,9 +256,9 @@ impl Responder {
         let answers = request
             .certs
             .iter()
-            .map(|c| single_answer(authority, kind, c.cert_id.clone(), c.serial, now))
+            .map(|c| single_answer(authority, issuer, c.cert_id.clone(), c.serial, now))
             .collect::<Result<Vec<_>>>()?;
-        let (responder, by_key) = signer(authority, kind, now)?;
+        let (responder, by_key) = signer(authority, issuer, now)?;
         let mut signing = Signing {
             signer: responder.clone(),
             presented: responder,
@@ -277,7 +280,7 @@ impl Responder {
             revision,
         };
         for fault in faults {
-            if let Some(done) = faults::apply_fault(authority, kind, &mut signing, fault, now)? {
+            if let Some(done) = faults::apply_fault(authority, issuer, &mut signing, fault, now)? {
                 return Ok(Action::Done(done));
             }
         }
@@ -367,44 +370,45 @@ fn sign(signing: Signing) -> (Answered, Option<Keep>) {
     (answered, Some(keep))
 }
 
-/// The answer for one CertID of `kind`'s CA at `now`.
+/// The answer for one CertID of a CA generation at `now`.
 fn single_answer(
     authority: &Authority,
-    kind: CertKind,
+    (kind, generation): (CertKind, u32),
     cert_id: x509_ocsp::CertId,
     serial: Option<Serial>,
     now: OffsetDateTime,
 ) -> Result<SingleAnswer> {
     Ok(SingleAnswer {
         cert_id,
-        status: authority.ocsp_status(kind, serial)?,
+        status: authority.ocsp_status(kind, generation, serial)?,
         this_update: now,
         next_update: Some(now + authority.config().ocsp.validity),
     })
 }
 
-/// The responder that signs for `kind` at `now`, and whether it names itself by key.
+/// The responder that signs for a CA generation at `now`, and whether it names
+/// itself by key.
 fn signer(
     authority: &mut Authority,
-    kind: CertKind,
+    (kind, generation): (CertKind, u32),
     now: OffsetDateTime,
 ) -> Result<(Arc<Issuer>, bool)> {
     let by_key = authority.config().ocsp.responder_id == ResponderIdKind::ByKey;
-    Ok((authority.responder(kind, now)?, by_key))
+    Ok((authority.responder(kind, generation, now)?, by_key))
 }
 
 /// A signed response for one of our certificates (SHA-1 CertID, no nonce), as the
 /// responder answers it at the clock's now: for export bundles and stapling.
 pub fn single_response(authority: &mut Authority, serial: Serial) -> Result<Vec<u8>> {
     let now = authority.now();
-    let kind = authority
-        .certificate_kind(serial)?
+    let issuer = authority
+        .issuer_of(serial)?
         .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
     let cert_id = authority
-        .ca(kind)
+        .generation(issuer.0, issuer.1)?
         .hashes
         .cert_id(CertIdHash::Sha1, serial)?;
-    let answer = single_answer(authority, kind, cert_id, Some(serial), now)?;
-    let (responder, by_key) = signer(authority, kind, now)?;
+    let answer = single_answer(authority, issuer, cert_id, Some(serial), now)?;
+    let (responder, by_key) = signer(authority, issuer, now)?;
     responder.sign_ocsp(by_key, now, &[answer], vec![])
 }

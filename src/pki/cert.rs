@@ -26,7 +26,7 @@ use super::oids;
 use super::time::x509_time;
 use crate::error::{Error, Result};
 use crate::rules::locality::Locality;
-use crate::rules::{CertKind, Serial};
+use crate::rules::{CertKind, CrlLayout, Serial};
 
 /// The profile settings that shape certificates (from config and the recorded base URL).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,19 +44,39 @@ pub struct CertProfile {
     /// Whether end-entity CRL distribution points carry the CRL URL after the
     /// directoryName (mock; real ones have the directoryName alone).
     pub crl_dp_uri: bool,
+    /// One CRL per CA generation, or one per distribution point (the URL differs).
+    pub crl_layout: CrlLayout,
     /// Base URL of the HTTP endpoints, without a trailing slash.
     pub base_url: String,
 }
 
 impl CertProfile {
-    /// `<base-url>/crl/<kind>.crl`.
-    pub fn crl_url(&self, kind: CertKind) -> String {
-        format!("{}/crl/{}.crl", self.base_url, kind.as_str())
+    /// A CA generation's CRL: `<base-url>/crl/<kind>.crl` for generation 1 (as before
+    /// generations existed), `/crl/<kind>/<N>.crl` after; with a partition,
+    /// `/crl/<kind>/<N>/<Pref>/<Muni>.crl`.
+    pub fn crl_url(&self, kind: CertKind, generation: u32, partition: Option<&Locality>) -> String {
+        let base = &self.base_url;
+        let kind = kind.as_str();
+        match (generation, partition) {
+            (1, None) => format!("{base}/crl/{kind}.crl"),
+            (n, None) => format!("{base}/crl/{kind}/{n}.crl"),
+            (n, Some(l)) => format!(
+                "{base}/crl/{kind}/{n}/{}/{}.crl",
+                path_segment(&l.prefecture),
+                path_segment(&l.municipality)
+            ),
+        }
     }
 
-    /// `<base-url>/arl/<kind>.crl`: the CA's ARL.
-    pub fn arl_url(&self, kind: CertKind) -> String {
-        format!("{}/arl/{}.crl", self.base_url, kind.as_str())
+    /// The URL of the CRL a certificate's distribution point names, in this layout.
+    pub fn point_crl_url(&self, kind: CertKind, point: &CrlPoint<'_>) -> String {
+        let partition = (self.crl_layout == CrlLayout::Municipality).then_some(point.locality);
+        self.crl_url(kind, point.generation, partition)
+    }
+
+    /// `<base-url>/arl/<kind>/<N>.crl`: the ARL a CA generation's certificate names.
+    pub fn arl_url(&self, kind: CertKind, generation: u32) -> String {
+        format!("{}/arl/{}/{generation}.crl", self.base_url, kind.as_str())
     }
 
     /// `<base-url>/ocsp/<kind>`.
@@ -159,18 +179,34 @@ fn uri(text: &str) -> Result<GeneralName> {
     ))
 }
 
+/// A URL path segment: romaji names are letters and hyphens, an override may be more.
+fn path_segment(text: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_');
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// The distribution point a certificate names: its CA generation and municipality.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrlPoint<'a> {
+    /// The generation of the CA that issues it.
+    pub generation: u32,
+    /// The municipality.
+    pub locality: &'a Locality,
+}
+
 /// The names of a certificate's CRL distribution point: the municipality's
-/// directoryName, then (mock, unless `crl_dp_uri` is off) the CRL URL. The CRL's
+/// directoryName, then (mock, unless `crl_dp_uri` is off) the CRL URL. A partition's
 /// issuingDistributionPoint is built from these same values so that they match byte
 /// for byte.
-fn crl_distribution_point_names(
+pub fn crl_distribution_point_names(
     profile: &CertProfile,
     kind: CertKind,
-    locality: &Locality,
+    point: &CrlPoint<'_>,
 ) -> Result<Vec<GeneralName>> {
-    let mut names = vec![crl_directory_name(profile, kind, locality)?];
+    let mut names = vec![crl_directory_name(profile, kind, point.locality)?];
     if profile.crl_dp_uri {
-        names.push(crl_url_name(profile, kind)?);
+        names.push(uri(&profile.point_crl_url(kind, point))?);
     }
     Ok(names)
 }
@@ -181,10 +217,11 @@ fn crl_distribution_point_names(
 pub fn arl_distribution_point_names(
     profile: &CertProfile,
     kind: CertKind,
+    generation: u32,
 ) -> Result<Vec<GeneralName>> {
     Ok(vec![
         GeneralName::DirectoryName(names::ca_name(kind, &profile.org)?),
-        uri(&profile.arl_url(kind))?,
+        uri(&profile.arl_url(kind, generation))?,
     ])
 }
 
@@ -208,9 +245,9 @@ pub fn crl_directory_name(
     ))
 }
 
-/// The CRL URL of a CA as a GeneralName (the last name of every distribution point).
-pub fn crl_url_name(profile: &CertProfile, kind: CertKind) -> Result<GeneralName> {
-    uri(&profile.crl_url(kind))
+/// A CRL URL as a GeneralName.
+pub fn url_name(url: &str) -> Result<GeneralName> {
+    uri(url)
 }
 
 fn serial_digest(label: &str, serial: Serial) -> [u8; 32] {
@@ -252,9 +289,9 @@ pub fn auth_common_name(serial: Serial) -> String {
 fn crl_distribution_points(
     profile: &CertProfile,
     kind: CertKind,
-    locality: &Locality,
+    point: &CrlPoint<'_>,
 ) -> Result<Extension> {
-    distribution_points(crl_distribution_point_names(profile, kind, locality)?)
+    distribution_points(crl_distribution_point_names(profile, kind, point)?)
 }
 
 fn authority_info_access(ocsp_url: &str) -> Result<Extension> {
@@ -301,6 +338,8 @@ fn tbs(
 pub struct CaParams<'a> {
     /// Which CA.
     pub kind: CertKind,
+    /// Which generation of it (names its ARL).
+    pub generation: u32,
     /// Its serial.
     pub serial: Serial,
     /// Validity start.
@@ -330,7 +369,11 @@ pub fn ca_tbs(profile: &CertProfile, params: CaParams<'_>) -> Result<TbsCertific
                 path_len_constraint: None,
             },
         )?,
-        distribution_points(arl_distribution_point_names(profile, params.kind)?)?,
+        distribution_points(arl_distribution_point_names(
+            profile,
+            params.kind,
+            params.generation,
+        )?)?,
         subject_key_identifier(&spki)?,
     ];
     tbs(
@@ -446,19 +489,19 @@ pub fn sign_tbs(
     profile: &CertProfile,
     ca: &Certificate,
     params: LeafParams<'_>,
-    locality: &Locality,
+    point: &CrlPoint<'_>,
     common_name: &str,
     facts: &HolderFacts,
 ) -> Result<TbsCertificate> {
     let kind = CertKind::Sign;
-    let subject = names::sign_subject(locality, common_name)?;
+    let subject = names::sign_subject(point.locality, common_name)?;
     issued_by(ca, &params, subject, |spki| {
         let mut extensions = vec![
             key_usage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation)?,
             holder_alt_name(facts)?,
             certificate_policies(profile.policy(kind), &profile.cps_uri)?,
             japanese_ca_name(oids::ISSUER_ALT_NAME, kind)?,
-            crl_distribution_points(profile, kind, locality)?,
+            crl_distribution_points(profile, kind, point)?,
         ];
         if profile.sign_ocsp_url {
             extensions.push(authority_info_access(&profile.ocsp_url(kind))?);
@@ -475,7 +518,7 @@ pub fn auth_tbs(
     profile: &CertProfile,
     ca: &Certificate,
     params: LeafParams<'_>,
-    locality: &Locality,
+    point: &CrlPoint<'_>,
     common_name: &str,
 ) -> Result<TbsCertificate> {
     let kind = CertKind::Auth;
@@ -486,7 +529,7 @@ pub fn auth_tbs(
             extension(oids::EXTENDED_KEY_USAGE, false, &vec![oids::KP_CLIENT_AUTH])?,
             certificate_policies(profile.policy(kind), &profile.cps_uri)?,
             japanese_ca_name(oids::ISSUER_ALT_NAME, kind)?,
-            crl_distribution_points(profile, kind, locality)?,
+            crl_distribution_points(profile, kind, point)?,
             authority_info_access(&profile.ocsp_url(kind))?,
             authority_key_identifier(ca)?,
             subject_key_identifier(spki)?,

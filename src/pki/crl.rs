@@ -262,12 +262,14 @@ mod tests {
             cps_uri: "http://x".into(),
             sign_ocsp_url: true,
             crl_dp_uri: true,
+            crl_layout: crate::rules::CrlLayout::Single,
             base_url: "http://127.0.0.1:8080".into(),
         };
         let tbs = ca_tbs(
             &profile,
             CaParams {
                 kind: crate::rules::CertKind::Sign,
+                generation: 1,
                 serial: Serial(0x0100_0001),
                 not_before: time::macros::datetime!(2021-03-01 00:00 UTC),
                 not_after: time::macros::datetime!(2031-03-01 14:59:59 UTC),

@@ -166,6 +166,11 @@ impl IssuerHashes {
         })
     }
 
+    /// SHA-1 of the issuer's key: its subjectKeyIdentifier in our certificates.
+    pub fn key_sha1(&self) -> &[u8] {
+        &self.sha1.1
+    }
+
     /// Whether a CertID names this issuer.
     pub fn matches(&self, requested: &RequestedCert) -> bool {
         let (name, key) = match requested.hash {

@@ -76,6 +76,39 @@ impl fmt::Display for KeyAlg {
     }
 }
 
+/// How a CA generation's CRLs are cut (`crl.layout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub enum CrlLayout {
+    /// One CRL per CA generation (simple clients handle it best).
+    #[default]
+    Single,
+    /// One CRL per distribution point, that is per municipality, as in production.
+    Municipality,
+}
+
+impl CrlLayout {
+    /// The name used in config and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrlLayout::Single => "single",
+            CrlLayout::Municipality => "municipality",
+        }
+    }
+}
+
+impl FromStr for CrlLayout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "single" => Ok(CrlLayout::Single),
+            "municipality" => Ok(CrlLayout::Municipality),
+            other => Err(format!(
+                "unknown CRL layout {other:?}: expected single or municipality"
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

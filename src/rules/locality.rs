@@ -35,7 +35,7 @@ use lookup::Place;
 pub const MAX_OVERRIDE_PART_LEN: usize = 58;
 
 /// The holder's prefecture and municipality in romaji, e.g. `Tokyo-to` and `Shinagawa-ku`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Locality {
     /// Prefecture in romaji, e.g. `Tokyo-to`, `Hokkaido`, `Osaka-fu`, `Kanagawa-ken`.
     pub prefecture: String,

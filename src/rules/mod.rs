@@ -13,12 +13,13 @@ pub mod identifiers;
 pub mod jst;
 pub mod locality;
 pub mod pin;
+pub mod publication;
 pub mod renewal;
 pub mod validity;
 
 pub use causes::{Cause, CauseError, CertKind, CrlReason, ReasonMap};
 pub use holder::{Gender, HolderName};
-pub use identifiers::{KeyAlg, Serial};
+pub use identifiers::{CrlLayout, KeyAlg, Serial};
 pub use pin::Pin;
 pub use validity::{Feb29Rule, Issuance, ValidityRules};
 

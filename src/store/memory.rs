@@ -19,19 +19,14 @@ struct StoredCertificate {
     revocation: Option<Revocation>,
 }
 
-#[derive(Clone, Debug)]
-struct StoredAuthority {
-    record: AuthorityRecord,
-    crl_number: u64,
-}
-
 /// A store that lives and dies with the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     settings: HashMap<String, String>,
     next_serial: u32,
     revision: u64,
-    authorities: HashMap<CertKind, StoredAuthority>,
+    authorities: HashMap<CertKind, Vec<AuthorityRecord>>,
+    crl_numbers: HashMap<(CertKind, u32, String), u64>,
     cards: BTreeMap<CardId, NewCard>,
     certificates: BTreeMap<Serial, StoredCertificate>,
     events: Vec<EventRecord>,
@@ -45,6 +40,15 @@ impl MemoryStore {
             next_serial: FIRST_SERIAL,
             ..Self::default()
         }
+    }
+
+    fn generation_mut(&mut self, kind: CertKind, generation: u32) -> Result<&mut AuthorityRecord> {
+        self.authorities
+            .get_mut(&kind)
+            .and_then(|g| g.iter_mut().find(|g| g.generation == generation))
+            .ok_or_else(|| {
+                Error::NotFound(format!("no {kind} CA generation {generation} in the state"))
+            })
     }
 
     fn check_new_certificates(&self, certificates: &[NewCertificate]) -> Result<()> {
@@ -79,6 +83,7 @@ impl MemoryStore {
                     at: event.at,
                     cause: event.cause,
                     reason: *reason,
+                    recorded_at: event.recorded_at,
                 });
             }
         }
@@ -113,32 +118,53 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>> {
-        Ok(self.authorities.get(&kind).map(|a| a.record.clone()))
+    fn authorities(&self, kind: CertKind) -> Result<Vec<AuthorityRecord>> {
+        Ok(self.authorities.get(&kind).cloned().unwrap_or_default())
     }
 
     fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()> {
-        if self.authorities.contains_key(&kind) {
-            return Err(Error::State(format!("the {kind} CA exists already")));
+        let generations = self.authorities.entry(kind).or_default();
+        if generations
+            .iter()
+            .any(|g| g.generation == record.generation)
+        {
+            return Err(Error::ConcurrentChange(format!(
+                "{kind} CA generation {} exists already",
+                record.generation
+            )));
         }
-        self.authorities.insert(
-            kind,
-            StoredAuthority {
-                record: record.clone(),
-                crl_number: 0,
-            },
-        );
+        generations.push(record.clone());
         self.revision += 1;
         Ok(())
     }
 
-    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()> {
-        let authority = self
-            .authorities
-            .get_mut(&kind)
-            .ok_or_else(|| Error::NotFound(format!("no {kind} CA in the state")))?;
-        authority.record.responder_cert = cert.to_vec();
-        authority.record.responder_key_pem = key_pem.to_string();
+    fn put_responder(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        cert: &[u8],
+        key_pem: &str,
+    ) -> Result<()> {
+        let record = self.generation_mut(kind, generation)?;
+        record.responder_cert = cert.to_vec();
+        record.responder_key_pem = key_pem.to_string();
+        self.revision += 1;
+        Ok(())
+    }
+
+    fn revoke_authority(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        revocation: CaRevocation,
+    ) -> Result<()> {
+        let record = self.generation_mut(kind, generation)?;
+        if record.revocation.is_some() {
+            return Err(Error::ConcurrentChange(format!(
+                "{kind} CA generation {generation} is revoked already"
+            )));
+        }
+        record.revocation = Some(revocation);
         self.revision += 1;
         Ok(())
     }
@@ -273,6 +299,7 @@ impl Store for MemoryStore {
     fn status(&self, serial: Serial) -> Result<Option<StatusRecord>> {
         Ok(self.certificates.get(&serial).map(|c| StatusRecord {
             kind: c.certificate.kind,
+            generation: c.certificate.generation,
             not_after: c.certificate.not_after,
             revocation: c.revocation,
         }))
@@ -280,31 +307,37 @@ impl Store for MemoryStore {
 
     fn for_each_revoked(
         &self,
-        kind: CertKind,
-        unexpired_at: OffsetDateTime,
+        query: &RevokedQuery<'_>,
         each: &mut dyn FnMut(RevokedEntry),
     ) -> Result<()> {
         for (serial, c) in &self.certificates {
-            if let Some(r) = c.revocation {
-                if c.certificate.kind == kind && c.certificate.not_after >= unexpired_at {
-                    each(RevokedEntry {
-                        serial: *serial,
-                        at: r.at,
-                        reason: r.reason,
-                    });
-                }
+            let Some(r) = c.revocation else { continue };
+            let certificate = &c.certificate;
+            if certificate.kind == query.kind
+                && certificate.generation == query.generation
+                && query.locality.is_none_or(|l| *l == certificate.locality)
+                && certificate.not_after >= query.unexpired_at
+                && query
+                    .recorded_before
+                    .is_none_or(|before| r.recorded_at < before)
+            {
+                each(RevokedEntry {
+                    serial: *serial,
+                    at: r.at,
+                    reason: r.reason,
+                });
             }
         }
         Ok(())
     }
 
-    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>> {
+    fn localities(&self, kind: CertKind, generation: u32) -> Result<Vec<Locality>> {
         let mut localities: Vec<Locality> = self
             .certificates
             .values()
-            .filter(|c| c.certificate.kind == kind)
-            .filter_map(|c| self.cards.get(&c.card_id))
-            .map(|card| card.holder.locality.clone())
+            .map(|c| &c.certificate)
+            .filter(|c| c.kind == kind && c.generation == generation)
+            .map(|c| c.locality.clone())
             .collect();
         localities.sort_by(|a, b| {
             (&a.prefecture, &a.municipality).cmp(&(&b.prefecture, &b.municipality))
@@ -313,13 +346,14 @@ impl Store for MemoryStore {
         Ok(localities)
     }
 
-    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64> {
-        let authority = self
-            .authorities
-            .get_mut(&kind)
-            .ok_or_else(|| Error::NotFound(format!("no {kind} CA in the state")))?;
-        authority.crl_number += 1;
-        Ok(authority.crl_number)
+    fn next_crl_number(&mut self, kind: CertKind, generation: u32, scope: &str) -> Result<u64> {
+        self.generation_mut(kind, generation)?;
+        let number = self
+            .crl_numbers
+            .entry((kind, generation, scope.to_string()))
+            .or_default();
+        *number += 1;
+        Ok(*number)
     }
 
     fn pin(&self, card_id: CardId, kind: CertKind) -> Result<Option<PinRecord>> {

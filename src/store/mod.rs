@@ -73,6 +73,10 @@ pub struct NewCertificate {
     pub serial: Serial,
     /// Which CA issued it.
     pub kind: CertKind,
+    /// Which generation of that CA.
+    pub generation: u32,
+    /// The municipality its CRL distribution point names (its CRL partition).
+    pub locality: Locality,
     /// Issue instant.
     pub not_before: OffsetDateTime,
     /// Last valid second.
@@ -92,6 +96,8 @@ pub struct Revocation {
     pub cause: Cause,
     /// The CRLReason it maps to (fixed when it happened).
     pub reason: CrlReason,
+    /// When it was recorded (the virtual now): publication schedules count from this.
+    pub recorded_at: OffsetDateTime,
 }
 
 /// A stored certificate.
@@ -114,6 +120,8 @@ pub struct NewEvent {
     pub cause: Cause,
     /// When it takes effect.
     pub at: OffsetDateTime,
+    /// When it was recorded (the virtual now).
+    pub recorded_at: OffsetDateTime,
     /// The certificates it revokes (already checked to be unrevoked), with their reason.
     pub revokes: Vec<(Serial, CrlReason)>,
 }
@@ -132,6 +140,8 @@ pub struct EventRecord {
 pub struct StatusRecord {
     /// Which CA issued it.
     pub kind: CertKind,
+    /// Which generation of that CA.
+    pub generation: u32,
     /// Last valid second.
     pub not_after: OffsetDateTime,
     /// Its revocation, if revoked.
@@ -158,9 +168,40 @@ pub struct RevokedEntry {
     pub reason: CrlReason,
 }
 
-/// A CA with its delegated OCSP responder: certificates DER, keys PKCS#8 PEM.
+/// Which revoked certificates a CRL lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevokedQuery<'a> {
+    /// The CA.
+    pub kind: CertKind,
+    /// Its generation.
+    pub generation: u32,
+    /// Only the certificates naming this municipality's distribution point.
+    pub locality: Option<&'a Locality>,
+    /// Only certificates whose notAfter is at or after this instant.
+    pub unexpired_at: OffsetDateTime,
+    /// Only revocations recorded strictly before this instant (publication).
+    pub recorded_before: Option<OffsetDateTime>,
+}
+
+/// A CA generation's revocation (a compromise drill): it goes on the ARL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaRevocation {
+    /// Revocation instant.
+    pub at: OffsetDateTime,
+    /// Reason.
+    pub reason: CrlReason,
+}
+
+/// One generation of a CA with its delegated OCSP responder: certificates DER, keys
+/// PKCS#8 PEM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorityRecord {
+    /// The generation, from 1.
+    pub generation: u32,
+    /// From when it issues (`ca rollover --at`; generation 1: its creation).
+    pub issuing_from: OffsetDateTime,
+    /// Its revocation, if revoked.
+    pub revocation: Option<CaRevocation>,
     /// The CA certificate.
     pub ca_cert: Vec<u8>,
     /// The CA key.
@@ -173,12 +214,25 @@ pub struct AuthorityRecord {
 
 /// Persistence. Each method is atomic: it happens entirely or not at all.
 pub trait Store: Send {
-    /// A CA and its responder, if created.
-    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>>;
-    /// Stores a CA and its responder (once, at `init`).
+    /// Every generation of a CA with its responder, oldest first (empty before `init`).
+    fn authorities(&self, kind: CertKind) -> Result<Vec<AuthorityRecord>>;
+    /// Stores a new CA generation and its responder (`init`, `ca rollover`).
     fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()>;
-    /// Replaces a responder certificate (and key) when it is renewed.
-    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()>;
+    /// Replaces a generation's responder certificate (and key) when it is renewed.
+    fn put_responder(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        cert: &[u8],
+        key_pem: &str,
+    ) -> Result<()>;
+    /// Revokes a CA generation (once).
+    fn revoke_authority(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        revocation: CaRevocation,
+    ) -> Result<()>;
     /// A free-form setting (base URL, clock).
     fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Sets a free-form setting.
@@ -216,18 +270,20 @@ pub trait Store: Send {
     fn certificate(&self, serial: Serial) -> Result<Option<CertificateRecord>>;
     /// What OCSP needs of one certificate: its CA, notAfter and revocation.
     fn status(&self, serial: Serial) -> Result<Option<StatusRecord>>;
-    /// Calls `each` for every revoked certificate of a CA whose notAfter is at or after
-    /// `unexpired_at`, in serial order (streamed: a CRL may have a million entries).
+    /// Calls `each` for every revoked certificate `query` selects, in serial order
+    /// (streamed: a CRL may have a million entries).
     fn for_each_revoked(
         &self,
-        kind: CertKind,
-        unexpired_at: OffsetDateTime,
+        query: &RevokedQuery<'_>,
         each: &mut dyn FnMut(RevokedEntry),
     ) -> Result<()>;
-    /// The distinct localities of a CA's certificates (for the CRL's IDP).
-    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>>;
-    /// Takes the next cRLNumber of a CA (monotonic, survives restarts).
-    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64>;
+    /// The distinct localities of a CA generation's certificates (its distribution
+    /// points), sorted.
+    fn localities(&self, kind: CertKind, generation: u32) -> Result<Vec<Locality>>;
+    /// Takes the next cRLNumber of one sequence of a CA generation: `scope` is `""`
+    /// for the generation's CRL and ARL, else a partition's `Pref/Muni` (monotonic,
+    /// survives restarts).
+    fn next_crl_number(&mut self, kind: CertKind, generation: u32, scope: &str) -> Result<u64>;
     /// A card's PIN of one kind: its hash and the count of wrong tries since the last
     /// right one.
     fn pin(&self, card_id: CardId, kind: CertKind) -> Result<Option<PinRecord>>;

@@ -39,8 +39,12 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn key_file(kind: CertKind, role: &str) -> String {
-    format!("{role}-{}.key", kind.as_str())
+/// `ca-sign.key` for generation 1 (as before generations), `ca-sign-2.key` after.
+fn key_file(kind: CertKind, generation: u32, role: &str) -> String {
+    match generation {
+        1 => format!("{role}-{}.key", kind.as_str()),
+        n => format!("{role}-{}-{n}.key", kind.as_str()),
+    }
 }
 
 /// Writes a secret file with mode 0600, atomically (temporary file, then rename).
@@ -187,52 +191,116 @@ fn explain_unwritable(directory: &Path, error: Error) -> Error {
 }
 
 impl Store for SqliteStore {
-    fn authority(&self, kind: CertKind) -> Result<Option<AuthorityRecord>> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = self
-            .connection
-            .query_row(
-                "SELECT ca_cert, responder_cert FROM authorities WHERE kind = ?1",
-                [kind.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+    fn authorities(&self, kind: CertKind) -> Result<Vec<AuthorityRecord>> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT generation, ca_cert, responder_cert, issuing_from, revoked_at, reason
+             FROM ca_generations WHERE kind = ?1 ORDER BY generation",
+        )?;
+        let rows = statement
+            .query_map([kind.as_str()], |r| {
+                let revocation = match r.get::<_, Option<i64>>(4)? {
+                    Some(at) => Some(CaRevocation {
+                        at: instant(at)?,
+                        reason: reason_from_code(r.get(5)?)?,
+                    }),
+                    None => None,
+                };
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    instant(r.get(3)?)?,
+                    revocation,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(
+                |(generation, ca_cert, responder_cert, issuing_from, revocation)| {
+                    let key =
+                        |role| read_secret(&self.directory.join(key_file(kind, generation, role)));
+                    Ok(AuthorityRecord {
+                        generation,
+                        issuing_from,
+                        revocation,
+                        ca_cert,
+                        ca_key_pem: key("ca")?,
+                        responder_cert,
+                        responder_key_pem: key("responder")?,
+                    })
+                },
             )
-            .optional()?;
-        let Some((ca_cert, responder_cert)) = row else {
-            return Ok(None);
-        };
-        Ok(Some(AuthorityRecord {
-            ca_cert,
-            ca_key_pem: read_secret(&self.directory.join(key_file(kind, "ca")))?,
-            responder_cert,
-            responder_key_pem: read_secret(&self.directory.join(key_file(kind, "responder")))?,
-        }))
+            .collect()
     }
 
     fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()> {
-        write_secret(
-            &self.directory.join(key_file(kind, "ca")),
-            &record.ca_key_pem,
-        )?;
-        write_secret(
-            &self.directory.join(key_file(kind, "responder")),
-            &record.responder_key_pem,
-        )?;
+        let generation = record.generation;
+        for (role, pem) in [
+            ("ca", &record.ca_key_pem),
+            ("responder", &record.responder_key_pem),
+        ] {
+            write_secret(&self.directory.join(key_file(kind, generation, role)), pem)?;
+        }
         let tx = self.immediate()?;
         tx.execute(
-            "INSERT INTO authorities (kind, ca_cert, responder_cert) VALUES (?1, ?2, ?3)",
-            params![kind.as_str(), record.ca_cert, record.responder_cert],
+            "INSERT INTO ca_generations (kind, generation, ca_cert, responder_cert, issuing_from)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                kind.as_str(),
+                generation,
+                record.ca_cert,
+                record.responder_cert,
+                unix(record.issuing_from)
+            ],
         )?;
         bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
 
-    fn put_responder(&mut self, kind: CertKind, cert: &[u8], key_pem: &str) -> Result<()> {
-        write_secret(&self.directory.join(key_file(kind, "responder")), key_pem)?;
+    fn put_responder(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        cert: &[u8],
+        key_pem: &str,
+    ) -> Result<()> {
+        write_secret(
+            &self.directory.join(key_file(kind, generation, "responder")),
+            key_pem,
+        )?;
         let tx = self.immediate()?;
         tx.execute(
-            "UPDATE authorities SET responder_cert = ?1 WHERE kind = ?2",
-            params![cert, kind.as_str()],
+            "UPDATE ca_generations SET responder_cert = ?1 WHERE kind = ?2 AND generation = ?3",
+            params![cert, kind.as_str(), generation],
         )?;
+        bump_revision(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn revoke_authority(
+        &mut self,
+        kind: CertKind,
+        generation: u32,
+        revocation: CaRevocation,
+    ) -> Result<()> {
+        let tx = self.immediate()?;
+        let changed = tx.execute(
+            "UPDATE ca_generations SET revoked_at = ?1, reason = ?2
+             WHERE kind = ?3 AND generation = ?4 AND revoked_at IS NULL",
+            params![
+                unix(revocation.at),
+                revocation.reason.code(),
+                kind.as_str(),
+                generation
+            ],
+        )?;
+        if changed != 1 {
+            return Err(Error::ConcurrentChange(format!(
+                "{kind} CA generation {generation} is not revocable (already revoked, or absent)"
+            )));
+        }
         bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
@@ -376,7 +444,7 @@ impl Store for SqliteStore {
 
     fn card_events(&self, id: CardId) -> Result<Vec<EventRecord>> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT e.id, e.cause, e.at, e.revoked FROM events e WHERE e.card_id = ?1 ORDER BY e.id",
+            "SELECT e.id, e.cause, e.at, e.revoked, e.recorded_at FROM events e WHERE e.card_id = ?1 ORDER BY e.id",
         )?;
         let events = statement
             .query_map([id.0], |r| {
@@ -385,6 +453,7 @@ impl Store for SqliteStore {
                     cause(r.get(1)?)?,
                     instant(r.get(2)?)?,
                     r.get::<_, String>(3)?,
+                    instant(r.get(4)?)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -392,7 +461,7 @@ impl Store for SqliteStore {
             .connection
             .prepare_cached("SELECT reason FROM certificates WHERE serial = ?1")?;
         let mut records = Vec::with_capacity(events.len());
-        for (event_id, cause, at, revoked) in events {
+        for (event_id, cause, at, revoked, recorded_at) in events {
             let serials: Vec<u32> = serde_json::from_str(&revoked)
                 .map_err(|e| Error::State(format!("event {event_id} is corrupt: {e}")))?;
             let mut revokes = Vec::with_capacity(serials.len());
@@ -406,6 +475,7 @@ impl Store for SqliteStore {
                     card_id: id,
                     cause,
                     at,
+                    recorded_at,
                     revokes,
                 },
             });
@@ -427,21 +497,15 @@ impl Store for SqliteStore {
         Ok(self
             .connection
             .prepare_cached(
-                "SELECT kind, not_after, revoked_at, cause, reason FROM certificates WHERE serial = ?1",
+                "SELECT kind, generation, not_after, revoked_at, cause, reason, recorded_at
+                 FROM certificates WHERE serial = ?1",
             )?
             .query_row([serial.0], |r| {
-                let revocation = match r.get::<_, Option<i64>>(2)? {
-                    Some(at) => Some(Revocation {
-                        at: instant(at)?,
-                        cause: cause(r.get(3)?)?,
-                        reason: reason_from_code(r.get(4)?)?,
-                    }),
-                    None => None,
-                };
                 Ok(StatusRecord {
                     kind: parsed(r.get(0)?)?,
-                    not_after: instant(r.get(1)?)?,
-                    revocation,
+                    generation: r.get(1)?,
+                    not_after: instant(r.get(2)?)?,
+                    revocation: revocation(r, 3)?,
                 })
             })
             .optional()?)
@@ -449,15 +513,40 @@ impl Store for SqliteStore {
 
     fn for_each_revoked(
         &self,
-        kind: CertKind,
-        unexpired_at: OffsetDateTime,
+        query: &RevokedQuery<'_>,
         each: &mut dyn FnMut(RevokedEntry),
     ) -> Result<()> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT serial, revoked_at, reason FROM certificates
-             WHERE kind = ?1 AND revoked_at IS NOT NULL AND not_after >= ?2 ORDER BY serial",
-        )?;
-        let mut rows = statement.query(params![kind.as_str(), unix(unexpired_at)])?;
+        // i64::MAX: no publication cut-off.
+        let recorded_before = query.recorded_before.map_or(i64::MAX, unix);
+        let (kind, generation) = (query.kind.as_str(), query.generation);
+        let unexpired_at = unix(query.unexpired_at);
+        let mut statement;
+        let mut rows = match query.locality {
+            None => {
+                statement = self.connection.prepare_cached(
+                    "SELECT serial, revoked_at, reason FROM certificates
+                     WHERE kind = ?1 AND generation = ?2 AND revoked_at IS NOT NULL
+                       AND not_after >= ?3 AND recorded_at < ?4 ORDER BY serial",
+                )?;
+                statement.query(params![kind, generation, unexpired_at, recorded_before])?
+            }
+            Some(locality) => {
+                statement = self.connection.prepare_cached(
+                    "SELECT serial, revoked_at, reason FROM certificates
+                     WHERE kind = ?1 AND generation = ?2 AND prefecture = ?5 AND municipality = ?6
+                       AND revoked_at IS NOT NULL AND not_after >= ?3 AND recorded_at < ?4
+                     ORDER BY serial",
+                )?;
+                statement.query(params![
+                    kind,
+                    generation,
+                    unexpired_at,
+                    recorded_before,
+                    locality.prefecture,
+                    locality.municipality
+                ])?
+            }
+        };
         while let Some(r) = rows.next()? {
             each(RevokedEntry {
                 serial: Serial(r.get(0)?),
@@ -468,13 +557,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn localities(&self, kind: CertKind) -> Result<Vec<Locality>> {
+    fn localities(&self, kind: CertKind, generation: u32) -> Result<Vec<Locality>> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT DISTINCT c.prefecture, c.municipality FROM cards c
-             WHERE EXISTS (SELECT 1 FROM certificates t WHERE t.card_id = c.id AND t.kind = ?1)
-             ORDER BY c.prefecture, c.municipality",
+            "SELECT DISTINCT prefecture, municipality FROM certificates
+             WHERE kind = ?1 AND generation = ?2 ORDER BY prefecture, municipality",
         )?;
-        let rows = statement.query_map([kind.as_str()], |r| {
+        let rows = statement.query_map(params![kind.as_str(), generation], |r| {
             Ok(Locality {
                 prefecture: r.get(0)?,
                 municipality: r.get(1)?,
@@ -483,18 +571,23 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn next_crl_number(&mut self, kind: CertKind) -> Result<u64> {
+    fn next_crl_number(&mut self, kind: CertKind, generation: u32, scope: &str) -> Result<u64> {
         let tx = self.immediate()?;
-        let changed = tx.execute(
-            "UPDATE authorities SET crl_number = crl_number + 1 WHERE kind = ?1",
-            [kind.as_str()],
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM ca_generations WHERE kind = ?1 AND generation = ?2)",
+            params![kind.as_str(), generation],
+            |r| r.get(0),
         )?;
-        if changed != 1 {
-            return Err(Error::NotFound(format!("no {kind} CA in the state")));
+        if !exists {
+            return Err(Error::NotFound(format!(
+                "no {kind} CA generation {generation} in the state"
+            )));
         }
         let number: i64 = tx.query_row(
-            "SELECT crl_number FROM authorities WHERE kind = ?1",
-            [kind.as_str()],
+            "INSERT INTO crl_numbers (kind, generation, scope, value) VALUES (?1, ?2, ?3, 1)
+             ON CONFLICT (kind, generation, scope) DO UPDATE SET value = value + 1
+             RETURNING value",
+            params![kind.as_str(), generation, scope],
             |r| r.get(0),
         )?;
         tx.commit()?;

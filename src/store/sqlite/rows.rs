@@ -57,14 +57,17 @@ pub(super) fn insert_certificates(
     certificates: &[NewCertificate],
 ) -> Result<()> {
     let mut statement = tx.prepare_cached(
-        "INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der, key_pkcs8)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for c in certificates {
         statement.execute(params![
             c.serial.0,
             card_id.0,
             c.kind.as_str(),
+            c.generation,
+            c.locality.prefecture,
+            c.locality.municipality,
             unix(c.not_before),
             unix(c.not_after),
             c.der,
@@ -77,17 +80,18 @@ pub(super) fn insert_certificates(
 pub(super) fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
     let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
     tx.execute(
-        "INSERT INTO events (card_id, cause, at, revoked) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO events (card_id, cause, at, revoked, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             event.card_id.0,
             event.cause.as_str(),
             unix(event.at),
             serde_json::to_string(&revoked).expect("a list of numbers serialises"),
+            unix(event.recorded_at),
         ],
     )?;
     let id = tx.last_insert_rowid();
     let mut statement = tx.prepare_cached(
-        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4
+        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4, recorded_at = ?7
          WHERE serial = ?5 AND card_id = ?6 AND revoked_at IS NULL",
     )?;
     for (serial, reason) in &event.revokes {
@@ -98,6 +102,7 @@ pub(super) fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64
             id,
             serial.0,
             event.card_id.0,
+            unix(event.recorded_at),
         ])?;
         if changed != 1 {
             // The authority checked this; another process may have revoked it first.
@@ -138,28 +143,41 @@ pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> 
 }
 
 pub(super) const CERT_COLUMNS: &str =
-    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, revoked_at, cause, reason";
+    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, \
+     revoked_at, cause, reason, recorded_at, generation, prefecture, municipality";
+
+/// The revocation in the columns `revoked_at, cause, reason, recorded_at` from `first`.
+pub(super) fn revocation(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+) -> rusqlite::Result<Option<Revocation>> {
+    let Some(at) = row.get::<_, Option<i64>>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some(Revocation {
+        at: instant(at)?,
+        cause: cause(row.get(first + 1)?)?,
+        reason: reason_from_code(row.get(first + 2)?)?,
+        recorded_at: instant(row.get(first + 3)?)?,
+    }))
+}
 
 pub(super) fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
-    let revoked_at: Option<i64> = row.get(7)?;
-    let revocation = match revoked_at {
-        Some(at) => Some(Revocation {
-            at: instant(at)?,
-            cause: cause(row.get(8)?)?,
-            reason: reason_from_code(row.get(9)?)?,
-        }),
-        None => None,
-    };
     Ok(CertificateRecord {
         card_id: CardId(row.get(1)?),
         certificate: NewCertificate {
             serial: Serial(row.get(0)?),
             kind: parsed(row.get(2)?)?,
+            generation: row.get(11)?,
+            locality: Locality {
+                prefecture: row.get(12)?,
+                municipality: row.get(13)?,
+            },
             not_before: instant(row.get(3)?)?,
             not_after: instant(row.get(4)?)?,
             der: row.get(5)?,
             key_pkcs8: row.get(6)?,
         },
-        revocation,
+        revocation: revocation(row, 7)?,
     })
 }

@@ -5,7 +5,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters (name, value) VALUES ('next_serial', 16777217), ('revision', 0);
@@ -61,7 +62,56 @@ CREATE TABLE pins (
     failures INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (card_id, kind)
 );
-"#];
+"#,
+    r#"
+-- CA generations (issue 13): one row per key, all sharing the CA's DN.
+CREATE TABLE ca_generations (
+    kind TEXT NOT NULL CHECK (kind IN ('sign', 'auth')),
+    generation INTEGER NOT NULL CHECK (generation >= 1),
+    ca_cert BLOB NOT NULL,
+    responder_cert BLOB NOT NULL,
+    issuing_from INTEGER NOT NULL,
+    revoked_at INTEGER,
+    reason INTEGER,
+    PRIMARY KEY (kind, generation)
+);
+INSERT INTO ca_generations (kind, generation, ca_cert, responder_cert, issuing_from)
+    SELECT kind, 1, ca_cert, responder_cert, 0 FROM authorities;
+-- One cRLNumber sequence per generation and scope ('' = the generation's CRL and ARL).
+CREATE TABLE crl_numbers (
+    kind TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (kind, generation, scope)
+);
+INSERT INTO crl_numbers (kind, generation, scope, value)
+    SELECT kind, 1, '', crl_number FROM authorities;
+DROP TABLE authorities;
+ALTER TABLE certificates ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+-- The municipality the certificate's CRL distribution point names, fixed at issuance.
+ALTER TABLE certificates ADD COLUMN prefecture TEXT NOT NULL DEFAULT '';
+ALTER TABLE certificates ADD COLUMN municipality TEXT NOT NULL DEFAULT '';
+UPDATE certificates SET
+    prefecture = (SELECT c.prefecture FROM cards c WHERE c.id = card_id),
+    municipality = (SELECT c.municipality FROM cards c WHERE c.id = card_id);
+-- When a revocation was recorded (the virtual now), for publication schedules.
+ALTER TABLE certificates ADD COLUMN recorded_at INTEGER;
+UPDATE certificates SET recorded_at = revoked_at WHERE revoked_at IS NOT NULL;
+ALTER TABLE events ADD COLUMN recorded_at INTEGER;
+UPDATE events SET recorded_at = at;
+DROP INDEX revoked_entries;
+-- Cover the CRL queries: a generation's revoked entries in serial order, whole or
+-- per distribution point, read from the index alone.
+CREATE INDEX revoked_entries ON certificates
+    (kind, generation, serial, not_after, revoked_at, reason, recorded_at)
+    WHERE revoked_at IS NOT NULL;
+CREATE INDEX revoked_by_point ON certificates
+    (kind, generation, prefecture, municipality, serial, not_after, revoked_at, reason, recorded_at)
+    WHERE revoked_at IS NOT NULL;
+CREATE INDEX points ON certificates (kind, generation, prefecture, municipality);
+"#,
+];
 
 pub(super) fn migrate(connection: &mut Connection) -> Result<()> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;

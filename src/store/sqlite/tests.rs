@@ -10,6 +10,9 @@ fn keys_are_0600_the_directory_0700_and_loose_modes_are_reported() {
         .put_authority(
             CertKind::Sign,
             &AuthorityRecord {
+                generation: 1,
+                issuing_from: OffsetDateTime::UNIX_EPOCH,
+                revocation: None,
                 ca_cert: vec![1],
                 ca_key_pem: "secret".into(),
                 responder_cert: vec![2],
@@ -38,4 +41,67 @@ fn open_refuses_a_directory_without_state() {
     let dir = tempfile::tempdir().unwrap();
     let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
     assert!(err.contains("jpki-mock init"), "{err}");
+}
+
+#[test]
+fn a_state_from_before_generations_migrates_without_losing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let connection = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        connection.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO authorities (kind, ca_cert, responder_cert, crl_number)
+                     VALUES ('sign', x'01', x'02', 41);
+                 INSERT INTO cards (id, name, birth, gender, address, prefecture, municipality,
+                     issued_on, expiry, key_alg, fee_yen, created_at)
+                     VALUES (1, 'A B', '1990-10-01', 'female', 'x', 'Tokyo-to', 'Kiyose-shi',
+                     '2021-03-15', '2031-10-01', 'p256', 0, 1615770000);
+                 INSERT INTO events (id, card_id, cause, at, revoked)
+                     VALUES (1, 1, 'lost', 1615780000, '[16777219]');
+                 INSERT INTO certificates (serial, card_id, kind, not_before, not_after, der,
+                     key_pkcs8, revoked_at, cause, reason, revoked_by)
+                     VALUES (16777219, 1, 'sign', 1615770000, 1948719599, x'03', x'04',
+                     1615780000, 'lost', 6, 1);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        fs::write(dir.path().join("ca-sign.key"), "ca").unwrap();
+        fs::write(dir.path().join("responder-sign.key"), "responder").unwrap();
+    }
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let generations = store.authorities(CertKind::Sign).unwrap();
+    assert_eq!(generations.len(), 1);
+    let first = &generations[0];
+    assert_eq!((first.generation, first.revocation), (1, None));
+    assert_eq!(
+        (first.ca_cert.as_slice(), first.ca_key_pem.as_str()),
+        (&[1u8][..], "ca")
+    );
+    assert_eq!(first.responder_key_pem, "responder");
+    // The CRL number goes on from where it was.
+    assert_eq!(store.next_crl_number(CertKind::Sign, 1, "").unwrap(), 42);
+    let serial = Serial(16777219);
+    let status = store.status(serial).unwrap().unwrap();
+    assert_eq!(status.generation, 1);
+    let revocation = status.revocation.unwrap();
+    assert_eq!(revocation.recorded_at, revocation.at);
+    let record = store.certificate(serial).unwrap().unwrap();
+    assert_eq!(record.certificate.locality.municipality, "Kiyose-shi");
+    let localities = store.localities(CertKind::Sign, 1).unwrap();
+    assert_eq!(localities, std::slice::from_ref(&record.certificate.locality));
+    let events = store.card_events(CardId(1)).unwrap();
+    assert_eq!(events[0].event.recorded_at, events[0].event.at);
+    let mut listed = Vec::new();
+    let query = RevokedQuery {
+        kind: CertKind::Sign,
+        generation: 1,
+        locality: Some(&record.certificate.locality),
+        unexpired_at: OffsetDateTime::UNIX_EPOCH,
+        recorded_before: None,
+    };
+    store
+        .for_each_revoked(&query, &mut |e| listed.push(e.serial))
+        .unwrap();
+    assert_eq!(listed, [serial]);
 }
