@@ -89,6 +89,7 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
             certificates.push(serde_json::json!({
                 "serial": view.serial,
                 "kind": view.kind,
+                "generation": view.generation,
                 "status": view.status,
                 "reason": view.reason,
                 "not_before": view.not_before,

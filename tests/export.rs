@@ -184,3 +184,92 @@ fn export_refuses_a_directory_that_is_not_empty() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not empty"));
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
 }
+
+#[test]
+fn the_bundle_carries_every_generation_each_partition_and_each_arl() {
+    let s = Scratch::new();
+    let config = s.write("layout.toml", "[crl]\nlayout = \"municipality\"\n");
+    jpki(&s, "2021-03-01", &["--config", &config, "init"]);
+    let holder = |now: &str, address: &str| {
+        let args = [
+            "issue",
+            "--name",
+            "山田 太郎",
+            "--birth",
+            "1990-10-01",
+            "--gender",
+            "male",
+            "--address",
+            address,
+            "--key-alg",
+            "p256",
+        ];
+        jpki(&s, now, &args);
+    };
+    holder("2021-03-15T10:00:00+09:00", "東京都品川区広町2-1-36");
+    jpki(&s, "2021-06-01", &["ca", "rollover", "sign"]);
+    holder("2021-07-01T10:00:00+09:00", "大阪府大阪市北区梅田1-1-3");
+    jpki(
+        &s,
+        "2021-08-01",
+        &["revoke", "--card", "1", "--cause", "lost"],
+    );
+    let out = s.path("bundle");
+    jpki(&s, "2021-09-01", &["export", "--out", p(&out)]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let sign = &manifest["cas"]["sign"];
+    let generations = sign["generations"].as_array().unwrap();
+    assert_eq!(generations.len(), 2, "{sign}");
+    assert_eq!(generations[1]["current"], true);
+    // The current generation under the plain names.
+    let read = |path: &serde_json::Value| std::fs::read(out.join(path.as_str().unwrap())).unwrap();
+    assert_eq!(
+        read(&sign["certificate"]),
+        read(&generations[1]["certificate"])
+    );
+    assert_eq!(manifest["cards"][1]["certificates"][0]["generation"], 2);
+
+    // Each generation's partitions: Shinagawa in 1, Osaka in 2, each signed by its CA.
+    for (generation, municipality) in [(0, "Shinagawa-ku"), (1, "Osaka-shi")] {
+        let entry = &generations[generation];
+        let partitions = entry["partitions"].as_array().unwrap();
+        assert_eq!(partitions.len(), 1, "{entry}");
+        let crl = out.join(partitions[0]["crl"].as_str().unwrap());
+        assert!(
+            p(&crl).ends_with(&format!("/{municipality}.crl")),
+            "{crl:?}"
+        );
+        let ca = out.join(entry["certificate"].as_str().unwrap());
+        let (_, text) = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            p(&crl),
+            "-CAfile",
+            p(&ca),
+            "-noout",
+            "-text",
+        ]);
+        assert!(text.contains("verify OK"), "{text}");
+        assert!(
+            text.contains(&format!("CN = {municipality} CRLDP")),
+            "{text}"
+        );
+        // Card 1 (Shinagawa, generation 1) is on hold; Osaka's partition is empty.
+        assert_eq!(text.contains("Certificate Hold"), generation == 0, "{text}");
+        let arl = out.join(entry["arl"].as_str().unwrap());
+        let (ok, text) = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            p(&arl),
+            "-CAfile",
+            p(&ca),
+            "-noout",
+        ]);
+        assert!(ok && text.contains("verify OK"), "{text}");
+    }
+}

@@ -543,3 +543,69 @@ fn a_revocation_is_visible_from_the_first_publication_boundary_after_it() {
         .any(|e| e.0 == serial);
     assert_eq!((ocsp, listed), (revoked_status, true));
 }
+
+#[test]
+fn test_ca_rolls_over_and_serves_each_generation_and_partition() {
+    let config = jpki_mock::Config::from_toml(
+        "[crl]\nlayout = \"municipality\"\n[profile]\nkey_alg = \"p256\"\n",
+    )
+    .unwrap();
+    let server = support::InProcess::with(
+        jpki_mock::TestCa::builder()
+            .state_in_memory()
+            .config(config),
+    );
+    let ca = server.ca();
+    let first = server
+        .block_on(ca.issue(support::holder_request("p256")))
+        .unwrap();
+    let rolled = server
+        .block_on(ca.rollover(jpki_mock::CertKind::Sign))
+        .unwrap();
+    assert_eq!((rolled.generation, rolled.current), (2, true));
+    let second = server
+        .block_on(ca.issue(support::holder_request("p256")))
+        .unwrap();
+    let generations = server.block_on(ca.ca_generations()).unwrap();
+    let sign: Vec<&jpki_mock::CaView> = generations
+        .iter()
+        .filter(|g| g.ca == jpki_mock::CertKind::Sign)
+        .collect();
+    assert_eq!(sign.len(), 2);
+    // Each certificate chains to its own generation (openssl, with that CA alone).
+    let s = Scratch::new();
+    for (card, generation) in [(&first, sign[0]), (&second, sign[1])] {
+        let ca_file = s.write("ca.pem", &generation.cert_pem);
+        let cert = s.write("cert.pem", &card.sign.as_ref().unwrap().cert_pem);
+        let (ok, text) = openssl(&["verify", "-CAfile", &ca_file, &cert]);
+        assert!(ok, "generation {}: {text}", generation.generation);
+    }
+    assert_eq!(
+        ca.ca_certificate_pem(jpki_mock::CertKind::Sign),
+        sign[1].cert_pem
+    );
+    // The partition of generation 2 for Shinagawa, and an unknown one refused.
+    let shinagawa = jpki_mock::Locality {
+        prefecture: "Tokyo-to".into(),
+        municipality: "Shinagawa-ku".into(),
+    };
+    let scope = |generation, municipality: &str| jpki_mock::CrlScope {
+        kind: jpki_mock::CertKind::Sign,
+        generation,
+        partition: Some(jpki_mock::Locality {
+            municipality: municipality.into(),
+            ..shinagawa.clone()
+        }),
+    };
+    let crl = server
+        .block_on(ca.crl_of(scope(2, "Shinagawa-ku")))
+        .unwrap();
+    let (_, parsed) = x509_parser::parse_x509_crl(&crl).unwrap();
+    assert!(parsed.iter_revoked_certificates().next().is_none());
+    let crl_file = s.write("p.crl", to_pem("X509 CRL", &crl));
+    let ca_file = s.write("ca.pem", &sign[1].cert_pem);
+    let (_, text) = openssl(&["crl", "-in", &crl_file, "-CAfile", &ca_file, "-noout"]);
+    assert!(text.contains("verify OK"), "{text}");
+    let missing = server.block_on(ca.crl_of(scope(2, "Atlantis-shi")));
+    assert!(missing.unwrap_err().to_string().contains("index.json"));
+}

@@ -163,6 +163,8 @@ pub struct CertView {
     pub serial_hex: String,
     /// sign | auth.
     pub kind: CertKind,
+    /// The generation of the CA that issued it.
+    pub generation: u32,
     /// The card.
     pub card_id: CardId,
     /// RFC 3339.
@@ -345,6 +347,7 @@ fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
     CertView {
         serial: c.serial.0,
         serial_hex: c.serial.hex(),
+        generation: c.generation,
         kind: c.kind,
         card_id: record.card_id,
         not_before: rfc3339(c.not_before),

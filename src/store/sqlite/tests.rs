@@ -89,7 +89,10 @@ fn a_state_from_before_generations_migrates_without_losing_anything() {
     let record = store.certificate(serial).unwrap().unwrap();
     assert_eq!(record.certificate.locality.municipality, "Kiyose-shi");
     let localities = store.localities(CertKind::Sign, 1).unwrap();
-    assert_eq!(localities, std::slice::from_ref(&record.certificate.locality));
+    assert_eq!(
+        localities,
+        std::slice::from_ref(&record.certificate.locality)
+    );
     let events = store.card_events(CardId(1)).unwrap();
     assert_eq!(events[0].event.recorded_at, events[0].event.at);
     let mut listed = Vec::new();
