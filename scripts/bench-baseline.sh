@@ -5,7 +5,9 @@
 # cached GET and POST with a nonce (signed per request) — alternating the two servers,
 # best of ROUNDS (default 2) runs of DURATION seconds (default 10) each; then the CRL
 # build at N revoked entries (the `crl` bench binary of each revision, best of RUNS,
-# default 3). Prints both figures and the ratio now/baseline. Traffic stays on
+# default 3), and this tree's in the municipality layout: the same N entries spread over
+# PARTITIONS (default 1747, one per municipality) distribution points, the whole CRL and
+# every partition's. Prints both figures and the ratio now/baseline. Traffic stays on
 # 127.0.0.1.
 # Usage: scripts/bench-baseline.sh REV [N]   (REV: a git revision; N default 1000000)
 set -euo pipefail
@@ -32,15 +34,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Builds the tree in $1 into the shared target directory (the dependencies are built
-# once; the crate itself is told apart by its path) and copies the binary and the CRL
-# bench to $2.
+# Builds the tree in $1 into target directory $3 and copies the binary and the CRL bench
+# to $2. The baseline gets a target directory of its own: cargo records a path
+# package's sources relative to the package, so in a shared one each tree's build
+# would look fresh to the other and the binaries would be swapped.
 build() {
   local out=$2
   mkdir -p "$out"
-  (cd "$1" && CARGO_TARGET_DIR=$target cargo build --quiet --release --bin jpki-mock)
-  cp "$target/release/jpki-mock" "$out/jpki-mock"
-  (cd "$1" && CARGO_TARGET_DIR=$target cargo bench --quiet --no-run --bench crl \
+  (cd "$1" && CARGO_TARGET_DIR=$3 cargo build --quiet --release --bin jpki-mock)
+  cp "$3/release/jpki-mock" "$out/jpki-mock"
+  (cd "$1" && CARGO_TARGET_DIR=$3 cargo bench --quiet --no-run --bench crl \
     --message-format=json 2>/dev/null) |
     python3 -c 'import json, sys
 for line in sys.stdin:
@@ -48,9 +51,14 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "crl" and m.get("executable"):
         print(m["executable"])' | tail -1 | xargs -I{} cp {} "$out/crl-bench"
 }
+baseline_target=$target/bench-baseline
+if [ ! -d "$baseline_target/release" ] && [ -d "$target/release" ]; then
+  # Seed it with this tree's dependencies (the crate itself is rebuilt from its sources).
+  mkdir -p "$baseline_target" && cp -a "$target/release" "$baseline_target/"
+fi
 git -C "$root" worktree add --quiet --detach "$work/baseline-src" "$rev"
-build "$work/baseline-src" "$work/baseline"
-build "$root" "$work/current"
+build "$work/baseline-src" "$work/baseline" "$baseline_target"
+build "$root" "$work/current" "$target"
 echo "baseline: $(git -C "$root" rev-parse --short "$rev") ($(git -C "$root" log -1 --format=%s "$rev" | cut -c1-60))"
 echo "current:  $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD || echo ' + uncommitted changes')"
 echo "machine:  $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -129,15 +137,26 @@ for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 pids=()
 
 printf '\n%-34s %12s %12s %8s\n' "CRL build, $entries entries, s (best of ${RUNS:-3})" baseline current ratio
-best() { # bench binary
-  local best="" s
+best() { # bench binary [partitions]: the best whole-CRL time, and that run's line
+  local best="" line s best_line=""
   for _ in $(seq "${RUNS:-3}"); do
-    s=$("$1" "$entries" | sed -E 's/.*build_seconds=([0-9.]+).*/\1/')
-    best=$(python3 -c "print(min([$s] + ([${best}] if '$best' else [])))")
+    line=$("$@")
+    s=$(sed -E 's/.*build_seconds=([0-9.]+).*/\1/' <<<"$line")
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $s < $best else 1)"; then
+      best=$s best_line=$line
+    fi
   done
-  echo "$best"
+  echo "$best $best_line"
 }
-crl_baseline=$(best "$work/baseline/crl-bench")
-crl_current=$(best "$work/current/crl-bench")
-printf '%-34s %12s %12s %8s\n' "seconds" "$crl_baseline" "$crl_current" \
+partitions=${PARTITIONS:-1747}
+read -r crl_baseline _ < <(best "$work/baseline/crl-bench" "$entries")
+read -r crl_current _ < <(best "$work/current/crl-bench" "$entries")
+read -r crl_partitioned line < <(best "$work/current/crl-bench" "$entries" "$partitions")
+printf '%-34s %12s %12s %8s\n' "single layout, whole CRL" "$crl_baseline" "$crl_current" \
   "$(python3 -c "print(f'{$crl_current / $crl_baseline:.2f}')")"
+printf '%-34s %12s %12s %8s\n' "municipality layout, whole CRL" "$crl_baseline" "$crl_partitioned" \
+  "$(python3 -c "print(f'{$crl_partitioned / $crl_baseline:.2f}')")"
+field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$line"; }
+echo "municipality layout: $(field partitions) partitions of about $((entries / partitions)) entries:" \
+  "all built in $(field all_partitions_seconds) s, $(field per_partition_ms) ms each on average," \
+  "the slowest $(field slowest_partition_ms) ms"

@@ -4,18 +4,28 @@
 #   - Python `cryptography` (scripts/interop/ocsp_check.py): SHA-1 and SHA-256 CertIDs,
 #     POST and GET, a nonce; the responder certificate and the response signature are
 #     verified by hand; the auth CA too, through the shared /ocsp endpoint;
+#   - Python `cryptography` (scripts/interop/crl_check.py) reads every CRL partition and
+#     every CA generation, on a second state with the municipality CRL layout and the
+#     production profile (directoryName distribution points): cards in two
+#     municipalities, a stolen one, `ca rollover sign` and a card from generation 2.
+#     /ca/{sign,auth}/{N}.cer is what `ca list` prints; /crl/index.json lists exactly the
+#     certificates' distribution points; each partition is signed by its generation's key
+#     (not the other generation's), its IDP is the certificates' directoryName, it has a
+#     cRLNumber; the revoked serials are in their own partition only, as keyCompromise;
+#     the new card's AKI is generation 2's SKI and its partition is /crl/sign/2/…;
 #   - Java's PKIXRevocationChecker (scripts/interop/OcspCheck.java), OCSP only, no
 #     fallback, with the responder URL given, and from the certificate's AIA (with a
 #     nonce);
 #   - Java's HttpClient (scripts/interop/TooLarge.java): an 11 MB POST to /ocsp/sign and
 #     to the admin API reads the 413 and its error body (no reset while still sending).
-# It builds the binary (or takes $JPKI_MOCK), serves a fresh state on a free port of
-# 127.0.0.1, issues the cards with the real clock and stops the server on exit.
+# It builds the binary (or takes $JPKI_MOCK), serves two fresh states (OCSP; CRL
+# partitions) on free ports of 127.0.0.1, issues the cards with the real clock and stops
+# the servers on exit.
 # Runs the clients the machine has ("SKIPPED: <client> not installed" for the others;
 # INTEROP_REQUIRE_ALL=1 makes a missing client a failure); installs `cryptography` with
 # pip when it is missing. Prints one PASS/FAIL line per check, then "N passed, M failed";
 # exits 1 if a check failed. INTEROP_KEEP=1 keeps the work directory (certificates,
-# server log); INTEROP_TIMEOUT (default 120) bounds each client run, in seconds.
+# server logs); INTEROP_TIMEOUT (default 120) bounds each client run, in seconds.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,24 +57,24 @@ bounded() {
 . "$root/scripts/lib.sh"
 bin=$(jpki_binary) || die "no jpki-mock to run"
 
-# --- Work directory, server, clean-up ------------------------------------------------
+# --- Work directory, servers, clean-up -----------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/jpki-interop.XXXXXX")
-server=""
-stop_server() {
-  [ -n "$server" ] || return 0
-  kill "$server" 2>/dev/null || true
+servers="" # the pids of the servers started, space-separated
+stop_server() { # PID
+  kill "$1" 2>/dev/null || true
   for _ in $(seq 50); do # up to 5 s, then SIGKILL
-    kill -0 "$server" 2>/dev/null || break
+    kill -0 "$1" 2>/dev/null || break
     sleep 0.1
   done
-  kill -9 "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  server=""
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 cleanup() {
-  local rc=$?
+  local rc=$? pid
   trap - EXIT INT TERM HUP
-  stop_server
+  for pid in $servers; do
+    stop_server "$pid"
+  done
   if [ "${INTEROP_KEEP:-0}" = 1 ]; then
     say "work directory kept: $work" >&2
   else
@@ -100,39 +110,49 @@ cli() {
   fi
 }
 
-started=""
-for attempt in 1 2 3 4 5; do
-  port=$(free_port) || die "no free port found on 127.0.0.1"
-  base="http://127.0.0.1:$port"
-  state="$work/state-$attempt"
-  cli init --base-url "$base"
-  JPKI_MOCK_LOG=warn "$bin" --state "$state" serve --listen "127.0.0.1:$port" \
-    >"$work/server.log" 2>&1 </dev/null &
-  server=$!
-  for _ in $(seq 150); do # up to 15 s
-    if healthy; then
-      started=1
-      break
-    fi
-    kill -0 "$server" 2>/dev/null || break # it exited: the port was taken, or worse
-    sleep 0.1
+# serve NAME [OPTION…]: a fresh state, initialised (`init` with the global OPTIONs, e.g.
+# --config FILE) and served on a free port; sets state, port, base, server (its pid) and
+# log ($work/NAME.log). cli and healthy work on the last one started.
+serve() {
+  local name=$1 attempt
+  shift
+  log="$work/$name.log"
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port) || die "no free port found on 127.0.0.1"
+    base="http://127.0.0.1:$port"
+    state="$work/$name-state-$attempt"
+    cli "$@" init --base-url "$base"
+    JPKI_MOCK_LOG=warn "$bin" --state "$state" serve --listen "127.0.0.1:$port" \
+      >"$log" 2>&1 </dev/null &
+    server=$!
+    servers="$servers $server"
+    for _ in $(seq 150); do # up to 15 s
+      healthy && return 0
+      kill -0 "$server" 2>/dev/null || break # it exited: the port was taken, or worse
+      sleep 0.1
+    done
+    say "the $name server did not come up on $base (attempt $attempt); its output:" >&2
+    sed 's/^/    /' "$log" >&2
+    stop_server "$server"
+    servers=${servers% "$server"}
   done
-  [ -z "$started" ] || break
-  say "the server did not come up on $base (attempt $attempt); its output:" >&2
-  sed 's/^/    /' "$work/server.log" >&2
-  stop_server
-done
-[ -n "$started" ] || die "the server never came up"
+  die "the $name server never came up"
+}
 
 # --- Cards, revocation, CA certificates ----------------------------------------------
 # The real clock (no --now): Java validates against it.
-issue() { # DIR: issues a card into DIR, prints its id
-  cli issue --name "山田 太郎" --birth 1990-10-01 --gender male \
-    --address "東京都品川区広町2-1-36" --out "$1"
+tokyo="東京都品川区広町2-1-36"
+osaka="大阪府大阪市北区梅田1-1-3"
+issue() { # DIR ADDRESS [OPTION…]: issues a card into DIR, prints its id
+  cli issue --name "山田 太郎" --birth 1990-10-01 --gender male --address "$2" --out "$1" "${@:3}"
   sed -n '/"card_id"/{s/^ *"card_id": *\([0-9][0-9]*\).*/\1/p;q;}' "$work/cli.out"
 }
-good_card=$(issue "$work/good")
-revoked_card=$(issue "$work/revoked")
+
+# For OCSP: the built-in configuration, a good card and a stolen one.
+serve ocsp
+ocsp_base=$base ocsp_server=$server
+good_card=$(issue "$work/good" "$tokyo")
+revoked_card=$(issue "$work/revoked" "$tokyo")
 [ -n "$good_card" ] && [ -n "$revoked_card" ] || die "could not read the card ids from 'issue'"
 cli revoke --card "$revoked_card" --cause stolen # keyCompromise, both certificates
 grep -q '"reason": *"keyCompromise"' "$work/cli.out" \
@@ -141,6 +161,30 @@ cli ca sign --pem --out "$work/ca-sign.pem"
 cli ca auth --pem --out "$work/ca-auth.pem"
 for f in good/sign.pem good/auth.pem revoked/sign.pem revoked/auth.pem ca-sign.pem ca-auth.pem; do
   [ -s "$work/$f" ] || die "missing $work/$f"
+done
+
+# For CRL partitions: the municipality layout and the production profile (recorded at
+# init), a card in Shinagawa (stolen) and one in Osaka, then a sign CA rollover and one
+# more card in Shinagawa, issued by generation 2.
+cat >"$work/municipality.toml" <<'EOF'
+[crl]
+layout = "municipality"
+
+[profile]
+crl_dp_uri = false
+EOF
+serve crl --config "$work/municipality.toml"
+crl_base=$base crl_server=$server
+stolen_card=$(issue "$work/crl/stolen" "$tokyo" --key-alg p256)
+issue "$work/crl/osaka" "$osaka" --key-alg p256 >/dev/null
+[ -n "$stolen_card" ] || die "could not read the card id from 'issue'"
+cli revoke --card "$stolen_card" --cause stolen
+cli ca rollover sign
+issue "$work/crl/rolled" "$tokyo" --key-alg p256 >/dev/null
+cli ca list
+cp "$work/cli.out" "$work/crl/ca-list.json"
+for f in stolen/sign.pem stolen/auth.pem osaka/sign.pem osaka/auth.pem rolled/sign.pem rolled/auth.pem; do
+  [ -s "$work/crl/$f" ] || die "missing $work/crl/$f"
 done
 
 # --- Checks --------------------------------------------------------------------------
@@ -188,14 +232,17 @@ elif ! have_cryptography && ! pip_install && ! pip_install --user; then
   missing "python3 cryptography" "pip install cryptography failed: $(tail -n 1 "$work/pip.log" 2>/dev/null)"
 else
   py=(python3 "$here/ocsp_check.py")
-  run "python good" "${py[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$base/ocsp/sign" good
-  run "python revoked" "${py[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$base/ocsp/sign" \
+  run "python good" "${py[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$ocsp_base/ocsp/sign" good
+  run "python revoked" "${py[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$ocsp_base/ocsp/sign" \
     revoked key_compromise
   # The auth CA through the shared endpoint, which dispatches on the CertID.
-  run "python good auth" "${py[@]}" "$work/ca-auth.pem" "$work/good/auth.pem" "$base/ocsp" \
+  run "python good auth" "${py[@]}" "$work/ca-auth.pem" "$work/good/auth.pem" "$ocsp_base/ocsp" \
     good --hash sha256 --tag "auth /ocsp"
-  run "python revoked auth" "${py[@]}" "$work/ca-auth.pem" "$work/revoked/auth.pem" "$base/ocsp" \
+  run "python revoked auth" "${py[@]}" "$work/ca-auth.pem" "$work/revoked/auth.pem" "$ocsp_base/ocsp" \
     revoked key_compromise --hash sha256 --tag "auth /ocsp"
+  # pyca reads every CRL partition and every CA generation.
+  run "python crl" python3 "$here/crl_check.py" "$crl_base" "$work/crl/ca-list.json" "$work/crl/osaka" \
+    --revoked "$work/crl/stolen" --rolled "$work/crl/rolled"
 fi
 
 # Java: PKIXRevocationChecker, and HttpClient for the 413.
@@ -209,8 +256,8 @@ elif ! bounded "$client_timeout" javac -d "$work/java" "$here/OcspCheck.java" "$
   client_failed=$((client_failed + 1))
 else
   java=(java -Dcom.sun.security.ocsp.timeout=10 -cp "$work/java" OcspCheck)
-  run "java good" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$base/ocsp/sign" good
-  run "java revoked" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$base/ocsp/sign" \
+  run "java good" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" "$ocsp_base/ocsp/sign" good
+  run "java revoked" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" "$ocsp_base/ocsp/sign" \
     revoked KEY_COMPROMISE
   # From the certificate's AIA (the base URL given to init), with a nonce.
   java=(java -Dcom.sun.security.ocsp.timeout=10 -Djdk.security.certpath.ocspNonce=true -cp "$work/java" OcspCheck)
@@ -218,18 +265,22 @@ else
   run "java revoked (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" aia \
     revoked KEY_COMPROMISE
   # A body far over the 64 KiB limit: the 413 is read, not a reset.
-  run "java 413 ocsp" java -cp "$work/java" TooLarge "$base/ocsp/sign" application/ocsp-request limit
-  run "java 413 admin" java -cp "$work/java" TooLarge "$base/api/v1/cards" application/json too_large
+  run "java 413 ocsp" java -cp "$work/java" TooLarge "$ocsp_base/ocsp/sign" application/ocsp-request limit
+  run "java 413 admin" java -cp "$work/java" TooLarge "$ocsp_base/api/v1/cards" application/json too_large
 fi
 
-if ! kill -0 "$server" 2>/dev/null; then
-  say "FAIL server: it exited during the checks"
-  failed=$((failed + 1))
-  client_failed=$((client_failed + 1))
-fi
-if [ "$client_failed" -ne 0 ] && [ -s "$work/server.log" ]; then
-  say "server log (last lines):"
-  tail -n 20 "$work/server.log" | sed 's/^/    /'
-fi
+for s in "ocsp:$ocsp_server" "crl:$crl_server"; do # NAME:PID
+  if ! kill -0 "${s#*:}" 2>/dev/null; then
+    say "FAIL server ${s%%:*}: it exited during the checks"
+    failed=$((failed + 1))
+    client_failed=$((client_failed + 1))
+  fi
+done
+for name in ocsp crl; do
+  if [ "$client_failed" -ne 0 ] && [ -s "$work/$name.log" ]; then
+    say "$name server log (last lines):"
+    tail -n 20 "$work/$name.log" | sed 's/^/    /'
+  fi
+done
 say "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use support::{files_under, openssl, p, Scratch};
+use support::{adult_at, files_under, openssl, p, strs, Scratch};
 
 /// Runs the binary on the scratch state with a fixed seed and clock; requires success.
 fn jpki(s: &Scratch, now: &str, args: &[&str]) -> String {
@@ -191,20 +191,8 @@ fn the_bundle_carries_every_generation_each_partition_and_each_arl() {
     let config = s.write("layout.toml", "[crl]\nlayout = \"municipality\"\n");
     jpki(&s, "2021-03-01", &["--config", &config, "init"]);
     let holder = |now: &str, address: &str| {
-        let args = [
-            "issue",
-            "--name",
-            "山田 太郎",
-            "--birth",
-            "1990-10-01",
-            "--gender",
-            "male",
-            "--address",
-            address,
-            "--key-alg",
-            "p256",
-        ];
-        jpki(&s, now, &args);
+        let args = adult_at(now, "p256", address);
+        s.ok(&[&["--seed", "export-test"][..], &strs(&args)].concat());
     };
     holder("2021-03-15T10:00:00+09:00", "東京都品川区広町2-1-36");
     jpki(&s, "2021-06-01", &["ca", "rollover", "sign"]);

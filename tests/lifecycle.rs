@@ -7,8 +7,8 @@ mod support;
 
 use serde_json::{json, Value};
 use support::{
-    adult, crl_entries, crl_number, epoch, now_rfc3339, openssl, p, serial_of_pem, statuses, strs,
-    to_pem, Binary, IssuerHashes, Scratch,
+    adult, adult_at, crl_entries, crl_number, epoch, now_rfc3339, openssl, p, serial_of_pem,
+    statuses, strs, to_pem, Binary, IssuerHashes, Scratch,
 };
 
 const INIT: &str = "2021-03-01T10:00:00+09:00";
@@ -16,13 +16,20 @@ const INIT: &str = "2021-03-01T10:00:00+09:00";
 /// Issues the usual holder at `now` (optionally at another address) into `out/`;
 /// returns the issue JSON.
 fn issue(cli: &Scratch, now: &str, address: Option<&str>, out: &str) -> Value {
-    let mut args = adult(now, "p256");
-    if let Some(address) = address {
-        let at = args.iter().position(|a| a == "--address").unwrap() + 1;
-        args[at] = address.into();
-    }
+    let mut args = match address {
+        Some(address) => adult_at(now, "p256", address),
+        None => adult(now, "p256"),
+    };
     args.extend(["--out".to_string(), cli.path(out).display().to_string()]);
     cli.json(&strs(&args))
+}
+
+/// `init` at `now` with a configuration file holding `toml`; returns the file's path
+/// (for the commands that need it again).
+fn init_with(cli: &Scratch, now: &str, toml: &str) -> String {
+    let config = cli.write("config.toml", toml);
+    cli.ok(&["--config", &config, "--now", now, "init"]);
+    config
 }
 
 /// A CA generation's certificate as PEM, written through the CLI; returns its path.
@@ -199,11 +206,7 @@ fn generations_share_the_dn_and_openssl_picks_each_by_its_key() {
 #[test]
 fn a_generation_issues_only_inside_its_validity_and_caps_what_it_issues() {
     let cli = Scratch::new();
-    let config = cli.write(
-        "short.toml",
-        "[ca]\nbackdate_years = 2\nvalidity_years = 3\n",
-    );
-    cli.ok(&["--config", &config, "--now", INIT, "init"]);
+    let config = init_with(&cli, INIT, "[ca]\nbackdate_years = 2\nvalidity_years = 3\n");
     // Born 1990-10-01: the certificates would run to 2025-10-01, past the CA's end.
     issue(&cli, "2021-03-15T10:00:00+09:00", None, "capped");
     let end = x509(p(&cli.path("capped/sign.pem")), &["-enddate"]);
@@ -390,13 +393,13 @@ fn ocsp_picks_the_generation_from_the_issuer_key_hash() {
 #[test]
 fn the_municipality_layout_serves_one_crl_per_distribution_point() {
     let cli = Scratch::new();
-    let config = cli.write(
-        "production.toml",
-        "[crl]\nlayout = \"municipality\"\n[profile]\ncrl_dp_uri = false\n",
-    );
     let now = now_rfc3339();
     // Recorded at init: the later commands and the server run without the config.
-    cli.ok(&["--config", &config, "--now", &now, "init"]);
+    init_with(
+        &cli,
+        &now,
+        "[crl]\nlayout = \"municipality\"\n[profile]\ncrl_dp_uri = false\n",
+    );
     issue(&cli, &now, None, "tokyo");
     issue(&cli, &now, Some("大阪府大阪市北区梅田1-1-3"), "osaka");
     let server = Binary::start(&cli.state(), &[]);
@@ -483,11 +486,11 @@ fn the_municipality_layout_serves_one_crl_per_distribution_point() {
 #[test]
 fn a_revocation_is_visible_from_the_first_publication_boundary_after_it() {
     let cli = Scratch::new();
-    let config = cli.write(
-        "published.toml",
+    let config = init_with(
+        &cli,
+        INIT,
         "[publication]\ncrl = \"daily 03:00\"\nocsp_refresh_minutes = 15\n",
     );
-    cli.ok(&["--config", &config, "--now", INIT, "init"]);
     let card = issue(&cli, "2026-04-01T09:00:00+09:00", None, "card");
     let serial = card["sign"]["serial"].as_u64().unwrap() as u32;
     let server = Binary::start(&cli.state(), &["--config", &config]);

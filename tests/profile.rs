@@ -4,7 +4,7 @@
 mod support;
 
 use sha1::Digest;
-use support::{adult, epoch, openssl, p, strs, subject_key_id, Scratch};
+use support::{adult, adult_at, epoch, openssl, p, strs, subject_key_id, Scratch};
 use x509_parser::der_parser::asn1_rs::{Any, Tag};
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -440,9 +440,7 @@ fn the_locality_override_goes_into_the_subject() {
     let cli = Scratch::new();
     cli.ok(&["--now", "2021-03-01", "init"]);
     // The usual adult, living in Fuchū (Hiroshima), with the locality given explicitly.
-    let mut args = adult("2021-03-15", "p256");
-    let address = args.iter().position(|a| a == "--address").unwrap() + 1;
-    args[address] = "広島県府中市府川町315".into();
+    let mut args = adult_at("2021-03-15", "p256", "広島県府中市府川町315");
     args.extend(["--locality".into(), "Hiroshima-ken/Fuchu-shi".into()]);
     let card = cli.json(&strs(&args));
     let der = der_of(card["sign"]["cert_pem"].as_str().unwrap());
@@ -463,9 +461,7 @@ fn a_district_address_and_the_ward_setting_reach_the_certificate() {
     let cli = Scratch::new();
     cli.ok(&["--now", "2021-03-01", "init"]);
     let issue = |dir: &str, address: &str, extra: &[&str]| {
-        let mut args = adult("2021-03-15", "p256");
-        let at = args.iter().position(|a| a == "--address").unwrap() + 1;
-        args[at] = address.into();
+        let mut args = adult_at("2021-03-15", "p256", address);
         args.extend(["--out".into(), cli.path(dir).display().to_string()]);
         args.extend(extra.iter().map(|a| a.to_string()));
         cli.json(&strs(&args));

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use support::{
-    adult, crl_entries, crl_number, crl_times, epoch, etag_of, from_pem, holder, http_date,
-    instant, now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs,
+    adult, adult_at, crl_entries, crl_number, crl_times, epoch, etag_of, from_pem, holder,
+    http_date, instant, now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs,
     subject_key_id, to_pem, Binary, Client, InProcess, Scratch,
 };
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
@@ -1170,9 +1170,7 @@ fn the_crl_index_maps_each_named_distribution_point_to_the_crl_that_covers_it() 
         ("tokyo", "東京都品川区広町2-1-36"),
         ("osaka", "大阪府大阪市北区梅田1-1-3"),
     ] {
-        let mut args = adult(&now, "p256");
-        let at = args.iter().position(|a| a == "--address").unwrap() + 1;
-        args[at] = address.into();
+        let mut args = adult_at(&now, "p256", address);
         args.extend(["--out".to_string(), cli.path(card).display().to_string()]);
         cli.json(&strs(&args));
         // The point as openssl reads it ("C = JP, O = …, CN = …"), written as RFC 4514

@@ -165,11 +165,11 @@ impl Authority {
         scope: &CrlScope,
     ) -> Result<Vec<x509_cert::ext::pkix::name::GeneralName>> {
         let (kind, generation) = (scope.kind, scope.generation);
-        let localities = self.store.localities(kind, generation)?;
         if let Some(locality) = &scope.partition {
-            if !localities.contains(locality) {
+            if !self.store.names_locality(kind, generation, locality)? {
                 return Err(Error::NotFound(format!(
-                    "no {kind} certificate of generation {generation} names the distribution                      point of {}/{}: GET /crl/index.json lists those that exist",
+                    "no {kind} certificate of generation {generation} names the distribution \
+                     point of {}/{}: GET /crl/index.json lists those that exist",
                     locality.prefecture, locality.municipality
                 )));
             }
@@ -179,6 +179,7 @@ impl Authority {
             };
             return cert::crl_distribution_point_names(profile, kind, &point);
         }
+        let localities = self.store.localities(kind, generation)?;
         let mut names = Vec::with_capacity(localities.len() + 1);
         for locality in &localities {
             names.push(cert::crl_directory_name(profile, kind, locality)?);

@@ -45,6 +45,17 @@ impl Shared {
     pub fn now(&self) -> OffsetDateTime {
         self.authority.now()
     }
+
+    /// A CA generation's certificate (`None`: the current one), DER, after catching up
+    /// with the state (another process may have rolled the CA over).
+    pub fn ca_der(&mut self, kind: CertKind, generation: Option<u32>) -> Result<bytes::Bytes> {
+        self.authority.sync()?;
+        let ca = match generation {
+            Some(n) => self.authority.generation(kind, n)?,
+            None => self.authority.ca(kind),
+        };
+        Ok(bytes::Bytes::copy_from_slice(ca.ca.certificate_der()))
+    }
 }
 
 /// Handle on the server state, cloned into every handler.
@@ -90,15 +101,10 @@ impl AppState {
         self.admin_token.as_deref()
     }
 
-    /// A CA generation's certificate (`None`: the current one), DER.
+    /// A CA generation's certificate (`None`: the current one), DER: for callers outside
+    /// the async runtime (handlers use [`Shared::ca_der`] through `blocking`).
     pub fn ca_der(&self, kind: CertKind, generation: Option<u32>) -> Result<bytes::Bytes> {
-        let mut shared = self.lock()?;
-        shared.authority.sync()?;
-        let ca = match generation {
-            Some(n) => shared.authority.generation(kind, n)?,
-            None => shared.authority.ca(kind),
-        };
-        Ok(bytes::Bytes::copy_from_slice(ca.ca.certificate_der()))
+        self.lock()?.ca_der(kind, generation)
     }
 
     /// Locks the state for a short, non-blocking piece of work (a lookup, a cache hit).

@@ -104,7 +104,7 @@ async fn serve_ca_certificate(
     generation: Option<u32>,
     as_pem: bool,
 ) -> Response {
-    let der = match state.ca_der(kind, generation) {
+    let der = match state.blocking(move |s| s.ca_der(kind, generation)).await {
         Ok(der) => der,
         Err(e) => return e.into_response(),
     };

@@ -35,6 +35,10 @@ impl Schedule {
 
     /// The last boundary at or before `now`; `None` when immediate.
     pub fn last_boundary(self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if self == Schedule::Immediate {
+            // The OCSP hot path asks on every request: no date arithmetic.
+            return None;
+        }
         let midnight = jst::start_of_day(jst::date_of(now));
         match self {
             Schedule::Immediate => None,

@@ -346,6 +346,13 @@ impl Store for MemoryStore {
         Ok(localities)
     }
 
+    fn names_locality(&self, kind: CertKind, generation: u32, locality: &Locality) -> Result<bool> {
+        Ok(self.certificates.values().any(|c| {
+            let c = &c.certificate;
+            c.kind == kind && c.generation == generation && c.locality == *locality
+        }))
+    }
+
     fn next_crl_number(&mut self, kind: CertKind, generation: u32, scope: &str) -> Result<u64> {
         self.generation_mut(kind, generation)?;
         let number = self

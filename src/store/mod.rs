@@ -280,6 +280,9 @@ pub trait Store: Send {
     /// The distinct localities of a CA generation's certificates (its distribution
     /// points), sorted.
     fn localities(&self, kind: CertKind, generation: u32) -> Result<Vec<Locality>>;
+    /// Whether a certificate of a CA generation names this locality's distribution
+    /// point (one partition's existence, without listing them all).
+    fn names_locality(&self, kind: CertKind, generation: u32, locality: &Locality) -> Result<bool>;
     /// Takes the next cRLNumber of one sequence of a CA generation: `scope` is `""`
     /// for the generation's CRL and ARL, else a partition's `Pref/Muni` (monotonic,
     /// survives restarts).

@@ -187,6 +187,14 @@ pub fn adult(now: &str, key_alg: &str) -> Vec<String> {
     .collect()
 }
 
+/// The same holder's CLI issue arguments, living at another address.
+pub fn adult_at(now: &str, key_alg: &str, address: &str) -> Vec<String> {
+    let mut args = adult(now, key_alg);
+    let at = args.iter().position(|a| a == "--address").unwrap() + 1;
+    args[at] = address.into();
+    args
+}
+
 /// The admin JSON body of the same holder, with PINs.
 pub fn holder(key_alg: &str) -> Value {
     json!({

@@ -235,13 +235,27 @@ impl Store for SqliteStore {
 
     fn put_authority(&mut self, kind: CertKind, record: &AuthorityRecord) -> Result<()> {
         let generation = record.generation;
+        // Under the write lock, so that two processes rolling over at once cannot both
+        // write generation N's key files: the second finds the row and stops first.
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM ca_generations WHERE kind = ?1 AND generation = ?2)",
+            params![kind.as_str(), generation],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(Error::ConcurrentChange(format!(
+                "{kind} CA generation {generation} exists already (made by another process)"
+            )));
+        }
         for (role, pem) in [
             ("ca", &record.ca_key_pem),
             ("responder", &record.responder_key_pem),
         ] {
             write_secret(&self.directory.join(key_file(kind, generation, role)), pem)?;
         }
-        let tx = self.immediate()?;
         tx.execute(
             "INSERT INTO ca_generations (kind, generation, ca_cert, responder_cert, issuing_from)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -516,37 +530,29 @@ impl Store for SqliteStore {
         query: &RevokedQuery<'_>,
         each: &mut dyn FnMut(RevokedEntry),
     ) -> Result<()> {
-        // i64::MAX: no publication cut-off.
-        let recorded_before = query.recorded_before.map_or(i64::MAX, unix);
-        let (kind, generation) = (query.kind.as_str(), query.generation);
+        // Only the conditions asked for: each one costs a comparison per entry.
+        let kind = query.kind.as_str();
         let unexpired_at = unix(query.unexpired_at);
-        let mut statement;
-        let mut rows = match query.locality {
-            None => {
-                statement = self.connection.prepare_cached(
-                    "SELECT serial, revoked_at, reason FROM certificates
-                     WHERE kind = ?1 AND generation = ?2 AND revoked_at IS NOT NULL
-                       AND not_after >= ?3 AND recorded_at < ?4 ORDER BY serial",
-                )?;
-                statement.query(params![kind, generation, unexpired_at, recorded_before])?
-            }
-            Some(locality) => {
-                statement = self.connection.prepare_cached(
-                    "SELECT serial, revoked_at, reason FROM certificates
-                     WHERE kind = ?1 AND generation = ?2 AND prefecture = ?5 AND municipality = ?6
-                       AND revoked_at IS NOT NULL AND not_after >= ?3 AND recorded_at < ?4
-                     ORDER BY serial",
-                )?;
-                statement.query(params![
-                    kind,
-                    generation,
-                    unexpired_at,
-                    recorded_before,
-                    locality.prefecture,
-                    locality.municipality
-                ])?
-            }
-        };
+        let recorded_before = query.recorded_before.map(unix);
+        let mut sql = String::from(
+            "SELECT serial, revoked_at, reason FROM certificates
+             WHERE kind = ?1 AND generation = ?2 AND revoked_at IS NOT NULL AND not_after >= ?3",
+        );
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&kind, &query.generation, &unexpired_at];
+        if let Some(locality) = query.locality {
+            sql += " AND prefecture = ?4 AND municipality = ?5";
+            values.extend([
+                &locality.prefecture as &dyn rusqlite::ToSql,
+                &locality.municipality,
+            ]);
+        }
+        if let Some(before) = &recorded_before {
+            sql += &format!(" AND recorded_at < ?{}", values.len() + 1);
+            values.push(before);
+        }
+        sql += " ORDER BY serial";
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut rows = statement.query(values.as_slice())?;
         while let Some(r) = rows.next()? {
             each(RevokedEntry {
                 serial: Serial(r.get(0)?),
@@ -558,17 +564,60 @@ impl Store for SqliteStore {
     }
 
     fn localities(&self, kind: CertKind, generation: u32) -> Result<Vec<Locality>> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT DISTINCT prefecture, municipality FROM certificates
-             WHERE kind = ?1 AND generation = ?2 ORDER BY prefecture, municipality",
+        // A loose index scan: one index seek per distinct point, not a pass over every
+        // certificate (a million certificates name a few thousand points).
+        // The next municipality of the same prefecture, else the first of the next
+        // prefecture: two seeks (a row-value comparison would seek on the prefecture
+        // alone and then walk every certificate of it).
+        let mut next = self.connection.prepare_cached(
+            "SELECT * FROM (SELECT prefecture, municipality FROM certificates
+                 WHERE kind = ?1 AND generation = ?2 AND prefecture = ?3 AND municipality > ?4
+                 ORDER BY municipality LIMIT 1)
+             UNION ALL
+             SELECT * FROM (SELECT prefecture, municipality FROM certificates
+                 WHERE kind = ?1 AND generation = ?2 AND prefecture > ?3
+                 ORDER BY prefecture, municipality LIMIT 1)
+             LIMIT 1",
         )?;
-        let rows = statement.query_map(params![kind.as_str(), generation], |r| {
-            Ok(Locality {
-                prefecture: r.get(0)?,
-                municipality: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut localities: Vec<Locality> = Vec::new();
+        loop {
+            let (prefecture, municipality) = localities.last().map_or(("", ""), |l| {
+                (l.prefecture.as_str(), l.municipality.as_str())
+            });
+            let found = next
+                .query_row(
+                    params![kind.as_str(), generation, prefecture, municipality],
+                    |r| {
+                        Ok(Locality {
+                            prefecture: r.get(0)?,
+                            municipality: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?;
+            match found {
+                Some(locality) => localities.push(locality),
+                None => return Ok(localities),
+            }
+        }
+    }
+
+    fn names_locality(&self, kind: CertKind, generation: u32, locality: &Locality) -> Result<bool> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM certificates
+             WHERE kind = ?1 AND generation = ?2 AND prefecture = ?3 AND municipality = ?4)",
+            )?
+            .query_row(
+                params![
+                    kind.as_str(),
+                    generation,
+                    locality.prefecture,
+                    locality.municipality
+                ],
+                |r| r.get(0),
+            )?)
     }
 
     fn next_crl_number(&mut self, kind: CertKind, generation: u32, scope: &str) -> Result<u64> {

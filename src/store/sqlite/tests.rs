@@ -108,3 +108,62 @@ fn a_state_from_before_generations_migrates_without_losing_anything() {
         .unwrap();
     assert_eq!(listed, [serial]);
 }
+
+#[test]
+fn localities_lists_each_distribution_point_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create(dir.path()).unwrap();
+    let at = OffsetDateTime::UNIX_EPOCH;
+    let locality = |prefecture: &str, municipality: &str| Locality {
+        prefecture: prefecture.into(),
+        municipality: municipality.into(),
+    };
+    let points = [
+        locality("Tokyo-to", "Shinagawa-ku"),
+        locality("Osaka-fu", "Osaka-shi"),
+        locality("Tokyo-to", "Kiyose-shi"),
+        locality("Tokyo-to", "Shinagawa-ku"),
+    ];
+    for (i, point) in points.iter().enumerate() {
+        let card = NewCard {
+            holder: HolderRecord {
+                name: "A B".into(),
+                birth: time::macros::date!(1990 - 10 - 01),
+                gender: Gender::Female,
+                address: "x".into(),
+                locality: point.clone(),
+            },
+            issued_on: time::macros::date!(2021 - 03 - 15),
+            expiry: time::macros::date!(2031 - 10 - 01),
+            key_alg: KeyAlg::P256,
+            replaces: None,
+            fee_yen: 0,
+            created_at: at,
+        };
+        let certificate = NewCertificate {
+            serial: Serial(0x0100_0010 + i as u32),
+            kind: CertKind::Sign,
+            generation: 1,
+            locality: point.clone(),
+            not_before: at,
+            not_after: at,
+            der: vec![],
+            key_pkcs8: vec![],
+        };
+        store.insert_card(&card, &[certificate], &[], None).unwrap();
+    }
+    let expected = [
+        locality("Osaka-fu", "Osaka-shi"),
+        locality("Tokyo-to", "Kiyose-shi"),
+        locality("Tokyo-to", "Shinagawa-ku"),
+    ];
+    assert_eq!(store.localities(CertKind::Sign, 1).unwrap(), expected);
+    assert!(store.localities(CertKind::Sign, 2).unwrap().is_empty());
+    assert!(store.localities(CertKind::Auth, 1).unwrap().is_empty());
+    assert!(store
+        .names_locality(CertKind::Sign, 1, &expected[1])
+        .unwrap());
+    assert!(!store
+        .names_locality(CertKind::Sign, 2, &expected[1])
+        .unwrap());
+}
