@@ -495,6 +495,45 @@ fn admin_api_bad_inputs_get_400_413_415_and_change_nothing() {
             400,
             "not a serial",
         ),
+        // CA generations.
+        (
+            json_request("POST", "/api/v1/ca/nope/rollover", "{}"),
+            404,
+            "sign or auth",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/ca/sign/rollover",
+                r#"{"at": "1999-01-01"}"#,
+            ),
+            400,
+            "must start after",
+        ),
+        (
+            json_request("POST", "/api/v1/ca/sign/rollover", r#"{"when": "now"}"#),
+            400,
+            "unknown field",
+        ),
+        (
+            json_request(
+                "POST",
+                "/api/v1/ca/sign/9/revoke",
+                r#"{"reason": "cACompromise"}"#,
+            ),
+            404,
+            "no generation 9",
+        ),
+        (
+            json_request("POST", "/api/v1/ca/sign/1/revoke", r#"{"reason": "oops"}"#),
+            400,
+            "keyCompromise",
+        ),
+        (
+            json_request("POST", "/api/v1/ca/sign/1/revoke", "{}"),
+            400,
+            "reason",
+        ),
     ];
     // The same catalogue through the router and over TCP.
     for c in server.clients() {
