@@ -236,7 +236,14 @@ impl Authority {
     pub fn arl(&mut self, kind: CertKind, generation: u32) -> Result<PublishedCrl> {
         let generation = self.generation(kind, generation)?.number;
         let (this_update, next_update) = self.list_times(false);
-        let names = cert::arl_distribution_point_names(&self.profile()?, kind, generation)?;
+        // What the CA certificate names, byte for byte (it keeps the base URL it was made
+        // with); a CA made before CA certificates named their ARL gets today's names.
+        let names = match cert::distribution_point_names_of(
+            self.generation(kind, generation)?.ca.certificate(),
+        )? {
+            Some(names) => names,
+            None => cert::arl_distribution_point_names(&self.profile()?, kind, generation)?,
+        };
         let mut revoked: Vec<CrlEntry> = self
             .generations(kind)
             .iter()
@@ -497,5 +504,37 @@ mod tests {
         assert!(verifies(&a, CertKind::Auth, &good.der));
         // Not a sign CRL either: each CA signs its own.
         assert!(!verifies(&a, CertKind::Sign, &good.der));
+    }
+
+    #[test]
+    fn the_arl_names_what_its_ca_certificate_names_after_the_base_url_changed() {
+        use x509_parser::extensions::ParsedExtension;
+        let mut a = authority_at(NOW);
+        a.set_base_url("http://elsewhere.example:9000").unwrap();
+        let arl = a.arl(CertKind::Sign, 1).unwrap();
+        let (_, ca) = X509Certificate::from_der(a.ca(CertKind::Sign).ca.certificate_der()).unwrap();
+        let points = ca
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::CRLDistributionPoints(points) => {
+                    Some(format!("{:?}", points.points[0].distribution_point))
+                }
+                _ => None,
+            })
+            .unwrap();
+        let (_, list) = CertificateRevocationList::from_der(&arl.der).unwrap();
+        let idp = list
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::IssuingDistributionPoint(idp) => {
+                    Some(format!("{:?}", idp.distribution_point))
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert!(points.contains("/arl/sign/1.crl") && !points.contains("elsewhere"));
+        assert_eq!(idp, points);
     }
 }

@@ -234,6 +234,28 @@ fn distribution_points(names: Vec<GeneralName>) -> Result<Extension> {
     extension(oids::CRL_DISTRIBUTION_POINTS, false, &points)
 }
 
+/// The names of a certificate's (first) CRL distribution point, as it carries them: an
+/// ARL's issuingDistributionPoint copies its CA certificate's, so that they match byte
+/// for byte whatever base URL the state records now. `None` without the extension.
+pub fn distribution_point_names_of(certificate: &Certificate) -> Result<Option<Vec<GeneralName>>> {
+    let Some(extension) = certificate
+        .tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == oids::CRL_DISTRIBUTION_POINTS)
+    else {
+        return Ok(None);
+    };
+    let points = Vec::<DistributionPoint>::from_der(extension.extn_value.as_bytes())?;
+    Ok(points
+        .into_iter()
+        .find_map(|point| match point.distribution_point {
+            Some(DistributionPointName::FullName(names)) => Some(names),
+            _ => None,
+        }))
+}
+
 /// A municipality's CRL distribution point as a directoryName.
 pub fn crl_directory_name(
     profile: &CertProfile,
