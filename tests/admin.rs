@@ -1835,3 +1835,48 @@ fn the_served_binary_and_the_cli_in_another_process_share_one_state() {
     assert_eq!(clock.status, 200, "{}", clock.text());
     assert_eq!(clock.json()["mode"], json!("system"));
 }
+
+#[test]
+fn the_clock_command_sets_the_clock_the_api_reads_and_other_commands_say_so() {
+    let s = Scratch::new();
+    s.ok(&["init"]);
+    let notice = |args: &[&str]| {
+        let output = s.run(args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    // Real time: no notice.
+    assert_eq!(notice(&["list"]), "");
+    let set = s.json(&["clock", "set", "2021-03-15T10:00:00+09:00"]);
+    assert_eq!(set["mode"], json!("fixed"));
+    assert_eq!(set["now"], json!("2021-03-15T01:00:00Z"));
+    let line = notice(&["list"]);
+    assert!(
+        line.contains("virtual clock says 2021-03-15T01:00:00Z (fixed)")
+            && line.contains("clock reset"),
+        "{line}"
+    );
+    // --now is asked for: no notice.
+    assert_eq!(notice(&["--now", "2021-04-01", "list"]), "");
+    // The served binary reads the same clock.
+    let server = Binary::start(&s.state(), &[]);
+    let clock = server.client().api("GET", "/api/v1/clock", None).json();
+    assert_eq!(clock["now"], json!("2021-03-15T01:00:00Z"), "{clock}");
+    let offset = s.json(&["clock", "offset", "-86400"]);
+    assert_eq!(
+        (&offset["mode"], &offset["offset_seconds"]),
+        (&json!("offset"), &json!(-86400))
+    );
+    assert!(notice(&["list"]).contains("(-86400 s from real time)"));
+    let clock = server.client().api("GET", "/api/v1/clock", None).json();
+    assert_eq!(clock["mode"], json!("offset"), "{clock}");
+    // A bad instant is a usage error and changes nothing.
+    let before = s.digest();
+    let output = s.run(&["clock", "set", "yesterday"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("yesterday"));
+    assert_eq!(s.digest(), before);
+    let reset = s.json(&["clock", "reset"]);
+    assert_eq!(reset["mode"], json!("system"));
+    assert_eq!(notice(&["list"]), "");
+}

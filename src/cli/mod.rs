@@ -11,10 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 use crate::authority::{
-    cert_kinds, Authority, CardRequest, CrlScope, IssueRequest, Options, RawRevokeRequest,
-    RevokeRequest,
+    cert_kinds, Authority, CardRequest, ClockMode, CrlScope, IssueRequest, Options,
+    RawRevokeRequest, RevokeRequest,
 };
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::export::export;
@@ -192,6 +192,13 @@ pub enum Command {
         #[arg(long)]
         pem: bool,
     },
+    /// The state's virtual clock, the one `PUT /api/v1/clock` sets: every process that
+    /// opens the state follows it.
+    Clock {
+        /// What to do.
+        #[command(subcommand)]
+        action: ClockAction,
+    },
     /// CA generations: write a CA certificate (`ca sign`, `ca auth`), list the
     /// generations, roll a CA over, revoke a generation (a compromise drill).
     Ca {
@@ -199,6 +206,27 @@ pub enum Command {
         #[command(subcommand)]
         action: CaAction,
     },
+}
+
+/// `clock` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    /// Print the clock (JSON: mode, now, offset_seconds).
+    Show,
+    /// Fix the clock at an instant: RFC 3339 or a date (00:00 JST).
+    Set {
+        /// The instant.
+        #[arg(value_parser = instant_arg)]
+        time: OffsetDateTime,
+    },
+    /// Run the clock this many seconds ahead of real time (negative: behind).
+    Offset {
+        /// Seconds.
+        #[arg(allow_negative_numbers = true)]
+        seconds: i64,
+    },
+    /// Back to real time.
+    Reset,
 }
 
 /// `ca` subcommands.
@@ -380,14 +408,36 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
     let store = SqliteStore::open(&cli.state)?;
-    Authority::open(
+    let authority = Authority::open(
         Box::new(store),
         config,
         Options {
             now: cli.now,
             key_seed: cli.seed.clone(),
         },
-    )
+    )?;
+    if !matches!(cli.command, Command::Clock { .. }) {
+        notice_virtual_clock(&authority);
+    }
+    Ok(authority)
+}
+
+/// One line on stderr when the state's virtual clock is not the real time, so that a
+/// command never acts at another time silently (`--now` prints none: it was asked for).
+fn notice_virtual_clock(authority: &Authority) {
+    let view = authority.clock_view();
+    if view.overridden_by_now_option || view.mode == ClockMode::System {
+        return;
+    }
+    eprintln!(
+        "jpki-mock: the state's virtual clock says {} ({}); `jpki-mock clock reset` goes \
+         back to real time",
+        view.now,
+        match view.offset_seconds {
+            Some(seconds) => format!("{seconds:+} s from real time"),
+            None => "fixed".to_string(),
+        }
+    );
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -460,6 +510,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let header_read_timeout = config.server.header_read_timeout;
             let authority = Authority::open(Box::new(store), config, options)?;
+            notice_virtual_clock(&authority);
             let base_url = authority.base_url()?;
             // One line per request on stderr, written by a background thread so that
             // logging never blocks a request (JPKI_MOCK_LOG=warn quiets it).
@@ -613,6 +664,18 @@ fn run(cli: Cli) -> Result<()> {
             write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
         }
         Command::Ca { action } => ca_command(&cli, config, action),
+        Command::Clock { action } => {
+            let mut authority = open_authority(&cli, config)?;
+            let view = match action {
+                ClockAction::Show => authority.clock_view(),
+                ClockAction::Set { time } => authority.set_clock(Clock::Fixed { now: *time })?,
+                ClockAction::Offset { seconds } => authority.set_clock(Clock::Offset {
+                    offset_seconds: *seconds,
+                })?,
+                ClockAction::Reset => authority.set_clock(Clock::System)?,
+            };
+            print_json(&view)
+        }
     }
 }
 

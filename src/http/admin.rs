@@ -273,7 +273,13 @@ async fn notices(
 }
 
 async fn clock_get(State(state): State<AppState>) -> Result<Response> {
-    let view = state.blocking(|s| Ok(s.authority.clock_view())).await?;
+    let view = state
+        .blocking(|s| {
+            // Another process (`jpki-mock clock`) may have moved it.
+            s.authority.sync()?;
+            Ok(s.authority.clock_view())
+        })
+        .await?;
     Ok(Json(view).into_response())
 }
 
