@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::export::export;
 use crate::http;
 use crate::rules::locality::Locality;
-use crate::rules::{CertKind, CrlReason, Serial};
+use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 use crate::store::sqlite::SqliteStore;
 use crate::store::CardId;
 use output::{
@@ -55,6 +55,13 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A value from a fixed set: anything else is a usage error (exit 2) listing the set,
+/// with clap's "a similar value exists" tip for a typo. The string goes on to the same
+/// typed conversion the admin API uses.
+fn one_of<const N: usize>(names: [&'static str; N]) -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 fn instant_arg(text: &str) -> std::result::Result<OffsetDateTime, String> {
@@ -112,9 +119,8 @@ pub enum Command {
         /// The card.
         #[arg(long)]
         card: i64,
-        /// stop | lost | stolen | card_invalidated | name_change | address_change |
-        /// ex_officio | leak.
-        #[arg(long)]
+        /// The cause.
+        #[arg(long, value_parser = one_of(Cause::USER_CAUSES.map(Cause::as_str)))]
         cause: String,
         /// For stop, ex_officio and leak: which certificates (default both).
         #[arg(long, value_delimiter = ',')]
@@ -316,8 +322,8 @@ pub struct IssueArgs {
     /// Date of birth, YYYY-MM-DD.
     #[arg(long)]
     pub birth: String,
-    /// male | female | unknown.
-    #[arg(long)]
+    /// Sex.
+    #[arg(long, ignore_case = true, value_parser = one_of(Gender::ALL.map(Gender::as_str)))]
     pub gender: String,
     /// Address in Japanese, from the prefecture on.
     #[arg(long)]
@@ -344,8 +350,8 @@ pub struct IssueArgs {
     /// Issue a signing certificate even to a holder under 15.
     #[arg(long)]
     pub force_sign: bool,
-    /// rsa2048 | p256 (default from config).
-    #[arg(long)]
+    /// Key algorithm (default from config).
+    #[arg(long, value_parser = one_of(KeyAlg::ALL.map(KeyAlg::as_str)))]
     pub key_alg: Option<String>,
     /// Also write sign.pem, sign.key, auth.pem, auth.key, chain-*.pem into DIR.
     #[arg(long)]

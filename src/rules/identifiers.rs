@@ -48,6 +48,9 @@ pub enum KeyAlg {
 }
 
 impl KeyAlg {
+    /// Every algorithm.
+    pub const ALL: [KeyAlg; 2] = [KeyAlg::Rsa2048, KeyAlg::P256];
+
     /// The name used in the CLI, config and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
