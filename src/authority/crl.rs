@@ -50,6 +50,10 @@ impl CrlScope {
     }
 }
 
+/// A version of the published state: the state's revision and, with a schedule, the
+/// publication instant (a boundary passes without the state changing).
+pub type PublishedVersion = (u64, Option<OffsetDateTime>);
+
 /// The data a publication schedule governs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PublishedData {
@@ -276,6 +280,14 @@ impl Authority {
             this_update,
             next_update,
         })
+    }
+
+    /// Catches up with the state, and says which version of `data` is published now:
+    /// the state's revision and the publication instant. An answer built from one
+    /// version stays right until the version changes (caches key on it).
+    pub fn published_version(&mut self, data: PublishedData) -> Result<PublishedVersion> {
+        self.sync()?;
+        Ok((self.seen_revision(), self.published(data).map(|p| p.at)))
     }
 
     /// What a schedule has published at the clock's now; `None` when immediate.

@@ -9,19 +9,16 @@ use time::OffsetDateTime;
 
 use super::error::plain;
 use super::{http_date, AppState};
-use crate::authority::{CrlFaults, CrlScope, PublishedCrl, PublishedData};
+use crate::authority::{CrlFaults, CrlScope, PublishedCrl, PublishedData, PublishedVersion};
 use crate::error::{Error, Result};
 use crate::faults::{FaultFamily, FaultKind};
 use crate::rules::locality::Locality;
 use crate::rules::CertKind;
 
-/// What a cached list is valid for: the state's revision and the CRL publication.
-type ListVersion = (u64, Option<OffsetDateTime>);
-
 /// A CRL kept in memory with what decides when to rebuild it.
 #[derive(Clone, Debug)]
 pub struct CachedCrl {
-    version: ListVersion,
+    version: PublishedVersion,
     der: bytes::Bytes,
     etag: String,
     this_update: OffsetDateTime,
@@ -30,7 +27,7 @@ pub struct CachedCrl {
 
 impl CachedCrl {
     /// Keeps a freshly signed list, built at `version`.
-    fn new(crl: PublishedCrl, version: ListVersion) -> Self {
+    fn new(crl: PublishedCrl, version: PublishedVersion) -> Self {
         CachedCrl {
             version,
             etag: crate::pki::fingerprint(&crl.der),
@@ -279,9 +276,7 @@ fn crl_to_serve(shared: &mut super::Shared, scope: &CrlScope) -> Result<CachedCr
 /// boundary passed, the clock moved before its thisUpdate, or less than a tenth of its
 /// validity is left.
 pub(crate) fn current_list(shared: &mut super::Shared, list: &List) -> Result<CachedCrl> {
-    shared.authority.sync()?;
-    let published = shared.authority.published(PublishedData::Crl).map(|p| p.at);
-    let version = (shared.authority.seen_revision(), published);
+    let version = shared.authority.published_version(PublishedData::Crl)?;
     let now = shared.now();
     let list = match list {
         List::Arl(kind, None) => List::Arl(*kind, Some(shared.authority.ca(*kind).number)),

@@ -53,9 +53,8 @@ pub(super) fn key_of(
     }
 }
 
-/// What a cached answer is valid for: a revision of the state and, with a publication
-/// schedule, the OCSP data published (the boundary moves without the state changing).
-pub(super) type CacheVersion = (u64, Option<OffsetDateTime>);
+/// What a cached answer is valid for: the published version of the OCSP data.
+pub(super) use crate::authority::PublishedVersion as CacheVersion;
 
 /// The cached responses of both CAs, valid for one version of the published state.
 #[derive(Debug, Default)]

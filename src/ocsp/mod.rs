@@ -205,9 +205,7 @@ impl Responder {
         request: &ParsedRequest,
         issuers: &[Option<(CertKind, u32)>],
     ) -> Result<Action> {
-        authority.sync()?;
-        let published = authority.published(PublishedData::Ocsp).map(|p| p.at);
-        let revision = (authority.seen_revision(), published);
+        let revision = authority.published_version(PublishedData::Ocsp)?;
         self.cache.follow(revision);
         let now = authority.now();
 
