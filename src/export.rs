@@ -1,11 +1,12 @@
 //! The fixture bundle, for suites that cannot run a server: every CA generation's
-//! certificate, responder, CRL (and partitions) and ARL, every card's certificates and keys, a pre-signed OCSP
-//! response (SHA-1 CertID, no nonce) per certificate, and `manifest.json`. With the
+//! certificate, responder, CRL (and partitions) and ARL, every card's certificates and
+//! keys, a pre-signed OCSP response (SHA-1 CertID, no nonce) per certificate, and
+//! `manifest.json`. With the
 //! same `--seed`, `--now` and history, the bytes are the same on every run. It uses the
 //! authority for the state and the OCSP responder for the answers, so an exported
 //! response is the one the server would give.
 
-use crate::authority::{Authority, CrlScope};
+use crate::authority::{Authority, CrlIndexEntry, CrlScope};
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 use crate::ocsp;
@@ -35,6 +36,11 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
     let now = authority.now();
     let mut files = Vec::new();
     let mut manifest_cas = serde_json::Map::new();
+    // The partitions, in the municipality layout: every point a certificate names.
+    let points = match authority.config().crl.layout {
+        CrlLayout::Municipality => authority.crl_index()?,
+        CrlLayout::Single => Vec::new(),
+    };
     for kind in CertKind::ALL {
         let current = authority.ca(kind).number;
         let mut generations = Vec::new();
@@ -44,8 +50,12 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
             .map(|g| g.number)
             .collect();
         for generation in numbers {
+            let points: Vec<&CrlIndexEntry> = points
+                .iter()
+                .filter(|p| p.ca == kind && p.generation == generation)
+                .collect();
             generations.push(export_generation(
-                authority, &mut files, kind, generation, now,
+                authority, &mut files, kind, generation, &points, now,
             )?);
         }
         // The current generation under the names the bundle had before generations.
@@ -131,6 +141,7 @@ fn export_generation(
     files: &mut Vec<ExportFile>,
     kind: CertKind,
     generation: u32,
+    points: &[&CrlIndexEntry],
     now: time::OffsetDateTime,
 ) -> Result<serde_json::Value> {
     let responder = authority.responder(kind, generation, now)?;
@@ -155,27 +166,22 @@ fn export_generation(
         authority.crl(&CrlScope::whole(kind, generation))?.der,
     ));
     let mut partitions = Vec::new();
-    if authority.config().crl.layout == CrlLayout::Municipality {
-        for point in authority.crl_index()? {
-            if point.ca != kind || point.generation != generation {
-                continue;
-            }
-            let scope = CrlScope {
-                kind,
-                generation,
-                partition: Some(point.locality.clone()),
-            };
-            let path = format!(
-                "crl/{kind}/{generation}/{}/{}.crl",
-                point.locality.prefecture, point.locality.municipality
-            );
-            files.push(ExportFile::new(&path, authority.crl(&scope)?.der));
-            partitions.push(serde_json::json!({
-                "distribution_point": point.distribution_point,
-                "url": point.url,
-                "crl": path,
-            }));
-        }
+    for point in points {
+        let scope = CrlScope {
+            kind,
+            generation,
+            partition: Some(point.locality.clone()),
+        };
+        let path = format!(
+            "crl/{kind}/{generation}/{}/{}.crl",
+            point.locality.prefecture, point.locality.municipality
+        );
+        files.push(ExportFile::new(&path, authority.crl(&scope)?.der));
+        partitions.push(serde_json::json!({
+            "distribution_point": point.distribution_point,
+            "url": point.url,
+            "crl": path,
+        }));
     }
     let arl_path = format!("arl/{kind}/{generation}.crl");
     files.push(ExportFile::new(

@@ -31,7 +31,7 @@ use crate::pki::keys::KeyPair;
 use crate::rules::{jst, CertKind, KeyAlg, Serial};
 use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store};
 
-pub use crl::{CrlFaults, CrlScope, PublishedCrl, PublishedData, PublishedVersion};
+pub use crl::{CrlFaults, CrlIndexEntry, CrlScope, PublishedCrl, PublishedData, PublishedVersion};
 pub use generations::{CaGeneration, CaRevocationView, CaView};
 pub(crate) use issue::holder_facts;
 pub use recorded::RecordedProfile;
