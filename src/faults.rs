@@ -3,6 +3,9 @@
 //! `PUT /api/v1/faults`, or config `[[faults]]`), logged loudly while on, scoped to a
 //! CA, a serial or every request, and to a count of requests or until cleared.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{CertKind, CrlReason};
@@ -346,6 +349,19 @@ pub enum FaultFamily {
 #[derive(Debug, Default)]
 pub struct FaultSet {
     faults: Vec<Fault>,
+    armed: FaultsArmed,
+}
+
+/// Whether any fault is in force, readable without the lock around the [`FaultSet`]:
+/// the OCSP hot path skips the set when none is.
+#[derive(Clone, Debug, Default)]
+pub struct FaultsArmed(Arc<AtomicBool>);
+
+impl FaultsArmed {
+    /// True while at least one fault is in force.
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 impl FaultSet {
@@ -358,6 +374,7 @@ impl FaultSet {
             );
         }
         self.faults = faults;
+        self.rearm();
     }
 
     /// Adds one fault to those in force.
@@ -367,6 +384,18 @@ impl FaultSet {
             "FAULT INJECTION ON: this server answers wrongly on purpose"
         );
         self.faults.push(fault);
+        self.rearm();
+    }
+
+    fn rearm(&self) {
+        self.armed
+            .0
+            .store(!self.faults.is_empty(), Ordering::Release);
+    }
+
+    /// The flag that tells, without the lock, whether any fault is in force.
+    pub fn armed(&self) -> FaultsArmed {
+        self.armed.clone()
     }
 
     /// The faults in force.
@@ -396,6 +425,7 @@ impl FaultSet {
             }
         }
         self.faults.retain(|f| f.count != Some(0));
+        self.rearm();
         taken
     }
 }

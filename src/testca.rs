@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::http::publish::{current_list, List};
-use crate::http::{router, serve, AppState, Shared};
+use crate::http::{router, serve, AppState, Lane, Shared};
 use crate::rules::Serial;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
@@ -336,7 +336,7 @@ impl TestCaBuilder {
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(
             listener,
-            router(state.clone()),
+            Lane::new(state.clone()),
             header_read_timeout,
             async {
                 let _ = stopped.await;

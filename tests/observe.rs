@@ -1,4 +1,6 @@
-//! The request log and /metrics after a known sequence of requests (router, no socket).
+//! The request log and /metrics after a known sequence of requests, sent both through
+//! the router (no socket) and over TCP, where OCSP requests take the server's lane
+//! past the router: both ways must be logged and counted alike.
 
 mod support;
 
@@ -14,9 +16,20 @@ struct Setup {
     ocsp_request: Vec<u8>,
 }
 
-/// A test CA (state in memory) with one card (P-256), and an OCSP request for its
-/// signing certificate made by openssl.
-fn setup() -> Setup {
+/// How the requests reach the test CA.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    /// The router through `oneshot`.
+    Router,
+    /// TCP: the served lane in front of the router.
+    Tcp,
+}
+
+const BOTH: [Via; 2] = [Via::Router, Via::Tcp];
+
+/// A test CA (state in memory) with one card (P-256), an OCSP request for its signing
+/// certificate made by openssl, and a client that goes `via` the router or TCP.
+fn setup(via: Via) -> Setup {
     let s = Scratch::new();
     let server = InProcess::with(TestCa::builder().state_in_memory());
     let issued = server
@@ -37,7 +50,10 @@ fn setup() -> Setup {
         p(&request),
     ]);
     assert!(ok, "{text}");
-    let c = server.oneshot();
+    let c = match via {
+        Via::Router => server.oneshot(),
+        Via::Tcp => server.client(),
+    };
     Setup {
         serial: sign.serial,
         ocsp_request: std::fs::read(&request).unwrap(),
@@ -59,7 +75,13 @@ fn requests(c: &Client, query: &str) -> Vec<Value> {
 
 #[test]
 fn the_request_log_records_ocsp_and_crl_requests_in_order() {
-    let s = setup();
+    for via in BOTH {
+        request_log_in_order(via);
+    }
+}
+
+fn request_log_in_order(via: Via) {
+    let s = setup(via);
     let c = &s.c;
     ocsp_post(c, &s.ocsp_request);
     ocsp_post(c, b"garbage");
@@ -67,7 +89,7 @@ fn the_request_log_records_ocsp_and_crl_requests_in_order() {
     c.get("/healthz"); // not an OCSP or CRL request: not logged
 
     let all = requests(c, "");
-    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all.len(), 3, "{via:?}: {all:?}");
     assert_eq!(all[0]["route"], "/ocsp/sign");
     assert_eq!(all[0]["method"], "POST");
     assert_eq!(all[0]["nonce"], false);
@@ -99,7 +121,13 @@ fn the_request_log_records_ocsp_and_crl_requests_in_order() {
 
 #[test]
 fn metrics_count_routes_statuses_ocsp_answers_and_cache_hits() {
-    let s = setup();
+    for via in BOTH {
+        metrics_after_known_requests(via);
+    }
+}
+
+fn metrics_after_known_requests(via: Via) {
+    let s = setup(via);
     let c = &s.c;
     for _ in 0..3 {
         ocsp_post(c, &s.ocsp_request);
@@ -119,7 +147,7 @@ fn metrics_count_routes_statuses_ocsp_answers_and_cache_hits() {
     ] {
         assert!(
             text.lines().any(|l| l == line),
-            "missing {line:?} in\n{text}"
+            "{via:?}: missing {line:?} in\n{text}"
         );
     }
 }

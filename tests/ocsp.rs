@@ -1195,6 +1195,43 @@ fn a_cli_revocation_while_the_binary_serves_shows_in_the_very_next_answer() {
     }
 }
 
+/// The server learns of another process's change from the change counter it maps; if
+/// that signal is lost (here: the counter file is deleted, so the CLI bumps a new one
+/// the server never sees), it still compares the stored revision once a second.
+#[test]
+fn a_change_whose_signal_is_lost_still_shows_within_seconds() {
+    let s = Scratch::new();
+    let binary = Binary::start(&s.state(), &[]);
+    let t = setup_with(Running::Binary(binary), s, &["p256"]);
+    let request = ocsp_request(&[t.cert_id(1, "sign")], None);
+    for _ in 0..2 {
+        assert_eq!(
+            statuses(&t.c.ocsp_post("/ocsp/sign", &request).body),
+            ["good"]
+        );
+    }
+    let counter = t.s.state().join("jpki-mock.changes");
+    std::fs::remove_file(&counter).expect("the state has a change counter file");
+    support::ok(
+        &t.s.state(),
+        &["revoke", "--card", "1", "--cause", "stolen"],
+    );
+    assert!(counter.is_file(), "the CLI maps a new counter file");
+    let started = std::time::Instant::now();
+    loop {
+        let got = statuses(&t.c.ocsp_post("/ocsp/sign", &request).body);
+        if got == ["revoked:KeyCompromise"] {
+            break;
+        }
+        assert_eq!(got, ["good"]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "still good 5 s after the revocation"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn after_renewal_the_old_serial_is_revoked_superseded_and_the_new_one_is_good() {
     let s = Scratch::new();

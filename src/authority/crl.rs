@@ -296,6 +296,12 @@ impl Authority {
         publication::published(schedule, self.now(), self.published_now)
     }
 
+    /// The next publication boundary of `data` after the clock's now; `None` when
+    /// immediate.
+    pub fn next_publication(&self, data: PublishedData) -> Option<OffsetDateTime> {
+        self.schedule(data).next_boundary(self.now())
+    }
+
     fn schedule(&self, data: PublishedData) -> Schedule {
         match data {
             PublishedData::Crl => self.config.publication.crl,
@@ -311,7 +317,7 @@ impl Authority {
             ScheduleView {
                 schedule: schedule.to_string(),
                 last: rfc3339(self.published(data).map_or(now, |p| p.at)),
-                next: schedule.next_boundary(now).map(rfc3339),
+                next: self.next_publication(data).map(rfc3339),
             }
         };
         PublicationView {

@@ -250,6 +250,18 @@ impl Authority {
         self.now_override.unwrap_or_else(|| self.clock.now())
     }
 
+    /// The clock in force (`--now` as a fixed clock), for readers that tell the time
+    /// without the authority.
+    pub fn clock_in_force(&self) -> Clock {
+        self.now_override
+            .map_or(self.clock, |now| Clock::Fixed { now })
+    }
+
+    /// The state's change signal (see [`crate::store::ChangeCounter`]).
+    pub fn changes(&self) -> crate::store::ChangeCounter {
+        self.store.changes()
+    }
+
     /// The base URL recorded in the state.
     pub fn base_url(&self) -> Result<String> {
         Ok(self

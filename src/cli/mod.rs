@@ -1,6 +1,7 @@
 //! The command line (clap). Each command parses its arguments, calls the authority,
 //! and prints JSON; errors print one line on stderr and exit non-zero.
 
+mod log;
 mod output;
 
 use std::io::Write;
@@ -520,8 +521,7 @@ fn run(cli: Cli) -> Result<()> {
             let base_url = authority.base_url()?;
             // One line per request on stderr, written by a background thread so that
             // logging never blocks a request (JPKI_MOCK_LOG=warn quiets it).
-            let (log_writer, _log_guard) =
-                tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
+            let (log_writer, _log_guard) = log::queued_stderr();
             let filter = tracing_subscriber::EnvFilter::try_from_env("JPKI_MOCK_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
             let _ = tracing_subscriber::fmt()
@@ -544,7 +544,7 @@ fn run(cli: Cli) -> Result<()> {
                 std::io::stdout().flush().ok();
                 http::serve(
                     listener,
-                    http::router(http::AppState::new(authority, admin_token)),
+                    http::Lane::new(http::AppState::new(authority, admin_token)),
                     header_read_timeout,
                     http::shutdown_signal(),
                 )

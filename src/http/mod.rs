@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod body_limit;
 pub mod error;
+mod lane;
 pub mod observe;
 pub mod ocsp;
 pub mod publish;
@@ -25,6 +26,8 @@ use crate::authority::Authority;
 use crate::error::{Error, Result};
 use crate::rules::CertKind;
 
+pub use lane::Lane;
+
 /// How long one request may take from headers to response, body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -34,8 +37,6 @@ pub struct Shared {
     pub authority: Authority,
     /// The CRLs and ARLs built, kept until they go stale.
     pub(crate) lists: std::collections::HashMap<publish::List, publish::CachedCrl>,
-    /// The OCSP responder (with its response cache).
-    pub responder: crate::ocsp::Responder,
     /// The faults in force (none unless set).
     pub faults: crate::faults::FaultSet,
 }
@@ -58,13 +59,18 @@ impl Shared {
     }
 }
 
-/// Handle on the server state, cloned into every handler.
+/// Handle on the server state, cloned into every handler (one reference count).
 #[derive(Clone)]
-pub struct AppState {
-    shared: Arc<Mutex<Shared>>,
-    admin_token: Option<Arc<str>>,
-    metrics: Arc<observe::Metrics>,
-    request_log: Arc<observe::RequestLog>,
+pub struct AppState(Arc<Server>);
+
+struct Server {
+    shared: Mutex<Shared>,
+    /// The OCSP responder and its response cache, read without the state lock.
+    responder: crate::ocsp::Responder,
+    faults_armed: crate::faults::FaultsArmed,
+    admin_token: Option<String>,
+    metrics: observe::Metrics,
+    request_log: observe::RequestLog,
 }
 
 impl AppState {
@@ -73,32 +79,44 @@ impl AppState {
     pub fn new(authority: Authority, admin_token: Option<String>) -> Self {
         let mut faults = crate::faults::FaultSet::default();
         faults.set(authority.config().faults.clone());
-        Self {
-            shared: Arc::new(Mutex::new(Shared {
+        let faults_armed = faults.armed();
+        Self(Arc::new(Server {
+            responder: crate::ocsp::Responder::new(authority.changes(), faults_armed.clone()),
+            faults_armed,
+            shared: Mutex::new(Shared {
                 authority,
                 lists: Default::default(),
-                responder: crate::ocsp::Responder::default(),
                 faults,
-            })),
-            admin_token: admin_token.map(Arc::from),
-            metrics: Arc::default(),
-            request_log: Arc::default(),
-        }
+            }),
+            admin_token,
+            metrics: observe::Metrics::default(),
+            request_log: observe::RequestLog::default(),
+        }))
+    }
+
+    /// Whether any fault is in force (no lock).
+    pub(crate) fn faults_armed(&self) -> bool {
+        self.0.faults_armed.get()
+    }
+
+    /// The OCSP responder.
+    pub fn responder(&self) -> &crate::ocsp::Responder {
+        &self.0.responder
     }
 
     /// The recent OCSP and CRL requests.
     pub fn request_log(&self) -> &observe::RequestLog {
-        &self.request_log
+        &self.0.request_log
     }
 
     /// The request counters.
     pub fn metrics(&self) -> &observe::Metrics {
-        &self.metrics
+        &self.0.metrics
     }
 
     /// The admin token, if the admin API requires one.
     pub fn admin_token(&self) -> Option<&str> {
-        self.admin_token.as_deref()
+        self.0.admin_token.as_deref()
     }
 
     /// A CA generation's certificate (`None`: the current one), DER: for callers outside
@@ -109,7 +127,8 @@ impl AppState {
 
     /// Locks the state for a short, non-blocking piece of work (a lookup, a cache hit).
     pub fn lock(&self) -> Result<std::sync::MutexGuard<'_, Shared>> {
-        self.shared
+        self.0
+            .shared
             .lock()
             .map_err(|_| Error::State("a previous request panicked while holding the state".into()))
     }
@@ -121,15 +140,10 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Shared) -> Result<T> + Send + 'static,
     {
-        let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = shared.lock().map_err(|_| {
-                Error::State("a previous request panicked while holding the state".into())
-            })?;
-            work(&mut guard)
-        })
-        .await
-        .map_err(|e| Error::State(format!("a request task failed: {e}")))?
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || work(&mut *state.lock()?))
+            .await
+            .map_err(|e| Error::State(format!("a request task failed: {e}")))?
     }
 }
 
@@ -156,10 +170,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/arl/{file}", get(publish::arl))
         .route("/arl/{kind}/{file}", get(publish::arl_generation))
-        .route("/ocsp", post(ocsp::post))
-        .route("/ocsp/sign", post(ocsp::post))
-        .route("/ocsp/auth", post(ocsp::post))
-        .route("/ocsp/{*request}", get(ocsp::get))
+        .route(ocsp::POST_ROUTES[0], post(ocsp::post))
+        .route(ocsp::POST_ROUTES[1], post(ocsp::post))
+        .route(ocsp::POST_ROUTES[2], post(ocsp::post))
+        .route(ocsp::GET_ROUTE, get(ocsp::get))
         .layer(axum::extract::DefaultBodyLimit::max(
             ocsp::MAX_REQUEST_BYTES,
         ))
@@ -216,7 +230,7 @@ async fn inject_http_faults(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = request.uri().path().to_string();
-    if !path.starts_with("/ocsp") && !path.starts_with("/crl/") {
+    if !state.faults_armed() || (!path.starts_with("/ocsp") && !path.starts_with("/crl/")) {
         return next.run(request).await;
     }
     let response = next.run(request).await;
@@ -289,17 +303,17 @@ pub fn http_date(instant: OffsetDateTime) -> String {
         .expect("every instant formats as an HTTP date")
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets open requests
+/// Serves `lane` on `listener` until `shutdown` resolves, then lets open requests
 /// finish (up to 10 s). HTTP/1.1; a client that does not send a request's headers
 /// within `header_read_timeout` (slowloris, idle keep-alive) is disconnected.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    lane: Lane,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let service = hyper_util::service::TowerToHyperService::new(router);
+    let service = hyper_util::service::TowerToHyperService::new(lane);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -1,6 +1,7 @@
 //! OCSP over HTTP (RFC 6960 appendix A, RFC 5019): POST and GET, per CA and shared.
-//! The responder itself is `crate::ocsp`; this file decodes the transport, holds the
-//! state lock around the responder's decisions, and writes the RFC 5019 headers.
+//! The responder itself is `crate::ocsp`; this file decodes the transport, asks the
+//! lock-free cache, else holds the state lock around the responder's decisions, and
+//! writes the RFC 5019 headers.
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
@@ -38,6 +39,11 @@ fn endpoint_of(path: &str) -> Option<Endpoint> {
     }
 }
 
+/// The POST routes (each path is its own route).
+pub const POST_ROUTES: [&str; 3] = ["/ocsp", "/ocsp/sign", "/ocsp/auth"];
+/// The GET route: a wildcard, because base64 contains `/`.
+pub const GET_ROUTE: &str = "/ocsp/{*request}";
+
 /// `POST /ocsp`, `/ocsp/sign`, `/ocsp/auth`.
 pub async fn post(
     State(state): State<AppState>,
@@ -45,16 +51,26 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(endpoint) = endpoint_of(uri.path()) else {
+    post_response(&state, uri.path(), &headers, &body)
+}
+
+/// The answer to an OCSP POST (the route's handler and the lane share it).
+pub(super) fn post_response(
+    state: &AppState,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let Some(endpoint) = endpoint_of(path) else {
         return plain(StatusCode::NOT_FOUND, "no such OCSP endpoint");
     };
-    if super::media_type(&headers).as_deref() != Some("application/ocsp-request") {
+    if super::media_type(headers).as_deref() != Some("application/ocsp-request") {
         return plain(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "an OCSP request must be sent as Content-Type: application/ocsp-request",
         );
     }
-    respond(answer(&state, endpoint, &body))
+    respond(answer(state, endpoint, body))
 }
 
 /// `GET /ocsp/{base64}`, `/ocsp/sign/{base64}`, `/ocsp/auth/{base64}`: the base64 may
@@ -64,7 +80,11 @@ pub async fn get(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let path = uri.path();
+    get_response(&state, uri.path(), &headers)
+}
+
+/// The answer to an OCSP GET (the route's handler and the lane share it).
+pub(super) fn get_response(state: &AppState, path: &str, headers: &HeaderMap) -> Response {
     if path.len() > MAX_GET_PATH {
         return plain(StatusCode::URI_TOO_LONG, "OCSP GET path too long");
     }
@@ -82,14 +102,11 @@ pub async fn get(
     let Some(der) = decode_base64(&decoded) else {
         return respond(Answered::error(OcspResponseStatus::MalformedRequest));
     };
-    let answered = answer(&state, endpoint, &der);
+    let answered = answer(state, endpoint, &der);
     let Some(cached) = answered.cached.clone() else {
         return respond(answered);
     };
-    let now = match state.lock() {
-        Ok(shared) => shared.now(),
-        Err(_) => return respond(Answered::error(OcspResponseStatus::InternalError)),
-    };
+    let now = state.responder().now().unwrap_or(cached.this_update);
     let max_age = (cached.next_update - now.max(cached.this_update))
         .whole_seconds()
         .max(0);
@@ -104,7 +121,7 @@ pub async fn get(
     response_headers.insert(header::LAST_MODIFIED, value(http_date(cached.this_update)));
     response_headers.insert(header::EXPIRES, value(http_date(cached.next_update)));
     response_headers.insert(header::ETAG, value(cached.etag.clone()));
-    let mut response = if super::not_modified(&headers, &cached.etag) {
+    let mut response = if super::not_modified(headers, &cached.etag) {
         (StatusCode::NOT_MODIFIED, response_headers).into_response()
     } else {
         response_headers.insert(
@@ -125,17 +142,21 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .find_map(|engine| engine.decode(text).ok())
 }
 
-/// Answers one DER request: the responder decides under the state lock, signs outside
-/// it, and keeps a cacheable answer under the lock again.
+/// Answers one DER request: from the cache without any lock when it can, else the
+/// responder decides under the state lock and signs outside it.
 fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
     let request = match ocsp::parse(der) {
         Ok(request) => request,
         Err(status) => return Answered::error(status),
     };
+    let responder = state.responder();
+    if let Some(hit) = responder.answer_cached(endpoint, &request) {
+        return hit;
+    }
     let plan = match state.lock() {
         Ok(mut guard) => {
             let shared = &mut *guard;
-            shared.responder.plan(
+            responder.plan(
                 &mut shared.authority,
                 &mut shared.faults,
                 endpoint,
@@ -145,8 +166,8 @@ fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
         Err(_) => return Answered::error(OcspResponseStatus::InternalError),
     };
     let (answered, keep) = plan.sign();
-    if let (Some(keep), Ok(mut shared)) = (keep, state.lock()) {
-        shared.responder.keep(keep);
+    if let Some(keep) = keep {
+        responder.keep(keep);
     }
     answered
 }

@@ -1,17 +1,26 @@
 //! The response cache: one signed answer per (CA generation, serial, CertID hash) for
 //! requests without a nonce, emptied whenever the state changes (any process) or a
-//! publication boundary passes, and refreshed at half its validity.
+//! publication boundary passes, and refreshed at half its validity. Hits take no lock
+//! and run no query: the change counter tells whether the snapshot is still current.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use bytes::Bytes;
+use dashmap::DashMap;
 use time::OffsetDateTime;
 
-use crate::pki::ocsp::{CertIdHash, RequestedCert};
+use crate::authority::{Authority, PublishedData};
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::pki::ocsp::{CertIdHash, IssuerHashes, RequestedCert};
 use crate::rules::{CertKind, Serial};
+use crate::store::ChangeCounter;
 
-/// Most cached responses kept before the cache is emptied.
-const MAX_CACHED: usize = 100_000;
+/// Most cached responses kept before the cache is emptied: about 70 MB of answers of
+/// about 1.3 kB (the responder certificate rides in each).
+const MAX_CACHED: usize = 50_000;
 
 /// A signed response kept for reuse.
 #[derive(Clone, Debug)]
@@ -56,38 +65,127 @@ pub(super) fn key_of(
 /// What a cached answer is valid for: the published version of the OCSP data.
 pub(super) use crate::authority::PublishedVersion as CacheVersion;
 
-/// The cached responses of both CAs, valid for one version of the published state.
-#[derive(Debug, Default)]
+/// How long the lock-free path trusts the change counter alone before the next request
+/// compares the stored revision (a writer that died between commit and bump).
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// The cached responses of both CAs, readable without the state lock: an immutable
+/// snapshot of what a lookup needs, swapped whenever the published state moves on,
+/// around a concurrent map of the answers signed for that version.
+#[derive(Debug)]
 pub(super) struct ResponseCache {
-    revision: CacheVersion,
-    entries: HashMap<CacheKey, CachedResponse>,
+    changes: ChangeCounter,
+    snapshot: ArcSwapOption<Snapshot>,
+}
+
+/// One published version, as the lock-free path sees it.
+#[derive(Debug)]
+struct Snapshot {
+    /// The change counter read before the version was.
+    stamp: u64,
+    /// When the version was last compared with the state.
+    checked: Instant,
+    version: CacheVersion,
+    clock: Clock,
+    /// The next publication boundary: the version changes there.
+    fresh_until: Option<OffsetDateTime>,
+    /// Each CA generation with the hashes its CertIDs carry.
+    issuers: Vec<((CertKind, u32), IssuerHashes)>,
+    entries: Arc<DashMap<CacheKey, CachedResponse>>,
 }
 
 impl ResponseCache {
-    /// Empties the cache when the published state moved to another version.
-    pub(super) fn follow(&mut self, revision: CacheVersion) {
-        if self.revision != revision {
-            self.entries.clear();
-            self.revision = revision;
+    pub(super) fn new(changes: ChangeCounter) -> Self {
+        Self {
+            changes,
+            snapshot: ArcSwapOption::empty(),
         }
+    }
+
+    /// Lock-free: the CA generation a CertID names and a fresh cached answer for it,
+    /// if nothing changed since the snapshot (`None`: ask the authority).
+    pub(super) fn hit(
+        &self,
+        requested: &RequestedCert,
+    ) -> Option<((CertKind, u32), CachedResponse)> {
+        let guard = self.snapshot.load();
+        let snapshot = guard.as_deref()?;
+        if snapshot.stamp != self.changes.load() || snapshot.checked.elapsed() >= RECHECK {
+            return None;
+        }
+        let now = snapshot.clock.now();
+        if snapshot.fresh_until.is_some_and(|until| now >= until) {
+            return None;
+        }
+        let issuer = snapshot
+            .issuers
+            .iter()
+            .find(|(_, hashes)| hashes.matches(requested))?
+            .0;
+        let key = key_of(issuer, requested)?;
+        let cached = snapshot.entries.get(&key)?;
+        is_fresh(&cached, now).then(|| (issuer, cached.clone()))
+    }
+
+    /// The clock's now as of the snapshot (no lock).
+    pub(super) fn now(&self) -> Option<OffsetDateTime> {
+        self.snapshot.load().as_deref().map(|s| s.clock.now())
+    }
+
+    /// Under the state lock: catches up with the state and swaps the snapshot if the
+    /// published version moved (keeping the answers if it did not). Returns the version.
+    pub(super) fn follow(&self, authority: &mut Authority) -> Result<CacheVersion> {
+        // Read before the state: a change committed after this read bumps past it.
+        let stamp = self.changes.load();
+        let version = authority.published_version(PublishedData::Ocsp)?;
+        let current = self.snapshot.load_full();
+        if let Some(s) = current.as_deref() {
+            if s.stamp == stamp && s.version == version && s.checked.elapsed() < RECHECK {
+                return Ok(version);
+            }
+        }
+        let entries = match current.as_deref() {
+            Some(s) if s.version == version => s.entries.clone(),
+            _ => Arc::default(),
+        };
+        let issuers = CertKind::ALL
+            .into_iter()
+            .flat_map(|kind| authority.generations(kind))
+            .map(|g| ((g.kind, g.number), g.hashes.clone()))
+            .collect();
+        self.snapshot.store(Some(Arc::new(Snapshot {
+            stamp,
+            checked: Instant::now(),
+            version,
+            clock: authority.clock_in_force(),
+            fresh_until: authority.next_publication(PublishedData::Ocsp),
+            issuers,
+            entries,
+        })));
+        Ok(version)
     }
 
     /// A cached answer still in its first half-life at `now`.
-    pub(super) fn fresh(&self, key: &CacheKey, now: OffsetDateTime) -> Option<&CachedResponse> {
-        self.entries.get(key).filter(|cached| {
-            let half_life = (cached.next_update - cached.this_update) / 2;
-            now >= cached.this_update && now < cached.this_update + half_life
-        })
+    pub(super) fn fresh(&self, key: &CacheKey, now: OffsetDateTime) -> Option<CachedResponse> {
+        let guard = self.snapshot.load();
+        let cached = guard.as_deref()?.entries.get(key)?;
+        is_fresh(&cached, now).then(|| cached.clone())
     }
 
-    /// Keeps an answer signed for `revision`, unless the state has moved on since.
-    pub(super) fn keep(&mut self, revision: CacheVersion, key: CacheKey, cached: CachedResponse) {
-        if self.revision != revision {
+    /// Keeps an answer signed for `version`, unless the state has moved on since.
+    pub(super) fn keep(&self, version: CacheVersion, key: CacheKey, cached: CachedResponse) {
+        let guard = self.snapshot.load();
+        let Some(snapshot) = guard.as_deref().filter(|s| s.version == version) else {
             return;
+        };
+        if snapshot.entries.len() >= MAX_CACHED {
+            snapshot.entries.clear();
         }
-        if self.entries.len() >= MAX_CACHED {
-            self.entries.clear();
-        }
-        self.entries.insert(key, cached);
+        snapshot.entries.insert(key, cached);
     }
+}
+
+fn is_fresh(cached: &CachedResponse, now: OffsetDateTime) -> bool {
+    let half_life = (cached.next_update - cached.this_update) / 2;
+    now >= cached.this_update && now < cached.this_update + half_life
 }

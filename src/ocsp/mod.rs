@@ -1,8 +1,9 @@
 //! The OCSP responder (RFC 6960, RFC 5019) without its transport: a request's DER in,
 //! a signed answer out. Shaped like boulder's responder: the authority is the source of
 //! statuses and signatures, and the response cache and the fault injection wrap that
-//! source. The HTTP layer decodes GET and POST, holds the state lock around
-//! [`Responder::plan`] and [`Responder::keep`], signs in between, and writes headers.
+//! source. The HTTP layer decodes GET and POST, tries [`Responder::answer_cached`]
+//! (no lock), else holds the state lock around [`Responder::plan`], signs outside it,
+//! hands the answer to [`Responder::keep`], and writes headers.
 
 mod cache;
 mod faults;
@@ -13,15 +14,17 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use x509_ocsp::OcspResponseStatus;
 
-use crate::authority::{Authority, PublishedData};
+use crate::authority::Authority;
 use crate::config::ResponderIdKind;
 use crate::error::{Error, Result};
-use crate::faults::{FaultFamily, FaultSet};
+use crate::faults::{FaultFamily, FaultSet, FaultsArmed};
 use crate::issuer::Issuer;
 use crate::pki::ocsp::{
-    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, SingleAnswer,
+    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, RequestedCert,
+    SingleAnswer,
 };
 use crate::rules::{CertKind, Serial};
+use crate::store::ChangeCounter;
 
 pub use cache::CachedResponse;
 use cache::{CacheKey, CacheVersion, ResponseCache};
@@ -98,6 +101,17 @@ fn response_status_name(status: OcspResponseStatus) -> &'static str {
     }
 }
 
+fn logged_cert_id(requested: &RequestedCert, issuer: Option<CertKind>) -> LoggedCertId {
+    LoggedCertId {
+        hash_algorithm: match requested.hash {
+            CertIdHash::Sha1 => "sha1",
+            CertIdHash::Sha256 => "sha256",
+        },
+        serial: requested.serial.map(|s| s.0),
+        issuer: issuer.map(CertKind::as_str),
+    }
+}
+
 fn cert_status_name(status: &OcspStatus) -> &'static str {
     match status {
         OcspStatus::Good => "good",
@@ -150,17 +164,59 @@ pub struct Keep {
     cached: CachedResponse,
 }
 
-/// The responder's own state: the response cache.
-#[derive(Debug, Default)]
+/// The responder's own state: the response cache, shared by every request thread.
+#[derive(Debug)]
 pub struct Responder {
     cache: ResponseCache,
+    faults_armed: FaultsArmed,
 }
 
 impl Responder {
+    /// A responder over the state whose change signal is `changes`, that leaves its
+    /// cache alone while `faults_armed` says a fault is in force.
+    pub fn new(changes: ChangeCounter, faults_armed: FaultsArmed) -> Self {
+        Self {
+            cache: ResponseCache::new(changes),
+            faults_armed,
+        }
+    }
+
+    /// The hot path, without the state lock: the cached answer to a request without a
+    /// nonce about one certificate, when no fault is in force and the state has not
+    /// changed since it was signed. `None`: go through [`Responder::plan`].
+    pub fn answer_cached(&self, endpoint: Endpoint, request: &ParsedRequest) -> Option<Answered> {
+        let [single] = request.certs.as_slice() else {
+            return None;
+        };
+        if request.nonce.is_some() || self.faults_armed.get() {
+            return None;
+        }
+        let ((kind, _), cached) = self.cache.hit(single)?;
+        if matches!(endpoint, Endpoint::Only(only) if only != kind) {
+            return None;
+        }
+        Some(Answered {
+            der: cached.der.clone(),
+            outcome: OcspOutcome {
+                cert_ids: vec![logged_cert_id(single, Some(kind))],
+                nonce: false,
+                response_status: "successful",
+                cert_statuses: vec![cached.status],
+                cache_hit: true,
+            },
+            cached: Some(cached),
+        })
+    }
+
+    /// The clock's now, without the state lock (`None` before the first request).
+    pub fn now(&self) -> Option<OffsetDateTime> {
+        self.cache.now()
+    }
+
     /// Decides the answer to `request` under the state lock: a cache hit, an error, or
     /// the response to sign (with the faults in force applied).
     pub fn plan(
-        &mut self,
+        &self,
         authority: &mut Authority,
         faults: &mut FaultSet,
         endpoint: Endpoint,
@@ -175,14 +231,7 @@ impl Responder {
             .certs
             .iter()
             .zip(&issuers)
-            .map(|(c, issuer)| LoggedCertId {
-                hash_algorithm: match c.hash {
-                    CertIdHash::Sha1 => "sha1",
-                    CertIdHash::Sha256 => "sha256",
-                },
-                serial: c.serial.map(|s| s.0),
-                issuer: issuer.map(|(kind, _)| kind.as_str()),
-            })
+            .map(|(c, issuer)| logged_cert_id(c, issuer.map(|(kind, _)| kind)))
             .collect();
         let action = self
             .decide(authority, faults, endpoint, request, &issuers)
@@ -198,15 +247,14 @@ impl Responder {
     }
 
     fn decide(
-        &mut self,
+        &self,
         authority: &mut Authority,
         faults: &mut FaultSet,
         endpoint: Endpoint,
         request: &ParsedRequest,
         issuers: &[Option<(CertKind, u32)>],
     ) -> Result<Action> {
-        let revision = authority.published_version(PublishedData::Ocsp)?;
-        self.cache.follow(revision);
+        let revision = self.cache.follow(authority)?;
         let now = authority.now();
 
         // One responder signs the answer: every CertID must name the same generation.
@@ -286,7 +334,7 @@ impl Responder {
     }
 
     /// Keeps a signed answer for later requests, unless the state changed meanwhile.
-    pub fn keep(&mut self, keep: Keep) {
+    pub fn keep(&self, keep: Keep) {
         self.cache.keep(keep.revision, keep.key, keep.cached);
     }
 }

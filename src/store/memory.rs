@@ -24,7 +24,7 @@ struct StoredCertificate {
 pub struct MemoryStore {
     settings: HashMap<String, String>,
     next_serial: u32,
-    revision: u64,
+    changes: ChangeCounter,
     authorities: HashMap<CertKind, Vec<AuthorityRecord>>,
     crl_numbers: HashMap<(CertKind, u32, String), u64>,
     cards: BTreeMap<CardId, NewCard>,
@@ -134,7 +134,7 @@ impl Store for MemoryStore {
             )));
         }
         generations.push(record.clone());
-        self.revision += 1;
+        self.changes.bump();
         Ok(())
     }
 
@@ -148,7 +148,7 @@ impl Store for MemoryStore {
         let record = self.generation_mut(kind, generation)?;
         record.responder_cert = cert.to_vec();
         record.responder_key_pem = key_pem.to_string();
-        self.revision += 1;
+        self.changes.bump();
         Ok(())
     }
 
@@ -165,7 +165,7 @@ impl Store for MemoryStore {
             )));
         }
         record.revocation = Some(revocation);
-        self.revision += 1;
+        self.changes.bump();
         Ok(())
     }
 
@@ -175,7 +175,7 @@ impl Store for MemoryStore {
 
     fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
         self.settings.insert(key.to_string(), value.to_string());
-        self.revision += 1;
+        self.changes.bump();
         Ok(())
     }
 
@@ -217,7 +217,7 @@ impl Store for MemoryStore {
         if let Some(event) = event {
             self.apply_event(event);
         }
-        self.revision += 1;
+        self.changes.bump();
         Ok(id)
     }
 
@@ -238,7 +238,7 @@ impl Store for MemoryStore {
         if let Some(event) = event {
             self.apply_event(event);
         }
-        self.revision += 1;
+        self.changes.bump();
         Ok(())
     }
 
@@ -248,7 +248,7 @@ impl Store for MemoryStore {
         }
         self.check_event(event)?;
         let id = self.apply_event(event);
-        self.revision += 1;
+        self.changes.bump();
         Ok(id)
     }
 
@@ -399,6 +399,10 @@ impl Store for MemoryStore {
     }
 
     fn revision(&self) -> Result<u64> {
-        Ok(self.revision)
+        Ok(self.changes.load())
+    }
+
+    fn changes(&self) -> ChangeCounter {
+        self.changes.clone()
     }
 }

@@ -1,10 +1,13 @@
 //! Persistence behind a trait. `sqlite` is the default (a state directory shared by the
 //! CLI and the server). The records hold facts; they make no decisions.
 
+pub mod changes;
 pub mod memory;
 pub mod sqlite;
 
 use time::{Date, OffsetDateTime};
+
+pub use changes::ChangeCounter;
 
 use crate::error::Result;
 use crate::rules::locality::Locality;
@@ -301,6 +304,9 @@ pub trait Store: Send {
         to: OffsetDateTime,
     ) -> Result<Vec<CertificateRecord>>;
     /// A number that changes whenever a certificate is added or revoked, by this or
-    /// any other process. Cheap: called per request.
+    /// any other process. One query.
     fn revision(&self) -> Result<u64>;
+    /// The change signal: bumped after every commit that changes [`Store::revision`],
+    /// by this or any other process. One memory read.
+    fn changes(&self) -> ChangeCounter;
 }

@@ -31,6 +31,7 @@ const LAST_SERIAL: i64 = 0x7FFF_FFFF;
 pub struct SqliteStore {
     directory: PathBuf,
     connection: Connection,
+    changes: ChangeCounter,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -121,6 +122,7 @@ impl SqliteStore {
         Ok(Self {
             directory: directory.to_path_buf(),
             connection,
+            changes: ChangeCounter::open(directory)?,
         })
     }
 
@@ -167,6 +169,41 @@ impl SqliteStore {
         Ok(self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// A write transaction that changes what the server publishes.
+    fn change(&mut self) -> Result<Change<'_>> {
+        Change::begin(&mut self.connection, &self.changes)
+    }
+}
+
+/// A write transaction whose commit is a change of the state: it bumps the stored
+/// revision with the data, and the change counter once the commit is durable.
+struct Change<'a> {
+    tx: Transaction<'a>,
+    changes: &'a ChangeCounter,
+}
+
+impl<'a> Change<'a> {
+    fn begin(connection: &'a mut Connection, changes: &'a ChangeCounter) -> Result<Self> {
+        Ok(Self {
+            tx: connection.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            changes,
+        })
+    }
+
+    fn commit(self) -> Result<()> {
+        bump_revision(&self.tx)?;
+        self.tx.commit()?;
+        self.changes.bump();
+        Ok(())
+    }
+}
+
+impl<'a> std::ops::Deref for Change<'a> {
+    type Target = Transaction<'a>;
+    fn deref(&self) -> &Transaction<'a> {
+        &self.tx
     }
 }
 
@@ -237,9 +274,7 @@ impl Store for SqliteStore {
         let generation = record.generation;
         // Under the write lock, so that two processes rolling over at once cannot both
         // write generation N's key files: the second finds the row and stops first.
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Change::begin(&mut self.connection, &self.changes)?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM ca_generations WHERE kind = ?1 AND generation = ?2)",
             params![kind.as_str(), generation],
@@ -267,7 +302,6 @@ impl Store for SqliteStore {
                 unix(record.issuing_from)
             ],
         )?;
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -283,12 +317,11 @@ impl Store for SqliteStore {
             &self.directory.join(key_file(kind, generation, "responder")),
             key_pem,
         )?;
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         tx.execute(
             "UPDATE ca_generations SET responder_cert = ?1 WHERE kind = ?2 AND generation = ?3",
             params![cert, kind.as_str(), generation],
         )?;
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -299,7 +332,7 @@ impl Store for SqliteStore {
         generation: u32,
         revocation: CaRevocation,
     ) -> Result<()> {
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         let changed = tx.execute(
             "UPDATE ca_generations SET revoked_at = ?1, reason = ?2
              WHERE kind = ?3 AND generation = ?4 AND revoked_at IS NULL",
@@ -315,7 +348,6 @@ impl Store for SqliteStore {
                 "{kind} CA generation {generation} is not revocable (already revoked, or absent)"
             )));
         }
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -330,13 +362,12 @@ impl Store for SqliteStore {
     }
 
     fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -370,7 +401,7 @@ impl Store for SqliteStore {
         pin_hashes: &[(CertKind, String)],
         event: Option<&NewEvent>,
     ) -> Result<CardId> {
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         let h = &card.holder;
         tx.execute(
             "INSERT INTO cards (name, birth, gender, address, prefecture, municipality, issued_on, expiry, key_alg, replaces, fee_yen, created_at)
@@ -401,7 +432,6 @@ impl Store for SqliteStore {
         if let Some(event) = event {
             insert_event(&tx, event)?;
         }
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(id)
     }
@@ -412,20 +442,18 @@ impl Store for SqliteStore {
         certificates: &[NewCertificate],
         event: Option<&NewEvent>,
     ) -> Result<()> {
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         insert_certificates(&tx, card_id, certificates)?;
         if let Some(event) = event {
             insert_event(&tx, event)?;
         }
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(())
     }
 
     fn record_event(&mut self, event: &NewEvent) -> Result<i64> {
-        let tx = self.immediate()?;
+        let tx = self.change()?;
         let id = insert_event(&tx, event)?;
-        bump_revision(&tx)?;
         tx.commit()?;
         Ok(id)
     }
@@ -687,6 +715,10 @@ impl Store for SqliteStore {
         ))?;
         let rows = statement.query_map(params![unix(from), unix(to)], certificate_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn changes(&self) -> ChangeCounter {
+        self.changes.clone()
     }
 
     fn revision(&self) -> Result<u64> {
