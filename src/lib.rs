@@ -109,4 +109,5 @@ pub mod internals {
     pub use crate::pki::keys::KeyPair;
     pub use crate::pki::ocsp::parse_request;
     pub use crate::store::sqlite::{SqliteStore, DATABASE_FILE};
+    pub use crate::store::ChangeCounter;
 }
