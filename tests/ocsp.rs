@@ -1195,6 +1195,30 @@ fn a_cli_revocation_while_the_binary_serves_shows_in_the_very_next_answer() {
     }
 }
 
+/// The lock-free path recognises a request it has answered by its bytes; the same
+/// bytes at an endpoint for the other CA must still be refused.
+#[test]
+fn a_cached_answer_is_given_only_at_an_endpoint_that_serves_its_ca() {
+    let t = setup(1);
+    let request = ocsp_request(&[t.cert_id(1, "auth")], None);
+    for _ in 0..3 {
+        let reply = t.c.ocsp_post("/ocsp/auth", &request);
+        assert_eq!(statuses(&reply.body), ["good"]);
+    }
+    let refused = parse_ocsp(&t.c.ocsp_post("/ocsp/sign", &request).body);
+    assert_eq!(refused.status, OcspResponseStatus::Unauthorized);
+    assert_eq!(statuses(&t.c.ocsp_post("/ocsp", &request).body), ["good"]);
+    // The set-up asked each CA once (two misses, the same bytes for auth); then three
+    // hits at /ocsp/auth and one at /ocsp. The refused answer is neither.
+    let metrics = t.c.get("/metrics").text();
+    for line in [
+        "jpki_mock_ocsp_cache_total{result=\"hit\"} 4",
+        "jpki_mock_ocsp_cache_total{result=\"miss\"} 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+}
+
 /// The server learns of another process's change from the change counter it maps; if
 /// that signal is lost (here: the counter file is deleted, so the CLI bumps a new one
 /// the server never sees), it still compares the stored revision once a second.

@@ -145,14 +145,14 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// Answers one DER request: from the cache without any lock when it can, else the
 /// responder decides under the state lock and signs outside it.
 fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
+    let responder = state.responder();
+    if let Some(hit) = responder.answer_cached(endpoint, der) {
+        return hit;
+    }
     let request = match ocsp::parse(der) {
         Ok(request) => request,
         Err(status) => return Answered::error(status),
     };
-    let responder = state.responder();
-    if let Some(hit) = responder.answer_cached(endpoint, &request) {
-        return hit;
-    }
     let plan = match state.lock() {
         Ok(mut guard) => {
             let shared = &mut *guard;
@@ -160,7 +160,7 @@ fn answer(state: &AppState, endpoint: Endpoint, der: &[u8]) -> Answered {
                 &mut shared.authority,
                 &mut shared.faults,
                 endpoint,
-                &request,
+                (der, &request),
             )
         }
         Err(_) => return Answered::error(OcspResponseStatus::InternalError),

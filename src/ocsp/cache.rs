@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::authority::{Authority, PublishedData};
 use crate::clock::Clock;
 use crate::error::Result;
-use crate::pki::ocsp::{CertIdHash, IssuerHashes, RequestedCert};
+use crate::pki::ocsp::{CertIdHash, RequestedCert};
 use crate::rules::{CertKind, Serial};
 use crate::store::ChangeCounter;
 
@@ -78,6 +78,18 @@ pub(super) struct ResponseCache {
     snapshot: ArcSwapOption<Snapshot>,
 }
 
+/// The answers signed for one published version: by cache key, and the cache key of
+/// each request seen, by its DER, so that a request seen before is answered without
+/// being decoded again.
+#[derive(Debug, Default)]
+struct Answers {
+    by_key: DashMap<CacheKey, CachedResponse>,
+    by_request: DashMap<Box<[u8]>, CacheKey>,
+}
+
+/// Longest request DER remembered (a single-CertID request is about 100 bytes).
+const MAX_REMEMBERED_REQUEST: usize = 1024;
+
 /// One published version, as the lock-free path sees it.
 #[derive(Debug)]
 struct Snapshot {
@@ -89,9 +101,7 @@ struct Snapshot {
     clock: Clock,
     /// The next publication boundary: the version changes there.
     fresh_until: Option<OffsetDateTime>,
-    /// Each CA generation with the hashes its CertIDs carry.
-    issuers: Vec<((CertKind, u32), IssuerHashes)>,
-    entries: Arc<DashMap<CacheKey, CachedResponse>>,
+    answers: Arc<Answers>,
 }
 
 impl ResponseCache {
@@ -102,12 +112,10 @@ impl ResponseCache {
         }
     }
 
-    /// Lock-free: the CA generation a CertID names and a fresh cached answer for it,
-    /// if nothing changed since the snapshot (`None`: ask the authority).
-    pub(super) fn hit(
-        &self,
-        requested: &RequestedCert,
-    ) -> Option<((CertKind, u32), CachedResponse)> {
+    /// Lock-free: the cache key and a fresh cached answer for a request seen before
+    /// (byte for byte), if nothing changed since the snapshot (`None`: ask the
+    /// authority).
+    pub(super) fn hit(&self, request_der: &[u8]) -> Option<(CacheKey, CachedResponse)> {
         let guard = self.snapshot.load();
         let snapshot = guard.as_deref()?;
         if snapshot.stamp != self.changes.load() || snapshot.checked.elapsed() >= RECHECK {
@@ -117,14 +125,9 @@ impl ResponseCache {
         if snapshot.fresh_until.is_some_and(|until| now >= until) {
             return None;
         }
-        let issuer = snapshot
-            .issuers
-            .iter()
-            .find(|(_, hashes)| hashes.matches(requested))?
-            .0;
-        let key = key_of(issuer, requested)?;
-        let cached = snapshot.entries.get(&key)?;
-        is_fresh(&cached, now).then(|| (issuer, cached.clone()))
+        let key = *snapshot.answers.by_request.get(request_der)?;
+        let cached = snapshot.answers.by_key.get(&key)?;
+        is_fresh(&cached, now).then(|| (key, cached.clone()))
     }
 
     /// The clock's now as of the snapshot (no lock).
@@ -144,23 +147,17 @@ impl ResponseCache {
                 return Ok(version);
             }
         }
-        let entries = match current.as_deref() {
-            Some(s) if s.version == version => s.entries.clone(),
+        let answers = match current.as_deref() {
+            Some(s) if s.version == version => s.answers.clone(),
             _ => Arc::default(),
         };
-        let issuers = CertKind::ALL
-            .into_iter()
-            .flat_map(|kind| authority.generations(kind))
-            .map(|g| ((g.kind, g.number), g.hashes.clone()))
-            .collect();
         self.snapshot.store(Some(Arc::new(Snapshot {
             stamp,
             checked: Instant::now(),
             version,
             clock: authority.clock_in_force(),
             fresh_until: authority.next_publication(PublishedData::Ocsp),
-            issuers,
-            entries,
+            answers,
         })));
         Ok(version)
     }
@@ -168,20 +165,39 @@ impl ResponseCache {
     /// A cached answer still in its first half-life at `now`.
     pub(super) fn fresh(&self, key: &CacheKey, now: OffsetDateTime) -> Option<CachedResponse> {
         let guard = self.snapshot.load();
-        let cached = guard.as_deref()?.entries.get(key)?;
+        let cached = guard.as_deref()?.answers.by_key.get(key)?;
         is_fresh(&cached, now).then(|| cached.clone())
+    }
+
+    /// The answers of `version`, unless the state has moved on since.
+    fn answers_of(&self, version: CacheVersion) -> Option<Arc<Answers>> {
+        let guard = self.snapshot.load();
+        guard
+            .as_deref()
+            .filter(|s| s.version == version)
+            .map(|s| s.answers.clone())
+    }
+
+    /// Remembers which cache key a request's DER asks for.
+    pub(super) fn remember(&self, version: CacheVersion, request_der: &[u8], key: CacheKey) {
+        let Some(answers) = self.answers_of(version) else {
+            return;
+        };
+        if request_der.len() <= MAX_REMEMBERED_REQUEST && answers.by_request.len() < MAX_CACHED {
+            answers.by_request.insert(request_der.into(), key);
+        }
     }
 
     /// Keeps an answer signed for `version`, unless the state has moved on since.
     pub(super) fn keep(&self, version: CacheVersion, key: CacheKey, cached: CachedResponse) {
-        let guard = self.snapshot.load();
-        let Some(snapshot) = guard.as_deref().filter(|s| s.version == version) else {
+        let Some(answers) = self.answers_of(version) else {
             return;
         };
-        if snapshot.entries.len() >= MAX_CACHED {
-            snapshot.entries.clear();
+        if answers.by_key.len() >= MAX_CACHED {
+            answers.by_key.clear();
+            answers.by_request.clear();
         }
-        snapshot.entries.insert(key, cached);
+        answers.by_key.insert(key, cached);
     }
 }
 

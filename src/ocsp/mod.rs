@@ -20,8 +20,7 @@ use crate::error::{Error, Result};
 use crate::faults::{FaultFamily, FaultSet, FaultsArmed};
 use crate::issuer::Issuer;
 use crate::pki::ocsp::{
-    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, RequestedCert,
-    SingleAnswer,
+    error_response, parse_request, CertIdHash, OcspStatus, ParsedRequest, SingleAnswer,
 };
 use crate::rules::{CertKind, Serial};
 use crate::store::ChangeCounter;
@@ -101,13 +100,17 @@ fn response_status_name(status: OcspResponseStatus) -> &'static str {
     }
 }
 
-fn logged_cert_id(requested: &RequestedCert, issuer: Option<CertKind>) -> LoggedCertId {
+fn logged_cert_id(
+    hash: CertIdHash,
+    serial: Option<Serial>,
+    issuer: Option<CertKind>,
+) -> LoggedCertId {
     LoggedCertId {
-        hash_algorithm: match requested.hash {
+        hash_algorithm: match hash {
             CertIdHash::Sha1 => "sha1",
             CertIdHash::Sha256 => "sha256",
         },
-        serial: requested.serial.map(|s| s.0),
+        serial: serial.map(|s| s.0),
         issuer: issuer.map(CertKind::as_str),
     }
 }
@@ -181,24 +184,22 @@ impl Responder {
         }
     }
 
-    /// The hot path, without the state lock: the cached answer to a request without a
-    /// nonce about one certificate, when no fault is in force and the state has not
-    /// changed since it was signed. `None`: go through [`Responder::plan`].
-    pub fn answer_cached(&self, endpoint: Endpoint, request: &ParsedRequest) -> Option<Answered> {
-        let [single] = request.certs.as_slice() else {
-            return None;
-        };
-        if request.nonce.is_some() || self.faults_armed.get() {
+    /// The hot path, without the state lock or decoding: the cached answer to a
+    /// request seen before byte for byte (so without a nonce and about one
+    /// certificate), when no fault is in force and the state has not changed since it
+    /// was signed. `None`: decode it and go through [`Responder::plan`].
+    pub fn answer_cached(&self, endpoint: Endpoint, request_der: &[u8]) -> Option<Answered> {
+        if self.faults_armed.get() {
             return None;
         }
-        let ((kind, _), cached) = self.cache.hit(single)?;
+        let ((kind, _, serial, hash, _), cached) = self.cache.hit(request_der)?;
         if matches!(endpoint, Endpoint::Only(only) if only != kind) {
             return None;
         }
         Some(Answered {
             der: cached.der.clone(),
             outcome: OcspOutcome {
-                cert_ids: vec![logged_cert_id(single, Some(kind))],
+                cert_ids: vec![logged_cert_id(hash, Some(serial), Some(kind))],
                 nonce: false,
                 response_status: "successful",
                 cert_statuses: vec![cached.status],
@@ -213,14 +214,15 @@ impl Responder {
         self.cache.now()
     }
 
-    /// Decides the answer to `request` under the state lock: a cache hit, an error, or
-    /// the response to sign (with the faults in force applied).
+    /// Decides the answer to `request` (decoded from `request_der`) under the state
+    /// lock: a cache hit, an error, or the response to sign (with the faults in force
+    /// applied).
     pub fn plan(
         &self,
         authority: &mut Authority,
         faults: &mut FaultSet,
         endpoint: Endpoint,
-        request: &ParsedRequest,
+        (request_der, request): (&[u8], &ParsedRequest),
     ) -> Plan {
         let issuers: Vec<Option<(CertKind, u32)>> = request
             .certs
@@ -231,10 +233,16 @@ impl Responder {
             .certs
             .iter()
             .zip(&issuers)
-            .map(|(c, issuer)| logged_cert_id(c, issuer.map(|(kind, _)| kind)))
+            .map(|(c, issuer)| logged_cert_id(c.hash, c.serial, issuer.map(|(kind, _)| kind)))
             .collect();
         let action = self
-            .decide(authority, faults, endpoint, request, &issuers)
+            .decide(
+                authority,
+                faults,
+                endpoint,
+                (request_der, request),
+                &issuers,
+            )
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "OCSP lookup failed");
                 Action::Done(Answered::error(OcspResponseStatus::InternalError))
@@ -251,7 +259,7 @@ impl Responder {
         authority: &mut Authority,
         faults: &mut FaultSet,
         endpoint: Endpoint,
-        request: &ParsedRequest,
+        (request_der, request): (&[u8], &ParsedRequest),
         issuers: &[Option<(CertKind, u32)>],
     ) -> Result<Action> {
         let revision = self.cache.follow(authority)?;
@@ -286,6 +294,9 @@ impl Responder {
             (None, [single], true) => cache::key_of(issuer, single),
             _ => None,
         };
+        if let Some(key) = cache_key {
+            self.cache.remember(revision, request_der, key);
+        }
         if let Some(cached) = cache_key.as_ref().and_then(|k| self.cache.fresh(k, now)) {
             return Ok(Action::Done(Answered {
                 der: cached.der.clone(),
