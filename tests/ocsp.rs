@@ -1195,6 +1195,58 @@ fn a_cli_revocation_while_the_binary_serves_shows_in_the_very_next_answer() {
     }
 }
 
+/// An `unauthorized` answer says why in the server's log: a CertID at the other CA's
+/// endpoint, or one that names no CA of this state (a certificate from another state).
+#[test]
+fn unauthorized_answers_are_logged_with_the_reason() {
+    let s = Scratch::new();
+    let log = s.path("serve.log");
+    let binary = Binary::start_logging(&s.state(), &log);
+    let t = setup_with(Running::Binary(binary), s, &["p256"]);
+    let hashes = t.hashes("sign");
+    let foreign = cert_id_raw(
+        support::SHA1_OID,
+        &[1; 20],
+        &[2; 20],
+        t.serial(1, "sign"),
+        true,
+    );
+    for (path, id) in [
+        ("/ocsp/sign", t.cert_id(1, "auth")),
+        ("/ocsp", foreign),
+        (
+            "/ocsp/sign",
+            hashes.cert_id(false, t.serial(1, "sign"), true),
+        ),
+    ] {
+        let reply = t.c.ocsp_post(path, &ocsp_request(&[id], None));
+        assert_eq!(reply.status, 200);
+        let _ = parse_ocsp(&reply.body);
+    }
+    let wanted = [
+        "a CertID of the auth CA was sent to the sign endpoint",
+        "a CertID names no CA of this state",
+    ];
+    let started = std::time::Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if wanted.iter().all(|w| text.contains(w))
+            || started.elapsed() > std::time::Duration::from_secs(3)
+        {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    for w in wanted {
+        assert!(text.contains(w), "{w:?} not in the log:\n{text}");
+    }
+    assert_eq!(
+        text.matches("answered unauthorized").count(),
+        2,
+        "only the two refusals are logged as such:\n{text}"
+    );
+}
+
 /// The lock-free path recognises a request it has answered by its bytes; the same
 /// bytes at an endpoint for the other CA must still be refused.
 #[test]

@@ -268,12 +268,23 @@ impl Responder {
         // One responder signs the answer: every CertID must name the same generation.
         let mut issuer = None;
         for &named in issuers {
-            let acceptable = match (named, endpoint) {
-                (None, _) => false,
-                (Some((k, _)), Endpoint::Only(e)) => k == e,
-                (Some(_), Endpoint::Shared) => true,
+            // Why not, in words: an `unauthorized` alone puzzles whoever sees it.
+            let refusal = match (named, endpoint) {
+                (None, _) => Some(
+                    "a CertID names no CA of this state (its issuerNameHash/issuerKeyHash \
+                     match no generation: a certificate from another state or CA?)"
+                        .to_string(),
+                ),
+                (Some((k, _)), Endpoint::Only(e)) if k != e => Some(format!(
+                    "a CertID of the {k} CA was sent to the {e} endpoint (/ocsp/{e})"
+                )),
+                _ if issuer.is_some() && issuer != named => {
+                    Some("the CertIDs name two CA generations; ask each separately".into())
+                }
+                _ => None,
             };
-            if !acceptable || (issuer.is_some() && issuer != named) {
+            if let Some(reason) = refusal {
+                tracing::warn!(%reason, "OCSP request answered unauthorized");
                 return Ok(Action::Done(Answered::error(
                     OcspResponseStatus::Unauthorized,
                 )));

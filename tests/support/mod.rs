@@ -735,6 +735,16 @@ impl Binary {
     /// As [`Binary::start`], with environment variables set for the child (after
     /// every inherited `JPKI_MOCK_*` is removed).
     pub fn start_env(state: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(state, extra, env, Stdio::null())
+    }
+
+    /// As [`Binary::start`], with the server's log (warnings and above) in `log`.
+    pub fn start_logging(state: &Path, log: &Path) -> Self {
+        let file = std::fs::File::create(log).unwrap();
+        Self::spawn(state, &[], &[], Stdio::from(file))
+    }
+
+    fn spawn(state: &Path, extra: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Self {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut command = command(state);
@@ -750,7 +760,7 @@ impl Binary {
             .env("JPKI_MOCK_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         let child = command.spawn().unwrap();
         let server = Self { child, base };
         server.client().wait_healthy();
