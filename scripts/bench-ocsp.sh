@@ -50,14 +50,6 @@ stop_group() { # openssl -multi moves into a process group of its own and ignore
   sleep 0.5
 }
 trap cleanup EXIT
-wait_port() {
-  for _ in $(seq 100); do
-    ss -ltn | grep -q ":$1 " && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2
-  exit 1
-}
 
 # jpki-mock: a state with one signing certificate.
 ours=$(free_port)

@@ -40,3 +40,14 @@ free_port() {
   done
   return 1
 }
+
+# wait_port PORT [SECONDS]: waits (default 30 s) until something listens on PORT, else
+# exits the script.
+wait_port() {
+  for _ in $(seq $((${2:-30} * 10))); do
+    ss -ltn | grep -q ":$1 " && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2
+  exit 1
+}

@@ -66,6 +66,13 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
     let state_name = state.file_name().unwrap().to_str().unwrap();
     let via_parent = format!("{}/elsewhere/../{state_name}/card", in_state(".."));
 
+    let populate = |args: &[&str]| -> Vec<String> {
+        ["--now", "2021-03-15", "populate"]
+            .iter()
+            .chain(args)
+            .map(|a| a.to_string())
+            .collect()
+    };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (holder(&[("--birth", "2030-01-01")]), "in the future"),
         (
@@ -182,8 +189,30 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
             ],
             "inside the state directory",
         ),
+        (populate(&["--cards", "0"]), "--cards: must be at least 1"),
+        (
+            populate(&["--cards", "5", "--revoked", "1.5"]),
+            "--revoked: 1.5 is outside [0, 1]",
+        ),
+        (
+            populate(&["--cards", "5", "--revoked", "-0.1"]),
+            "outside [0, 1]",
+        ),
+        (
+            populate(&["--cards", "5", "--revoked", "NaN"]),
+            "outside [0, 1]",
+        ),
+        (
+            populate(&["--cards", "5", "--key-pool", "0"]),
+            "--key-pool: must be at least 1",
+        ),
+        (
+            populate(&["--cards", "5", "--batch", "0"]),
+            "--batch: must be at least 1",
+        ),
+        (populate(&["--cards", "4000000000000"]), "cards need about"),
     ];
-    assert!(cases.len() >= 22);
+    assert!(cases.len() >= 29);
     for (args, needle) in cases {
         let before = digest(state);
         let output = jpki(state, &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -225,8 +254,20 @@ fn a_value_outside_a_fixed_set_is_a_usage_error_with_the_values_and_a_tip() {
             .map(|a| a.to_string())
             .collect()
     };
+    let populate = |causes: &str| -> Vec<String> {
+        ["populate", "--cards", "5", "--causes", causes]
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    };
     for (args, values, tip) in [
         (revoke("lose"), "stop, lost, stolen", Some("'lost'")),
+        (
+            populate("lost,stolenn"),
+            "stop, lost, stolen",
+            Some("'stolen'"),
+        ),
+        (populate("superseded"), "stop, lost, stolen", None),
         (revoke("misplaced"), "stop, lost, stolen", None),
         (
             issue("--gender", "m"),

@@ -1232,3 +1232,153 @@ fn the_crl_index_maps_each_named_distribution_point_to_the_crl_that_covers_it() 
         "{index}"
     );
 }
+
+/// `populate` issues and revokes through the real code: `openssl crl` counts on each CA's
+/// CRL exactly the revoked certificates `list` shows, a populated certificate verifies
+/// with `openssl verify` against its CA, and `list` has every card.
+#[test]
+fn populate_makes_cards_that_list_openssl_crl_and_openssl_verify_agree_on() {
+    let cli = Scratch::new();
+    cli.ok(&["--now", "2021-03-01", "init"]);
+    let now = "2021-03-15T10:00:00+09:00";
+    let summary = cli.json(&[
+        "--now",
+        now,
+        "--json",
+        "populate",
+        "--cards",
+        "200",
+        "--revoked",
+        "0.2",
+        "--key-alg",
+        "p256",
+        "--key-pool",
+        "4",
+        "--batch",
+        "64",
+    ]);
+    let cards = cli.json(&["--now", now, "list"]);
+    let cards = cards.as_array().unwrap();
+    assert_eq!(cards.len(), 200);
+    assert_eq!(summary["cards"], json!(200));
+    let certificates: Vec<&Value> = cards
+        .iter()
+        .flat_map(|c| c["certificates"].as_array().unwrap())
+        .collect();
+    assert_eq!(summary["certificates"], json!(certificates.len()));
+    // Adults get both certificates, the few holders under 15 an auth one only.
+    let auth = certificates.iter().filter(|c| c["kind"] == "auth").count();
+    assert_eq!(auth, 200);
+    assert!(certificates.len() > 380, "{}", certificates.len());
+    // 20% of the cards had a cause applied.
+    let touched = cards
+        .iter()
+        .filter(|c| {
+            c["certificates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["status"] == "revoked")
+        })
+        .count();
+    assert!((30..=40).contains(&touched), "{touched} cards revoked");
+    let mut revoked_total = 0;
+    for kind in ["sign", "auth"] {
+        let revoked = certificates
+            .iter()
+            .filter(|c| c["kind"] == kind && c["status"] == "revoked")
+            .count();
+        revoked_total += revoked;
+        let crl = write_crl(&cli, kind, "2021-03-15T10:00:01+09:00");
+        let (ok, text) = openssl(&["crl", "-in", &crl, "-noout", "-text"]);
+        assert!(ok, "{text}");
+        assert_eq!(
+            text.matches("Serial Number:").count(),
+            revoked,
+            "{kind} CRL:\n{text}"
+        );
+    }
+    assert!(revoked_total > 0);
+    assert_eq!(summary["revoked"], json!(revoked_total));
+
+    // A good populated signing certificate verifies against the sign CA.
+    let good = certificates
+        .iter()
+        .find(|c| c["kind"] == "sign" && c["status"] == "good")
+        .unwrap();
+    let leaf = cli.write("populated-sign.pem", good["cert_pem"].as_str().unwrap());
+    let at = (instant(now).unix_timestamp() + 60).to_string();
+    let (ok, text) = openssl(&[
+        "verify",
+        "-attime",
+        &at,
+        "-CAfile",
+        &cli.ca_pem("sign"),
+        &leaf,
+    ]);
+    assert!(ok && text.contains(": OK"), "{text}");
+    // And the holder's facts are in it, as `issue` writes them.
+    let (_, subject) = openssl(&["x509", "-in", &leaf, "-noout", "-subject"]);
+    assert!(subject.contains("L = "), "{subject}");
+}
+
+/// With `--key-pool 1` every certificate carries the one public key, which the state
+/// keeps once; `export` still writes each certificate's key.
+#[test]
+fn populate_with_a_pool_of_one_key_shares_it_and_stores_it_once() {
+    let cli = Scratch::new();
+    cli.ok(&["--now", "2021-03-01", "init"]);
+    let now = "2021-03-15T10:00:00+09:00";
+    cli.ok(&[
+        "--now",
+        now,
+        "populate",
+        "--cards",
+        "3",
+        "--revoked",
+        "0",
+        "--key-alg",
+        "p256",
+        "--key-pool",
+        "1",
+    ]);
+    let cards = cli.json(&["--now", now, "list"]);
+    let pems: Vec<String> = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["certificates"].as_array().unwrap().clone())
+        .map(|c| c["cert_pem"].as_str().unwrap().to_string())
+        .collect();
+    assert!(pems.len() >= 3, "{}", pems.len());
+    let public_keys: Vec<String> = pems
+        .iter()
+        .enumerate()
+        .map(|(i, pem)| {
+            let path = cli.write(&format!("leaf-{i}.pem"), pem);
+            let (ok, key) = openssl(&["x509", "-in", &path, "-noout", "-pubkey"]);
+            assert!(ok, "{key}");
+            key
+        })
+        .collect();
+    assert!(public_keys.iter().all(|k| k == &public_keys[0]));
+    assert_eq!(
+        support::query_rows(&cli.state(), "SELECT COUNT(*) FROM card_keys"),
+        [["Integer(1)"]]
+    );
+    // The serials differ: they are different certificates.
+    let mut serials: Vec<&String> = pems.iter().collect();
+    serials.dedup();
+    assert_eq!(serials.len(), pems.len());
+    let out = cli.path("bundle");
+    cli.ok(&["--now", now, "export", "--out", p(&out)]);
+    let keys: Vec<Vec<u8>> = std::fs::read_dir(out.join("cards/1"))
+        .unwrap()
+        .chain(std::fs::read_dir(out.join("cards/2")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "key"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(keys.len() >= 2);
+    assert!(keys.iter().all(|k| k == &keys[0]));
+}

@@ -1,22 +1,180 @@
 //! Issuance: a new card and its certificates, and the certificate building that
 //! renewal and reissue share.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use time::{Date, OffsetDateTime};
 
 use super::pin::hash_pin;
 use super::request::CardRequest;
 use super::views::{IssuedCard, IssuedCertificate, RevokedView};
-use super::{bad, pem, rfc3339, Authority};
+use super::{bad, new_key, pem, rfc3339, Authority};
 use crate::error::{Error, Result};
+use crate::issuer::Issuer;
 use crate::pki::cert::{self, CrlPoint, HolderFacts, LeafParams};
 use crate::pki::keys::KeyPair;
-use crate::rules::{holder, jst, CertKind, HolderName, Issuance};
+use crate::rules::{holder, jst, CertKind, HolderName, Issuance, KeyAlg, Serial};
 use crate::store::{CardId, HolderRecord, NewCard, NewCertificate};
+
+/// What a card issuance checked and planned, before anything is signed or stored.
+struct CardPlan {
+    card: NewCard,
+    facts: HolderFacts,
+    kinds: Vec<CertKind>,
+    pin_hashes: Vec<(CertKind, String)>,
+}
+
+/// A card issued and stored.
+pub(super) struct StoredCard {
+    /// Its id.
+    pub id: CardId,
+    /// The card as stored.
+    pub card: NewCard,
+    /// Its certificates as stored.
+    pub certificates: Vec<NewCertificate>,
+}
+
+/// One card's certificates to build: `current_auth_expiry` caps a signing certificate
+/// issued without a new auth one.
+pub(super) struct CertOrder<'a> {
+    pub card: &'a NewCard,
+    pub facts: &'a HolderFacts,
+    pub kinds: &'a [CertKind],
+    pub current_auth_expiry: Option<Date>,
+}
+
+/// End-entity keys that certificates share instead of a new key each
+/// (`populate --key-pool`, a test shortcut): the certificate with serial `s` gets key
+/// `s mod K`, so the two certificates of a card differ when K > 1.
+pub struct KeyPool {
+    keys: Vec<KeyPair>,
+}
+
+impl KeyPool {
+    /// A pool of these keys (at least one, all of one algorithm).
+    pub fn new(keys: Vec<KeyPair>) -> Result<Self> {
+        match keys.first() {
+            None => Err(Error::BadInput("--key-pool: must be at least 1".into())),
+            Some(first) if keys.iter().any(|k| k.alg() != first.alg()) => {
+                Err(Error::Internal("a key pool mixes key algorithms".into()))
+            }
+            Some(_) => Ok(Self { keys }),
+        }
+    }
+
+    /// The algorithm of its keys.
+    pub fn alg(&self) -> KeyAlg {
+        self.keys[0].alg()
+    }
+
+    fn key(&self, serial: Serial) -> &KeyPair {
+        &self.keys[serial.0 as usize % self.keys.len()]
+    }
+}
+
+/// A certificate planned by [`Authority::build_certificates`]: its serial is taken, it
+/// is not signed yet.
+struct Job<'a> {
+    order: usize,
+    kind: CertKind,
+    generation: u32,
+    not_after: OffsetDateTime,
+    serial: Serial,
+    ca: &'a Issuer,
+}
+
+/// `f` over `items` on every core (std threads; each takes the next item when it is
+/// done), results in the order of `items`. The first error wins.
+pub(super) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, R)>> {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return Ok(done);
+            };
+            done.push((i, f(item)?));
+        }
+    };
+    let parts: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a signing thread panicked"))
+            .collect()
+    });
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for part in parts {
+        for (i, result) in part? {
+            slots[i] = Some(result);
+        }
+    }
+    Ok(slots
+        .into_iter()
+        .map(|r| r.expect("every item was done"))
+        .collect())
+}
 
 impl Authority {
     /// Issues a new card and its certificates.
     pub fn issue(&mut self, request: &CardRequest) -> Result<IssuedCard> {
+        let stored = self
+            .issue_cards(std::slice::from_ref(request), None)?
+            .pop()
+            .expect("one card per request");
+        self.issued_card(stored.id, &stored.card, &stored.certificates, vec![])
+    }
+
+    /// Issues cards: every request is checked before anything is signed or stored (a
+    /// bad one refuses them all), the certificates of all of them are signed on every
+    /// core, then each card is stored (in the caller's batch, if one is open). With a
+    /// `pool`, the certificates take their keys from it instead of new ones.
+    pub(super) fn issue_cards(
+        &mut self,
+        requests: &[CardRequest],
+        pool: Option<&KeyPool>,
+    ) -> Result<Vec<StoredCard>> {
         let now = self.now();
+        let plans = requests
+            .iter()
+            .map(|request| self.plan_card(request, now))
+            .collect::<Result<Vec<_>>>()?;
+        let orders: Vec<CertOrder<'_>> = plans
+            .iter()
+            .map(|plan| CertOrder {
+                card: &plan.card,
+                facts: &plan.facts,
+                kinds: &plan.kinds,
+                current_auth_expiry: None,
+            })
+            .collect();
+        let certificates = self.build_certificates(&orders, Issuance::New, now, pool)?;
+        let mut stored = Vec::with_capacity(plans.len());
+        for (plan, certificates) in plans.into_iter().zip(certificates) {
+            let id = self
+                .store
+                .insert_card(&plan.card, &certificates, &plan.pin_hashes, None)?;
+            stored.push(StoredCard {
+                id,
+                card: plan.card,
+                certificates,
+            });
+        }
+        Ok(stored)
+    }
+
+    /// Checks a card request against the rules of `now` and plans the card.
+    fn plan_card(&self, request: &CardRequest, now: OffsetDateTime) -> Result<CardPlan> {
         let today = jst::date_of(now);
         let rules = &self.config.validity;
         let birth = request.birth;
@@ -99,104 +257,151 @@ impl Authority {
             created_at: now,
         };
         let facts = holder_facts(&request.name, &card.holder);
-        let (certificates, keys) =
-            self.build_certificates(&card, &facts, &kinds, Issuance::New, None, now)?;
-        let id = self
-            .store
-            .insert_card(&card, &certificates, &pin_hashes, None)?;
-        self.issued_card(id, &card, &certificates, &keys, vec![])
+        Ok(CardPlan {
+            card,
+            facts,
+            kinds,
+            pin_hashes,
+        })
     }
 
-    /// Builds and signs new certificates of `kinds` for a card, issued at `now`.
-    /// `current_auth_expiry` caps a signing certificate issued without a new auth one;
-    /// `issuance` says whether this is a renewal (which runs a birthday longer).
+    /// Builds and signs new certificates for each order, issued at `now`, in the order
+    /// of the orders and their kinds. `issuance` says whether this is a renewal (which
+    /// runs a birthday longer). The keys are new ones, or the `pool`'s. Signing (and
+    /// key generation) runs on every core; serials come from the store, in one call.
     pub(super) fn build_certificates(
         &mut self,
-        card: &NewCard,
-        facts: &HolderFacts,
-        kinds: &[CertKind],
+        orders: &[CertOrder<'_>],
         issuance: Issuance,
-        current_auth_expiry: Option<Date>,
         now: OffsetDateTime,
-    ) -> Result<(Vec<NewCertificate>, Vec<KeyPair>)> {
+        pool: Option<&KeyPool>,
+    ) -> Result<Vec<Vec<NewCertificate>>> {
         let rules = &self.config.validity;
         let today = jst::date_of(now);
-        let birth = card.holder.birth;
-        let auth_expiry = if kinds.contains(&CertKind::Auth) {
-            Some(rules.auth_expiry(birth, today, issuance, card.expiry))
-        } else {
-            current_auth_expiry
-        };
         // Everything that may refuse comes before a serial is taken: a refusal changes
         // nothing.
-        let mut planned = Vec::with_capacity(kinds.len());
-        for &kind in kinds {
-            let expiry = match kind {
-                CertKind::Auth => auth_expiry.expect("set above when auth is issued"),
-                CertKind::Sign => {
-                    rules.sign_expiry(birth, today, issuance, auth_expiry, card.expiry)
-                }
+        let mut planned = Vec::new();
+        for (index, order) in orders.iter().enumerate() {
+            let birth = order.card.holder.birth;
+            let auth_expiry = if order.kinds.contains(&CertKind::Auth) {
+                Some(rules.auth_expiry(birth, today, issuance, order.card.expiry))
+            } else {
+                order.current_auth_expiry
             };
-            let generation = self.issuing_generation(kind, now)?;
-            // No certificate outlives its CA generation (real ones are sized so that
-            // this never binds; with backdated mock CAs it may).
-            let not_after =
-                jst::end_of_day(expiry).min(self.generation(kind, generation)?.not_after());
-            if not_after <= now {
-                return Err(Error::Refused(format!(
-                    "a {kind} certificate issued on {today} would already be expired ({expiry})"
+            for &kind in order.kinds {
+                let expiry = match kind {
+                    CertKind::Auth => auth_expiry.expect("set above when auth is issued"),
+                    CertKind::Sign => {
+                        rules.sign_expiry(birth, today, issuance, auth_expiry, order.card.expiry)
+                    }
+                };
+                let generation = self.issuing_generation(kind, now)?;
+                // No certificate outlives its CA generation (real ones are sized so that
+                // this never binds; with backdated mock CAs it may).
+                let not_after =
+                    jst::end_of_day(expiry).min(self.generation(kind, generation)?.not_after());
+                if not_after <= now {
+                    return Err(Error::Refused(format!(
+                        "a {kind} certificate issued on {today} would already be expired ({expiry})"
+                    )));
+                }
+                planned.push((index, kind, generation, not_after));
+            }
+            if let Some(pool) = pool.filter(|p| p.alg() != order.card.key_alg) {
+                return Err(Error::Internal(format!(
+                    "a {} card cannot take keys from a {} pool",
+                    order.card.key_alg,
+                    pool.alg()
                 )));
             }
-            planned.push((kind, generation, not_after));
         }
         let profile = self.profile()?;
-        let serials = self.store.allocate_serials(kinds.len())?;
-        let mut certificates = Vec::with_capacity(kinds.len());
-        let mut keys = Vec::with_capacity(kinds.len());
-        for (&(kind, generation, not_after), &serial) in planned.iter().zip(&serials) {
-            let key = self.new_key(card.key_alg, &format!("serial-{serial}"))?;
+        let serials = self.store.allocate_serials(planned.len())?;
+        let jobs = planned
+            .into_iter()
+            .zip(serials)
+            .map(|((order, kind, generation, not_after), serial)| {
+                Ok(Job {
+                    order,
+                    kind,
+                    generation,
+                    not_after,
+                    serial,
+                    ca: &self.generation(kind, generation)?.ca,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let seed = self.key_seed.as_deref();
+        let signed = parallel_map(&jobs, |job| {
+            let card = orders[job.order].card;
+            let fresh;
+            let key = match pool {
+                Some(pool) => pool.key(job.serial),
+                None => {
+                    fresh = new_key(seed, card.key_alg, &format!("serial-{}", job.serial))?;
+                    &fresh
+                }
+            };
+            let serial = job.serial;
             let params = LeafParams {
                 serial,
                 not_before: now,
-                not_after,
+                not_after: job.not_after,
                 spki_der: key.spki_der(),
             };
-            let ca = &self.generation(kind, generation)?.ca;
             let point = CrlPoint {
-                generation,
+                generation: job.generation,
                 locality: &card.holder.locality,
             };
-            let tbs = match kind {
+            let tbs = match job.kind {
                 CertKind::Sign => cert::sign_tbs(
                     &profile,
-                    ca.certificate(),
+                    job.ca.certificate(),
                     params,
                     &point,
                     &cert::sign_common_name(now, serial),
-                    facts,
+                    orders[job.order].facts,
                 )?,
                 CertKind::Auth => cert::auth_tbs(
                     &profile,
-                    ca.certificate(),
+                    job.ca.certificate(),
                     params,
                     &point,
                     &cert::auth_common_name(serial),
                 )?,
             };
-            let der = ca.sign_tbs(&tbs)?;
-            certificates.push(NewCertificate {
+            Ok(NewCertificate {
                 serial,
-                kind,
-                generation,
+                kind: job.kind,
+                generation: job.generation,
                 locality: card.holder.locality.clone(),
                 not_before: now,
-                not_after,
-                der,
+                not_after: job.not_after,
+                der: job.ca.sign_tbs(&tbs)?,
                 key_pkcs8: key.pkcs8_der().to_vec(),
-            });
-            keys.push(key);
+            })
+        })?;
+        let mut certificates: Vec<Vec<NewCertificate>> = orders
+            .iter()
+            .map(|o| Vec::with_capacity(o.kinds.len()))
+            .collect();
+        for (job, certificate) in jobs.iter().zip(signed) {
+            certificates[job.order].push(certificate);
         }
-        Ok((certificates, keys))
+        Ok(certificates)
+    }
+
+    /// [`Authority::build_certificates`] for one card.
+    pub(super) fn build_card_certificates(
+        &mut self,
+        order: CertOrder<'_>,
+        issuance: Issuance,
+        now: OffsetDateTime,
+    ) -> Result<Vec<NewCertificate>> {
+        Ok(self
+            .build_certificates(std::slice::from_ref(&order), issuance, now, None)?
+            .pop()
+            .expect("one order"))
     }
 
     pub(super) fn issued_card(
@@ -204,7 +409,6 @@ impl Authority {
         id: CardId,
         card: &NewCard,
         certificates: &[NewCertificate],
-        keys: &[KeyPair],
         revoked: Vec<RevokedView>,
     ) -> Result<IssuedCard> {
         let mut result = IssuedCard {
@@ -215,7 +419,7 @@ impl Authority {
             auth: None,
             revoked,
         };
-        for (certificate, key) in certificates.iter().zip(keys) {
+        for certificate in certificates {
             let cert_pem = pem("CERTIFICATE", &certificate.der);
             let ca = self.generation(certificate.kind, certificate.generation)?;
             let ca_pem = pem("CERTIFICATE", ca.ca.certificate_der());
@@ -227,7 +431,7 @@ impl Authority {
                 expiry: jst::date_of(certificate.not_after).to_string(),
                 chain_pem: format!("{cert_pem}{ca_pem}"),
                 cert_pem,
-                key_pem: key.to_pkcs8_pem(),
+                key_pem: pem("PRIVATE KEY", &certificate.key_pkcs8),
             };
             match certificate.kind {
                 CertKind::Sign => result.sign = Some(issued),

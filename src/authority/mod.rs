@@ -7,6 +7,7 @@ mod crl;
 mod generations;
 mod issue;
 mod pin;
+mod populate;
 mod recorded;
 mod renew;
 mod request;
@@ -34,6 +35,7 @@ use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store
 pub use crl::{CrlFaults, CrlIndexEntry, CrlScope, PublishedCrl, PublishedData, PublishedVersion};
 pub use generations::{CaGeneration, CaRevocationView, CaView};
 pub(crate) use issue::holder_facts;
+pub use populate::{PopulatePlan, PopulateProgress};
 pub use recorded::RecordedProfile;
 pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 pub use responder::FaultyResponder;

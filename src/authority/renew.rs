@@ -1,6 +1,7 @@
 //! Renewal inside the window and card reissue: new certificates, the old ones revoked
 //! in the same transaction.
 
+use super::issue::CertOrder;
 use super::views::{CertStatus, IssuedCard, RevokedView};
 use super::{bad, holder_facts, rfc3339, Authority, REISSUE_FEE_YEN};
 use crate::error::{Error, Result};
@@ -64,14 +65,13 @@ impl Authority {
             .map(|c| jst::date_of(c.certificate.not_after));
         let name = HolderName::parse(&card.card.holder.name).map_err(|e| bad("name", e))?;
         let facts = holder_facts(&name, &card.card.holder);
-        let (certificates, keys) = self.build_certificates(
-            &card.card,
-            &facts,
-            &kinds,
-            Issuance::Renewal,
+        let order = CertOrder {
+            card: &card.card,
+            facts: &facts,
+            kinds: &kinds,
             current_auth_expiry,
-            now,
-        )?;
+        };
+        let certificates = self.build_card_certificates(order, Issuance::Renewal, now)?;
         let reason = self.config.reasons.reason(Cause::Superseded);
         let event = NewEvent {
             card_id: id,
@@ -85,7 +85,7 @@ impl Authority {
         let revoked = self.revoked_views(&event, &current);
         let mut renewed = card.card.clone();
         renewed.fee_yen = 0;
-        self.issued_card(id, &renewed, &certificates, &keys, revoked)
+        self.issued_card(id, &renewed, &certificates, revoked)
     }
 
     fn revoked_views(&self, event: &NewEvent, records: &[CertificateRecord]) -> Vec<RevokedView> {
@@ -141,8 +141,13 @@ impl Authority {
         };
         let name = HolderName::parse(&card.holder.name).map_err(|e| bad("name", e))?;
         let facts = holder_facts(&name, &card.holder);
-        let (certificates, keys) =
-            self.build_certificates(&card, &facts, &kinds, Issuance::New, None, now)?;
+        let order = CertOrder {
+            card: &card,
+            facts: &facts,
+            kinds: &kinds,
+            current_auth_expiry: None,
+        };
+        let certificates = self.build_card_certificates(order, Issuance::New, now)?;
         let event = NewEvent {
             card_id: id,
             cause: Cause::CardInvalidated,
@@ -155,7 +160,7 @@ impl Authority {
             .store
             .insert_card(&card, &certificates, &[], event_ref)?;
         let revoked = self.revoked_views(&event, &current);
-        self.issued_card(new_id, &card, &certificates, &keys, revoked)
+        self.issued_card(new_id, &card, &certificates, revoked)
     }
 }
 

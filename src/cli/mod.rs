@@ -3,6 +3,7 @@
 
 mod log;
 mod output;
+mod populate;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,6 +116,9 @@ pub enum Command {
     },
     /// Issue a card and its certificates; prints the card as JSON.
     Issue(IssueArgs),
+    /// Issue many cards to invented holders and revoke some (load-test states); the
+    /// certificates share keys from a pool. Ctrl-C stops between batches (exit 130).
+    Populate(populate::PopulateArgs),
     /// Apply a revocation cause to a card.
     Revoke {
         /// The card.
@@ -383,6 +387,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {
+        Ok(()) if populate::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
+            ExitCode::from(populate::INTERRUPTED_EXIT)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if json {
@@ -561,6 +568,12 @@ fn run(cli: Cli) -> Result<()> {
                 write_issued_files(dir, &issued)?;
             }
             print_json(&issued)
+        }
+        Command::Populate(args) => {
+            // Bad arguments are refused before the state is opened.
+            args.plan()?;
+            let mut authority = open_authority(&cli, config)?;
+            populate::run(&mut authority, &cli.state, args, cli.json)
         }
         Command::Revoke {
             card,

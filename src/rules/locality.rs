@@ -361,6 +361,27 @@ impl Locality {
     }
 }
 
+/// The Japanese name of every place an address can name, prefecture first: each
+/// municipality of the built-in table, and for a designated city each of its wards
+/// instead of the city (`大阪府大阪市北区`). For generated holders (`populate`).
+pub fn place_names() -> Vec<String> {
+    lookup::prefectures()
+        .flat_map(|prefecture| {
+            prefecture.municipalities.iter().flat_map(move |city| {
+                let name = format!("{}{}", prefecture.kanji, city.kanji);
+                if city.wards.is_empty() {
+                    vec![name]
+                } else {
+                    city.wards
+                        .iter()
+                        .map(|ward| format!("{name}{}", ward.kanji))
+                        .collect()
+                }
+            })
+        })
+        .collect()
+}
+
 /// Formats as the override syntax `PREF/MUNI`, which [`Locality::parse_override`] reads back.
 impl fmt::Display for Locality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

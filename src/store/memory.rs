@@ -20,7 +20,7 @@ struct StoredCertificate {
 }
 
 /// A store that lives and dies with the process.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MemoryStore {
     settings: HashMap<String, String>,
     next_serial: u32,
@@ -31,6 +31,8 @@ pub struct MemoryStore {
     certificates: BTreeMap<Serial, StoredCertificate>,
     events: Vec<EventRecord>,
     pins: HashMap<(CardId, CertKind), PinRecord>,
+    /// During a batch: the store as it was when the batch began.
+    before_batch: Option<Box<MemoryStore>>,
 }
 
 impl MemoryStore {
@@ -118,6 +120,25 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn begin_batch(&mut self) -> Result<()> {
+        if self.before_batch.is_some() {
+            return Err(Error::Internal("a batch is already open".into()));
+        }
+        self.before_batch = Some(Box::new(self.clone()));
+        Ok(())
+    }
+
+    fn end_batch(&mut self, commit: bool) -> Result<()> {
+        let before = self
+            .before_batch
+            .take()
+            .ok_or_else(|| Error::Internal("no batch is open".into()))?;
+        if !commit {
+            *self = *before;
+        }
+        Ok(())
+    }
+
     fn authorities(&self, kind: CertKind) -> Result<Vec<AuthorityRecord>> {
         Ok(self.authorities.get(&kind).cloned().unwrap_or_default())
     }

@@ -86,7 +86,8 @@ pub struct NewCertificate {
     pub not_after: OffsetDateTime,
     /// The certificate, DER.
     pub der: Vec<u8>,
-    /// The card's private key, PKCS#8 DER (the virtual card signs with it).
+    /// The card's private key, PKCS#8 DER (the virtual card signs with it). Certificates
+    /// may share a key (`populate --key-pool`); the SQLite store keeps each key once.
     pub key_pkcs8: Vec<u8>,
 }
 
@@ -217,6 +218,13 @@ pub struct AuthorityRecord {
 
 /// Persistence. Each method is atomic: it happens entirely or not at all.
 pub trait Store: Send {
+    /// Starts a batch: every write until [`Store::end_batch`] joins one transaction
+    /// (each method stays atomic inside it; reads see the batch's writes). For bulk
+    /// work (`populate`): one commit per thousand cards instead of one per card.
+    /// Batches do not nest.
+    fn begin_batch(&mut self) -> Result<()>;
+    /// Ends the batch: keeps all its writes (`commit`), or undoes them all.
+    fn end_batch(&mut self, commit: bool) -> Result<()>;
     /// Every generation of a CA with its responder, oldest first (empty before `init`).
     fn authorities(&self, kind: CertKind) -> Result<Vec<AuthorityRecord>>;
     /// Stores a new CA generation and its responder (`init`, `ca rollover`).

@@ -1,7 +1,8 @@
 //! Conversions between SQLite rows and the store's records, and the writes that more
 //! than one operation shares.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::Digest;
 use time::{Date, OffsetDateTime};
 
 use super::super::*;
@@ -43,7 +44,7 @@ pub(super) fn cause(text: String) -> rusqlite::Result<Cause> {
     }
 }
 
-pub(super) fn bump_revision(tx: &Transaction<'_>) -> Result<()> {
+pub(super) fn bump_revision(tx: &Connection) -> Result<()> {
     tx.execute(
         "UPDATE counters SET value = value + 1 WHERE name = 'revision'",
         [],
@@ -52,15 +53,16 @@ pub(super) fn bump_revision(tx: &Transaction<'_>) -> Result<()> {
 }
 
 pub(super) fn insert_certificates(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     card_id: CardId,
     certificates: &[NewCertificate],
 ) -> Result<()> {
     let mut statement = tx.prepare_cached(
-        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8, key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, x'', ?10)",
     )?;
     for c in certificates {
+        let key_id = key_id(tx, &c.key_pkcs8)?;
         statement.execute(params![
             c.serial.0,
             card_id.0,
@@ -71,13 +73,29 @@ pub(super) fn insert_certificates(
             unix(c.not_before),
             unix(c.not_after),
             c.der,
-            c.key_pkcs8,
+            key_id,
         ])?;
     }
     Ok(())
 }
 
-pub(super) fn insert_event(tx: &Transaction<'_>, event: &NewEvent) -> Result<i64> {
+/// The row of `card_keys` holding this key, added if new: a key shared by many
+/// certificates (`populate --key-pool`) is stored once. Found by its SHA-256.
+fn key_id(tx: &Connection, pkcs8: &[u8]) -> Result<i64> {
+    let digest = sha2::Sha256::digest(pkcs8).to_vec();
+    let found = tx
+        .prepare_cached("SELECT id FROM card_keys WHERE digest = ?1")?
+        .query_row([&digest], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO card_keys (digest, pkcs8) VALUES (?1, ?2)")?
+        .execute(params![digest, pkcs8])?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub(super) fn insert_event(tx: &Connection, event: &NewEvent) -> Result<i64> {
     let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
     tx.execute(
         "INSERT INTO events (card_id, cause, at, revoked, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -142,8 +160,10 @@ pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> 
     })
 }
 
-pub(super) const CERT_COLUMNS: &str =
-    "serial, card_id, kind, not_before, not_after, der, key_pkcs8, \
+/// The key comes from `card_keys` (schema 3), else from the certificate's own column
+/// (certificates stored before).
+pub(super) const CERT_COLUMNS: &str = "serial, card_id, kind, not_before, not_after, der, \
+     COALESCE((SELECT k.pkcs8 FROM card_keys k WHERE k.id = key_id), key_pkcs8), \
      revoked_at, cause, reason, recorded_at, generation, prefecture, municipality";
 
 /// The revocation in the columns `revoked_at, cause, reason, recorded_at` from `first`.

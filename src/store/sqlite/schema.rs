@@ -111,6 +111,20 @@ CREATE INDEX revoked_by_point ON certificates
     WHERE revoked_at IS NOT NULL;
 CREATE INDEX points ON certificates (kind, generation, prefecture, municipality);
 "#,
+    r#"
+-- End-entity keys, each stored once however many certificates share it (populate's key
+-- pool), found by their SHA-256. A certificate names its key by key_id and leaves
+-- key_pkcs8 empty; certificates stored before keep their key in key_pkcs8.
+CREATE TABLE card_keys (
+    id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    pkcs8 BLOB NOT NULL
+);
+ALTER TABLE certificates ADD COLUMN key_id INTEGER REFERENCES card_keys(id);
+-- Reading a card looks up the card that replaced it: without this index, a scan of
+-- every card (a million, after populate) for each card read.
+CREATE INDEX cards_by_replaces ON cards (replaces) WHERE replaces IS NOT NULL;
+"#,
 ];
 
 pub(super) fn migrate(connection: &mut Connection) -> Result<()> {
