@@ -109,18 +109,6 @@ for url in "http://127.0.0.1:$ours/ocsp/sign" "http://127.0.0.1:$cfssl_port/" \
 done
 stop_group
 
-# oha's JSON summary as "req/s p50_ms p99_ms not_200" (errors count as not 200).
-cat >"$work/oha.py" <<'PY'
-import json, sys
-r = json.load(sys.stdin)
-codes = r.get("statusCodeDistribution", {})
-bad = sum(n for code, n in codes.items() if code != "200")
-# The requests in flight when the time is up are not errors.
-bad += sum(n for e, n in r.get("errorDistribution", {}).items() if "deadline" not in e)
-p = r.get("latencyPercentiles", {})
-ms = {k: (p.get(k) or 0) * 1000 for k in ("p50", "p99")}
-print(f"{r['summary']['requestsPerSec']:.0f} {ms['p50']:.2f} {ms['p99']:.2f} {bad}")
-PY
 # One oha run: prints "req/s p50_ms p99_ms not_200".
 load() { # url mode concurrency [oha options…]
   local url=$1 mode=$2 c=$3
@@ -131,7 +119,7 @@ load() { # url mode concurrency [oha options…]
     nonce) args+=(-m POST -T application/ocsp-request -D "$work/req-nonce.der" "$url") ;;
     get) args+=("${url%/}/$get_path") ;;
   esac
-  timeout $((duration + 30)) oha "${args[@]}" | python3 "$work/oha.py"
+  timeout $((duration + 30)) oha "${args[@]}" | python3 "$root/scripts/load/oha_summary.py"
 }
 best() { # responder-start-command url mode concurrency [oha options…]: the best of rounds
   local start=$1 url=$2 best_line="" line

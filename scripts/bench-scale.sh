@@ -89,18 +89,9 @@ openssl ocsp -issuer "$work/ca-sign.pem" -serial "$first" -url "$base/ocsp/sign"
   -CAfile "$work/ca-sign.pem" -VAfile "$work/ca-sign.pem" -no_nonce 2>&1 |
   grep -Eq ": (good|revoked)" || { echo "the responder did not answer for serial $first" >&2; exit 1; }
 
-cat >"$work/oha.py" <<'PY'
-import json, sys
-r = json.load(sys.stdin)
-codes = r.get("statusCodeDistribution", {})
-bad = sum(n for code, n in codes.items() if code != "200")
-bad += sum(n for e, n in r.get("errorDistribution", {}).items() if "deadline" not in e)
-p = r.get("latencyPercentiles", {})
-print(f"{r['summary']['requestsPerSec']:.0f} {(p.get('p50') or 0) * 1000:.2f} {(p.get('p99') or 0) * 1000:.2f} {bad}")
-PY
 load() { # oha arguments…: prints "req/s p50_ms p99_ms not_200"
   timeout $((duration + 30)) oha --no-tui --output-format json -z "${duration}s" -c 16 "$@" |
-    python3 "$work/oha.py"
+    python3 "$root/scripts/load/oha_summary.py"
 }
 read -r get_rps get_p50 get_p99 get_bad < <(load --urls-from-file "$work/urls.txt")
 read -r post_rps post_p50 post_p99 post_bad < <(load -m POST -T application/ocsp-request \
