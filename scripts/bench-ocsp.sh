@@ -146,19 +146,26 @@ row() { # label key start url mode c [oha options…]
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "oha $(oha --version | awk '{print $2}'), ${duration} s per run, best of $rounds"
 printf '%-32s %-6s %3s %9s %9s %9s %8s\n' responder mode c req/s p50_ms p99_ms not_200
+# Keep-alive runs first, then the runs that close every connection: those leave tens
+# of thousands of sockets in TIME_WAIT for a minute, which slowed the next run on
+# loopback by about a fifth (whichever server it was).
 for c in 1 16; do
   for mode in post get; do
     row "trivial hyper (keep-alive)" "trivial-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c"
-    row "trivial hyper (new connection)" "trivial-close-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c" --disable-keepalive
     row "jpki-mock (cached)" "ours-$mode-$c" - "http://127.0.0.1:$ours/ocsp/sign" "$mode" "$c"
     # cfssl 1.2 reads a GET's base64 with QueryUnescape, which turns its '+' into a
     # space (this request has one): it answers 400, so it is timed on POST only.
     [ "$mode" = get ] ||
       row "cfssl ocspserve (pre-signed)" "cfssl-$mode-$c" - "http://127.0.0.1:$cfssl_port/" "$mode" "$c"
+  done
+  row "jpki-mock (signed per request)" "ours-nonce-$c" - "http://127.0.0.1:$ours/ocsp/sign" nonce "$c"
+done
+for c in 1 16; do
+  for mode in post get; do
+    row "trivial hyper (new connection)" "trivial-close-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c" --disable-keepalive
     row "openssl ocsp" "openssl-$mode-$c" start_openssl "http://127.0.0.1:$openssl_port/" "$mode" "$c"
     row "openssl ocsp -multi 2" "multi-$mode-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" "$mode" "$c"
   done
-  row "jpki-mock (signed per request)" "ours-nonce-$c" - "http://127.0.0.1:$ours/ocsp/sign" nonce "$c"
   row "openssl ocsp" "openssl-nonce-$c" start_openssl "http://127.0.0.1:$openssl_port/" nonce "$c"
   row "openssl ocsp -multi 2" "multi-nonce-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" nonce "$c"
 done

@@ -118,13 +118,7 @@ impl ResponseCache {
     pub(super) fn hit(&self, request_der: &[u8]) -> Option<(CacheKey, CachedResponse)> {
         let guard = self.snapshot.load();
         let snapshot = guard.as_deref()?;
-        if snapshot.stamp != self.changes.load() || snapshot.checked.elapsed() >= RECHECK {
-            return None;
-        }
-        let now = snapshot.clock.now();
-        if snapshot.fresh_until.is_some_and(|until| now >= until) {
-            return None;
-        }
+        let now = snapshot.current_at(self.changes.load())?;
         let key = *snapshot.answers.by_request.get(request_der)?;
         let cached = snapshot.answers.by_key.get(&key)?;
         is_fresh(&cached, now).then(|| (key, cached.clone()))
@@ -140,13 +134,13 @@ impl ResponseCache {
     pub(super) fn follow(&self, authority: &mut Authority) -> Result<CacheVersion> {
         // Read before the state: a change committed after this read bumps past it.
         let stamp = self.changes.load();
-        let version = authority.published_version(PublishedData::Ocsp)?;
         let current = self.snapshot.load_full();
-        if let Some(s) = current.as_deref() {
-            if s.stamp == stamp && s.version == version && s.checked.elapsed() < RECHECK {
-                return Ok(version);
-            }
+        // Nothing changed since the snapshot: the authority is in step with the state
+        // (every change in this process bumps the counter too), no query needed.
+        if let Some(s) = current.as_deref().filter(|s| s.current_at(stamp).is_some()) {
+            return Ok(s.version);
         }
+        let version = authority.published_version(PublishedData::Ocsp)?;
         let answers = match current.as_deref() {
             Some(s) if s.version == version => s.answers.clone(),
             _ => Arc::default(),
@@ -198,6 +192,21 @@ impl ResponseCache {
             answers.by_request.clear();
         }
         answers.by_key.insert(key, cached);
+    }
+}
+
+impl Snapshot {
+    /// The clock's now, if the snapshot still describes the state: the change counter
+    /// still reads `stamp`, the stored revision was compared less than [`RECHECK`] ago,
+    /// and no publication boundary has passed.
+    fn current_at(&self, stamp: u64) -> Option<OffsetDateTime> {
+        if self.stamp != stamp || self.checked.elapsed() >= RECHECK {
+            return None;
+        }
+        let now = self.clock.now();
+        self.fresh_until
+            .is_none_or(|until| now < until)
+            .then_some(now)
     }
 }
 
