@@ -12,16 +12,18 @@
 #     bytes and doing nothing else: the ceiling, with keep-alive and with a new
 #     connection per request (what a server that closes every connection pays).
 # POST and GET without a nonce, POST with one, at concurrency 1 and 16, DURATION
-# seconds each (default 10), best of ROUNDS (default 2). Prints one table (req/s, p50,
-# p99, answers other than 200), the ratios, and `openssl speed -multi 2 rsa2048`
-# measured in the same run. Traffic stays on 127.0.0.1. Installs oha (cargo) and cfssl
+# seconds each (default 10), the best of ROUNDS rounds (default 3; CLOSING_ROUNDS,
+# default 2, for the responders that close every connection), each round going through
+# every row in turn; about 13 minutes. Prints one table (req/s, p50, p99, answers other
+# than 200), the ratios, and `openssl speed -multi 2 rsa2048` measured in the same run. Traffic stays on 127.0.0.1. Installs oha (cargo) and cfssl
 # (apt) when missing.
 # Usage: scripts/bench-ocsp.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 duration=${DURATION:-10}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-3}
+closing_rounds=${CLOSING_ROUNDS:-2}
 # shellcheck source=scripts/lib.sh
 . "$root/scripts/lib.sh"
 
@@ -121,54 +123,69 @@ load() { # url mode concurrency [oha options…]
   esac
   timeout $((duration + 30)) oha "${args[@]}" | python3 "$root/scripts/load/oha_summary.py"
 }
-best() { # responder-start-command url mode concurrency [oha options…]: the best of rounds
-  local start=$1 url=$2 best_line="" line
+once() { # responder-start-command url mode concurrency [oha options…]: one run
+  local start=$1 url=$2 line
   shift 2
-  for _ in $(seq "$rounds"); do
-    # shellcheck disable=SC2086 # "start_openssl -multi 2" is a command and its arguments
-    [ "$start" = - ] || $start
-    line=$(load "$url" "$@")
-    [ "$start" = - ] || stop_group
-    if [ -z "$best_line" ] || [ "${line%% *}" -gt "${best_line%% *}" ]; then best_line=$line; fi
-  done
-  echo "$best_line"
+  # shellcheck disable=SC2086 # "start_openssl -multi 2" is a command and its arguments
+  [ "$start" = - ] || $start
+  line=$(load "$url" "$@")
+  [ "$start" = - ] || stop_group
+  echo "$line"
 }
 
-declare -A rate
-row() { # label key start url mode c [oha options…]
-  local label=$1 key=$2
+# Each row's best run so far, and the rows in the order first measured.
+declare -A rate result
+rows=()
+row() { # label key start url mode c [oha options…]: one more run of a row
+  local label=$1 key=$2 line
   shift 2
-  read -r rps p50 p99 bad < <(best "$@")
-  rate[$key]=$rps
-  printf '%-32s %-6s %3s %9s %9s %9s %8s\n' "$label" "$3" "$4" "$rps" "$p50" "$p99" "$bad"
+  line=$(once "$@")
+  if [ -z "${rate[$key]:-}" ]; then rows+=("$key"); fi
+  if [ -z "${rate[$key]:-}" ] || [ "${line%% *}" -gt "${rate[$key]}" ]; then
+    rate[$key]=${line%% *}
+    read -r rps p50 p99 bad <<<"$line"
+    result[$key]=$(printf '%-32s %-6s %3s %9s %9s %9s %8s' "$label" "$3" "$4" "$rps" "$p50" "$p99" "$bad")
+  fi
+}
+
+# The keep-alive responders, every row once.
+keep_alive_round() {
+  for c in 1 16; do
+    for mode in post get; do
+      row "trivial hyper (keep-alive)" "trivial-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c"
+      row "jpki-mock (cached)" "ours-$mode-$c" - "http://127.0.0.1:$ours/ocsp/sign" "$mode" "$c"
+      # cfssl 1.2 reads a GET's base64 with QueryUnescape, which turns its '+' into a
+      # space (this request has one): it answers 400, so it is timed on POST only.
+      [ "$mode" = get ] ||
+        row "cfssl ocspserve (pre-signed)" "cfssl-$mode-$c" - "http://127.0.0.1:$cfssl_port/" "$mode" "$c"
+    done
+    row "jpki-mock (signed per request)" "ours-nonce-$c" - "http://127.0.0.1:$ours/ocsp/sign" nonce "$c"
+  done
+}
+
+# The responders that close every connection (and the trivial server doing so).
+closing_round() {
+  for c in 1 16; do
+    for mode in post get; do
+      row "trivial hyper (new connection)" "trivial-close-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c" --disable-keepalive
+      row "openssl ocsp" "openssl-$mode-$c" start_openssl "http://127.0.0.1:$openssl_port/" "$mode" "$c"
+      row "openssl ocsp -multi 2" "multi-$mode-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" "$mode" "$c"
+    done
+    row "openssl ocsp" "openssl-nonce-$c" start_openssl "http://127.0.0.1:$openssl_port/" nonce "$c"
+    row "openssl ocsp -multi 2" "multi-nonce-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" nonce "$c"
+  done
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "oha $(oha --version | awk '{print $2}'), ${duration} s per run, best of $rounds"
+echo "oha $(oha --version | awk '{print $2}'), ${duration} s per run, best of $rounds rounds (closing responders: $closing_rounds)"
+# Rounds go through every row in turn, so that the machine's drifts spread over all
+# responders alike, rather than one row's runs back to back. The keep-alive rounds come
+# first: the closing runs leave tens of thousands of sockets in TIME_WAIT for a minute,
+# which slowed the next run on loopback by about a fifth (whichever server it was).
+for _ in $(seq "$rounds"); do keep_alive_round; done
+for _ in $(seq "$closing_rounds"); do closing_round; done
 printf '%-32s %-6s %3s %9s %9s %9s %8s\n' responder mode c req/s p50_ms p99_ms not_200
-# Keep-alive runs first, then the runs that close every connection: those leave tens
-# of thousands of sockets in TIME_WAIT for a minute, which slowed the next run on
-# loopback by about a fifth (whichever server it was).
-for c in 1 16; do
-  for mode in post get; do
-    row "trivial hyper (keep-alive)" "trivial-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c"
-    row "jpki-mock (cached)" "ours-$mode-$c" - "http://127.0.0.1:$ours/ocsp/sign" "$mode" "$c"
-    # cfssl 1.2 reads a GET's base64 with QueryUnescape, which turns its '+' into a
-    # space (this request has one): it answers 400, so it is timed on POST only.
-    [ "$mode" = get ] ||
-      row "cfssl ocspserve (pre-signed)" "cfssl-$mode-$c" - "http://127.0.0.1:$cfssl_port/" "$mode" "$c"
-  done
-  row "jpki-mock (signed per request)" "ours-nonce-$c" - "http://127.0.0.1:$ours/ocsp/sign" nonce "$c"
-done
-for c in 1 16; do
-  for mode in post get; do
-    row "trivial hyper (new connection)" "trivial-close-$mode-$c" - "http://127.0.0.1:$trivial_port/" "$mode" "$c" --disable-keepalive
-    row "openssl ocsp" "openssl-$mode-$c" start_openssl "http://127.0.0.1:$openssl_port/" "$mode" "$c"
-    row "openssl ocsp -multi 2" "multi-$mode-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" "$mode" "$c"
-  done
-  row "openssl ocsp" "openssl-nonce-$c" start_openssl "http://127.0.0.1:$openssl_port/" nonce "$c"
-  row "openssl ocsp -multi 2" "multi-nonce-$c" "start_openssl -multi 2" "http://127.0.0.1:$openssl_port/" nonce "$c"
-done
+for key in "${rows[@]}"; do echo "${result[$key]}"; done
 
 signs=$(openssl speed -multi 2 -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048/ {print $(NF-1)}' | tail -1)
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }

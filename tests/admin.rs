@@ -968,6 +968,81 @@ fn serve_expecting_exit(state: &Path, args: &[&str]) -> (Option<i32>, String) {
     }
 }
 
+/// The banner of `serve` started with `args` on `state`: its lines up to `health:`,
+/// and a warning if one follows within half a second.
+fn banner_of(state: &Path, args: &[&str]) -> String {
+    use std::io::BufRead;
+    let mut child = command(state)
+        .arg("serve")
+        .args(args)
+        .env("JPKI_MOCK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = String::new();
+    let mut wait = Duration::from_secs(30);
+    while let Ok(line) = received.recv_timeout(wait) {
+        if line.starts_with("health:") {
+            wait = Duration::from_millis(500);
+        }
+        banner.push_str(&line);
+        banner.push('\n');
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    banner
+}
+
+/// The banner shows what this listener serves (OCSP and the admin API included), and
+/// warns when the certificates' recorded base URL is a loopback address at another port.
+#[test]
+fn the_banner_shows_what_is_served_and_warns_when_certificates_point_elsewhere() {
+    let s = Scratch::new();
+    s.ok(&["init", "--base-url", "http://127.0.0.1:8080"]);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let banner = banner_of(&s.state(), &["--listen", &listen]);
+    for served in [
+        format!("listening on http://{listen}"),
+        "base URL in certificates: http://127.0.0.1:8080".to_string(),
+        format!("http://{listen}/ocsp/sign"),
+        format!("http://{listen}/api/v1/"),
+        format!("http://{listen}/crl/sign.crl"),
+    ] {
+        assert!(banner.contains(&served), "{served:?} in\n{banner}");
+    }
+    assert!(
+        banner.contains("warning: certificates carry the base URL http://127.0.0.1:8080"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!("--base-url http://{listen}")),
+        "{banner}"
+    );
+
+    // Recorded where it listens: no warning.
+    let s = Scratch::new();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    s.ok(&["init", "--base-url", &format!("http://{listen}")]);
+    let banner = banner_of(&s.state(), &["--listen", &listen]);
+    assert!(banner.contains("health:"), "{banner}");
+    assert!(!banner.contains("warning"), "{banner}");
+}
+
 #[test]
 fn the_binary_refuses_a_public_listen_address_without_a_token() {
     let s = Scratch::new();

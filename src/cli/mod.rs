@@ -547,7 +547,11 @@ fn run(cli: Cli) -> Result<()> {
                 let local = listener
                     .local_addr()
                     .map_err(|e| Error::io("cannot read the listen address", e))?;
-                print!("{}", http::banner(&base_url, local, &cli.state));
+                let token_required = admin_token.is_some();
+                print!(
+                    "{}",
+                    http::banner(&base_url, local, &cli.state, token_required)
+                );
                 std::io::stdout().flush().ok();
                 http::serve(
                     listener,

@@ -371,17 +371,95 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The banner `serve` prints: loud about being a test CA, with every endpoint.
-pub fn banner(base_url: &str, listen: SocketAddr, state_dir: &std::path::Path) -> String {
-    format!(
+/// The banner `serve` prints: loud about being a test CA, with what this listener
+/// serves, and a warning when the URLs that certificates carry point elsewhere.
+pub fn banner(
+    base_url: &str,
+    listen: SocketAddr,
+    state_dir: &std::path::Path,
+    admin_token: bool,
+) -> String {
+    // What a client on this machine can reach; an unspecified address is no URL.
+    let here = if listen.ip().is_unspecified() {
+        base_url.to_string()
+    } else {
+        format!("http://{listen}")
+    };
+    let admin = if admin_token {
+        "Authorization: Bearer <token> required"
+    } else {
+        "open: loopback only"
+    };
+    let mut text = format!(
         "jpki-mock: TEST CA, NOT FOR PRODUCTION. Its keys are in plain files.\n\
          listening on http://{listen}\n\
          state directory: {state}\n\
          base URL in certificates: {base_url}\n\
-         CA certificates: {base_url}/ca/sign.cer  {base_url}/ca/auth.cer\n\
-         CRLs:            {base_url}/crl/sign.crl  {base_url}/crl/auth.crl\n\
-         ARLs:            {base_url}/arl/sign.crl  {base_url}/arl/auth.crl\n\
-         health:          {base_url}/healthz\n",
+         CA certificates: {here}/ca/sign.cer  {here}/ca/auth.cer\n\
+         CRLs:            {here}/crl/sign.crl  {here}/crl/auth.crl  (every one: {here}/crl/index.json)\n\
+         ARLs:            {here}/arl/sign.crl  {here}/arl/auth.crl\n\
+         OCSP:            {here}/ocsp/sign  {here}/ocsp/auth  {here}/ocsp  (POST, or GET …/<base64>)\n\
+         admin API:       {here}/api/v1/  ({admin})\n\
+         health:          {here}/healthz  metrics: {here}/metrics\n",
         state = state_dir.display()
-    )
+    );
+    if loopback_elsewhere(base_url, listen) {
+        text.push_str(&format!(
+            "warning: certificates carry the base URL {base_url}, but this server listens on \
+             {listen}: a relying party that follows their CRL and OCSP URLs will not reach it. \
+             Serve on that address, or record this one for new certificates with \
+             `serve --base-url http://{listen}` (certificates issued before keep their URLs).\n"
+        ));
+    }
+    text
+}
+
+/// Whether `base_url` names this machine (localhost, 127.0.0.0/8, ::1) at another port
+/// than `listen`'s, or `listen` is not on loopback: then nothing answers at that URL.
+/// Another host name is left alone (a proxy or a container's published port).
+fn loopback_elsewhere(base_url: &str, listen: SocketAddr) -> bool {
+    let Some(rest) = base_url
+        .strip_prefix("http://")
+        .map(|r| (r, 80))
+        .or_else(|| base_url.strip_prefix("https://").map(|r| (r, 443)))
+    else {
+        return false;
+    };
+    let (rest, default_port) = rest;
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()),
+        _ => (authority, Some(default_port)),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let reachable = listen.ip().is_loopback() || listen.ip().is_unspecified();
+    loopback && (port != Some(listen.port()) || !reachable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_elsewhere;
+
+    #[test]
+    fn a_loopback_base_url_at_another_port_is_elsewhere() {
+        let listen = "127.0.0.1:18081".parse().unwrap();
+        assert!(loopback_elsewhere("http://127.0.0.1:8080", listen));
+        assert!(loopback_elsewhere("http://localhost:8080/", listen));
+        assert!(loopback_elsewhere("http://[::1]:8080", listen));
+        assert!(!loopback_elsewhere("http://127.0.0.1:18081", listen));
+        assert!(!loopback_elsewhere("http://localhost:18081/base", listen));
+        assert!(!loopback_elsewhere("http://ca.example:8080", listen));
+        assert!(!loopback_elsewhere(
+            "http://127.0.0.1:18081",
+            "0.0.0.0:18081".parse().unwrap()
+        ));
+        assert!(loopback_elsewhere(
+            "http://127.0.0.1:80",
+            "192.0.2.1:80".parse().unwrap()
+        ));
+    }
 }
