@@ -228,6 +228,43 @@ fn cli_bad_inputs_are_refused_clearly_and_change_nothing() {
     }
 }
 
+/// `--help` lists a command's own options first and the global ones under their own
+/// heading after them, describes `--only`'s values as certificates, and gives serve's
+/// default listen address.
+#[test]
+fn help_separates_a_commands_options_from_the_global_ones() {
+    let help = |args: &[&str]| {
+        let output = support::command(std::path::Path::new("unused"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let issue = help(&["issue", "--help"]);
+    let global = issue
+        .find("Global options:")
+        .expect("a Global options heading");
+    for own in ["--name", "--birth", "--gender", "--address", "--only"] {
+        let at = issue
+            .find(own)
+            .unwrap_or_else(|| panic!("{own} in\n{issue}"));
+        assert!(
+            at < global,
+            "{own} is listed before the global options:\n{issue}"
+        );
+    }
+    for shared in ["--state", "--config", "--now", "--seed", "--json"] {
+        let at = issue
+            .find(shared)
+            .unwrap_or_else(|| panic!("{shared} in\n{issue}"));
+        assert!(at > global, "{shared} is under Global options:\n{issue}");
+    }
+    assert!(issue.contains("The signing certificate"), "{issue}");
+    assert!(!issue.contains("The signing-certificate CA"), "{issue}");
+    assert!(help(&["serve", "--help"]).contains("127.0.0.1:8080"));
+}
+
 /// A value outside a fixed set (a cause, a sex, a key algorithm) is a usage error, as
 /// clap reports it: exit 2, the possible values, and a tip for a near miss.
 #[test]

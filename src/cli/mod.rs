@@ -30,6 +30,9 @@ use output::{
     write_output,
 };
 
+/// The help heading of the options every command takes, listed after its own.
+const GLOBAL: &str = "Global options";
+
 /// jpki-mock: a mock JPKI certificate authority (TEST CA, NOT FOR PRODUCTION).
 #[derive(Debug, Parser)]
 #[command(name = "jpki-mock", version, about, long_about = None)]
@@ -39,20 +42,21 @@ pub struct Cli {
         long,
         global = true,
         env = "JPKI_MOCK_STATE",
-        default_value = "./jpki-state"
+        default_value = "./jpki-state",
+        help_heading = GLOBAL
     )]
     pub state: PathBuf,
     /// Configuration file (default: the built-in config/jpki-mock.toml).
-    #[arg(long, global = true, env = "JPKI_MOCK_CONFIG")]
+    #[arg(long, global = true, env = "JPKI_MOCK_CONFIG", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// The current time for this command: RFC 3339 or a date (00:00 JST).
-    #[arg(long, global = true, env = "JPKI_MOCK_NOW", value_parser = instant_arg)]
+    #[arg(long, global = true, env = "JPKI_MOCK_NOW", value_parser = instant_arg, help_heading = GLOBAL)]
     pub now: Option<OffsetDateTime>,
     /// TEST ONLY: derive every new key from this seed, for byte-identical fixtures.
-    #[arg(long, global = true, env = "JPKI_MOCK_SEED", hide_env_values = true)]
+    #[arg(long, global = true, env = "JPKI_MOCK_SEED", hide_env_values = true, help_heading = GLOBAL)]
     pub seed: Option<String>,
     /// Print errors (and the init report) as JSON.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// The command.
     #[command(subcommand)]
@@ -70,12 +74,12 @@ fn instant_arg(text: &str) -> std::result::Result<OffsetDateTime, String> {
     clock::parse_instant(text).map_err(|e| e.to_string())
 }
 
-/// A CA, named by the kind of certificate it issues.
+/// A kind of certificate, and the CA that issues it.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Kind {
-    /// The signing-certificate CA.
+    /// The signing certificate (署名用電子証明書) or its CA.
     Sign,
-    /// The auth-certificate CA.
+    /// The user-authentication certificate (利用者証明用電子証明書) or its CA.
     Auth,
 }
 
@@ -103,7 +107,7 @@ pub enum Command {
     },
     /// Run the HTTP server (initialises the state first if it is empty).
     Serve {
-        /// Listen address.
+        /// Listen address (default: the config's server.listen, built in 127.0.0.1:8080).
         #[arg(long, env = "JPKI_MOCK_LISTEN")]
         listen: Option<std::net::SocketAddr>,
         /// Base URL to record (default: the recorded one, else derived from --listen).
