@@ -1734,7 +1734,17 @@ fn every_error_status_and_no_bad_request_changes_the_state() {
         ("PUT", "/api/v1/cards"),
     ] {
         let reply = c.send(method, uri, &[], Vec::new());
-        assert_eq!(reply.status, 405, "{method} {uri}");
+        assert_error(
+            &reply,
+            405,
+            "method_not_allowed",
+            &format!("{method} {uri}"),
+        );
+        assert!(reply.text().contains(method), "{}", reply.text());
+        assert!(
+            reply.header("allow").is_some(),
+            "{method} {uri}: an Allow header"
+        );
     }
     // The PIN counter did not move either: a wrong PIN has all its tries left.
     let reply = use_pin(&c, 1, "sign", "ZZZ999");

@@ -821,10 +821,16 @@ fn ca_certificates_health_and_unknown_routes() {
         ("DELETE", "/ca/sign.cer"),
         ("POST", "/healthz"),
     ] {
-        assert_eq!(
-            c.send(method, path, &[], Vec::new()).status,
-            405,
-            "{method} {path}"
+        let reply = c.send(method, path, &[], Vec::new());
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert!(
+            reply.text().contains(method),
+            "{method} {path}: {}",
+            reply.text()
+        );
+        assert!(
+            reply.header("allow").is_some(),
+            "{method} {path}: an Allow header"
         );
     }
     // A leaf of ours is not a CA certificate route.

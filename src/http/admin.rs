@@ -59,6 +59,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A 405 in the admin API's `{error, message}` shape (axum's own has no body).
+pub(super) fn method_not_allowed(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({
+        "error": "method_not_allowed",
+        "message": format!("{method} is not allowed on {}", uri.path()),
+    });
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
 /// Routes, to be nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -178,6 +178,19 @@ pub fn router(state: AppState) -> Router {
             ocsp::MAX_REQUEST_BYTES,
         ))
         .fallback(|| async { error::plain(axum::http::StatusCode::NOT_FOUND, "not found") })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                // axum's own 405 has no body: say what was refused, in JSON for the API.
+                if uri.path().starts_with("/api/") {
+                    admin::method_not_allowed(&method, &uri)
+                } else {
+                    error::plain(
+                        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                        &format!("{method} is not allowed on {}", uri.path()),
+                    )
+                }
+            },
+        )
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
