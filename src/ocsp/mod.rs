@@ -76,6 +76,20 @@ pub struct Answered {
 }
 
 impl Answered {
+    /// A cached answer (the CertIDs asked about are the caller's to fill in).
+    fn from_cache(cached: CachedResponse) -> Self {
+        Answered {
+            der: cached.der.clone(),
+            outcome: OcspOutcome {
+                response_status: "successful",
+                cert_statuses: vec![cached.status],
+                cache_hit: true,
+                ..OcspOutcome::default()
+            },
+            cached: Some(cached),
+        }
+    }
+
     /// An unsuccessful OCSPResponse with this status.
     pub fn error(status: OcspResponseStatus) -> Self {
         Answered {
@@ -196,17 +210,9 @@ impl Responder {
         if matches!(endpoint, Endpoint::Only(only) if only != kind) {
             return None;
         }
-        Some(Answered {
-            der: cached.der.clone(),
-            outcome: OcspOutcome {
-                cert_ids: vec![logged_cert_id(hash, Some(serial), Some(kind))],
-                nonce: false,
-                response_status: "successful",
-                cert_statuses: vec![cached.status],
-                cache_hit: true,
-            },
-            cached: Some(cached),
-        })
+        let mut answered = Answered::from_cache(cached);
+        answered.outcome.cert_ids = vec![logged_cert_id(hash, Some(serial), Some(kind))];
+        Some(answered)
     }
 
     /// The clock's now, without the state lock (`None` before the first request).
@@ -309,16 +315,7 @@ impl Responder {
             self.cache.remember(revision, request_der, key);
         }
         if let Some(cached) = cache_key.as_ref().and_then(|k| self.cache.fresh(k, now)) {
-            return Ok(Action::Done(Answered {
-                der: cached.der.clone(),
-                cached: Some(cached.clone()),
-                outcome: OcspOutcome {
-                    response_status: "successful",
-                    cert_statuses: vec![cached.status],
-                    cache_hit: true,
-                    ..OcspOutcome::default()
-                },
-            }));
+            return Ok(Action::Done(Answered::from_cache(cached)));
         }
 
         let answers = request
