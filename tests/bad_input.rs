@@ -263,6 +263,20 @@ fn help_separates_a_commands_options_from_the_global_ones() {
     assert!(issue.contains("The signing certificate"), "{issue}");
     assert!(!issue.contains("The signing-certificate CA"), "{issue}");
     assert!(help(&["serve", "--help"]).contains("127.0.0.1:8080"));
+    // With the state in the environment, no usage line asks for --state.
+    let mut bare = std::process::Command::new(support::BIN);
+    support::clear_jpki_env(&mut bare);
+    let output = bare
+        .env("JPKI_MOCK_STATE", "unused")
+        .args(["issue", "--name", "x"])
+        .output()
+        .unwrap();
+    let usage = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{usage}");
+    assert!(
+        usage.contains("Usage: jpki-mock issue") && !usage.contains("--state"),
+        "{usage}"
+    );
 }
 
 /// A value outside a fixed set (a cause, a sex, a key algorithm) is a usage error, as

@@ -612,3 +612,34 @@ fn test_ca_rolls_over_and_serves_each_generation_and_partition() {
     let missing = server.block_on(ca.crl_of(scope(2, "Atlantis-shi")));
     assert!(missing.unwrap_err().to_string().contains("index.json"));
 }
+
+/// A CA certificate, CRL or ARL written to a terminal is PEM (DER would garble it); the
+/// same command into a pipe writes DER, as before (each CRL written is a new one, with
+/// the next number, so only the certificate is compared byte for byte).
+#[test]
+fn der_objects_are_pem_on_a_terminal_and_der_in_a_pipe() {
+    let cli = Scratch::new();
+    cli.ok(&["--now", INIT, "init"]);
+    for (args, label) in [
+        (&["ca", "sign"][..], "CERTIFICATE"),
+        (&["crl", "auth"][..], "X509 CRL"),
+        (&["arl", "sign"][..], "X509 CRL"),
+    ] {
+        let (ok, shown) = cli.on_terminal(args);
+        assert!(ok, "{args:?}: {shown}");
+        assert!(
+            shown.starts_with(&format!("-----BEGIN {label}-----\n")),
+            "{args:?} on a terminal: {shown}"
+        );
+        let piped = cli.run(args);
+        assert!(piped.status.success());
+        assert_eq!(piped.stdout[0], 0x30, "{args:?} into a pipe is DER");
+        if label == "CERTIFICATE" {
+            assert_eq!(
+                to_pem(label, &piped.stdout).trim_end(),
+                shown.trim_end(),
+                "{args:?}: the same certificate"
+            );
+        }
+    }
+}

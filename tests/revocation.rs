@@ -1388,3 +1388,129 @@ fn populate_with_a_pool_of_one_key_shares_it_and_stores_it_once() {
     assert!(keys.len() >= 2);
     assert!(keys.iter().all(|k| k == &keys[0]));
 }
+
+/// `list` and `show` print a table on a terminal (statuses with reason and cause, no
+/// PEM), and JSON through a pipe or with `--json`.
+#[test]
+fn list_and_show_print_a_table_on_a_terminal_and_json_otherwise() {
+    let s = Scratch::new();
+    let card = s.json(&strs(&adult("2021-03-15", "p256")));
+    s.ok(&[
+        "--now",
+        "2021-04-01",
+        "revoke",
+        "--card",
+        "1",
+        "--cause",
+        "address_change",
+    ]);
+    let (sign, auth) = (serial(&card, "sign"), serial(&card, "auth"));
+    let (ok, table) = s.on_terminal(&["--now", "2021-05-01", "list"]);
+    assert!(ok, "{table}");
+    let lines: Vec<&str> = table.lines().collect();
+    let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        words(lines[0]),
+        "CARD CARD EXPIRY KIND SERIAL EXPIRY STATUS HOLDER",
+        "{table}"
+    );
+    assert_eq!(
+        words(lines[1]),
+        format!(
+            "1 2030-10-01 sign {sign} 2025-10-01 revoked (affiliationChanged, address_change) 山田 太郎"
+        ),
+        "{table}"
+    );
+    assert_eq!(
+        words(lines[2]),
+        format!("auth {auth} 2025-10-01 good"),
+        "{table}"
+    );
+    // The columns line up: each row's serial starts under the header's SERIAL.
+    let column = lines[0].find("SERIAL").unwrap();
+    assert_eq!(lines[1].find(&sign.to_string()), Some(column), "{table}");
+    assert_eq!(lines[2].find(&auth.to_string()), Some(column), "{table}");
+    assert!(!table.contains("BEGIN CERTIFICATE"), "{table}");
+
+    let (ok, shown) = s.on_terminal(&["--now", "2021-05-01", "show", "card", "1"]);
+    assert!(ok && shown.contains("card expiry  2030-10-01"), "{shown}");
+    assert!(
+        shown.contains("locality     Tokyo-to/Shinagawa-ku"),
+        "{shown}"
+    );
+    let (ok, shown) = s.on_terminal(&["--now", "2021-05-01", "show", "cert", &sign.to_string()]);
+    assert!(ok, "{shown}");
+    assert!(
+        shown.contains(&format!("serial         {sign} (0x{sign:X})")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("revoked (affiliationChanged, address_change)"),
+        "{shown}"
+    );
+
+    // `--json` on a terminal, and a pipe without it: JSON with the PEMs.
+    let (ok, forced) = s.on_terminal(&["--now", "2021-05-01", "--json", "list"]);
+    let forced: Value = serde_json::from_str(&forced).unwrap_or_else(|e| panic!("{e}: {forced}"));
+    assert!(ok);
+    let piped = s.json(&["--now", "2021-05-01", "list"]);
+    assert_eq!(forced, piped);
+    assert_eq!(
+        piped[0]["certificates"][0]["reason"],
+        json!("affiliationChanged")
+    );
+    assert!(piped[0]["certificates"][0]["cert_pem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+}
+
+/// An event whose time comes from the clock, before a certificate was issued, is
+/// refused naming that clock (not an `at` the caller never sent), and changes nothing.
+#[test]
+fn an_event_before_issuance_names_the_clock_it_took_its_time_from() {
+    let s = Scratch::new();
+    s.ok(&strs(&adult("2021-03-15", "p256")));
+    s.ok(&["clock", "set", "2021-01-01"]);
+    let before = s.digest();
+    let output = s.run(&["revoke", "--card", "1", "--cause", "lost"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("by the virtual clock")
+            && stderr.contains("before certificate")
+            && stderr.contains("jpki-mock clock reset"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("at:"), "{stderr}");
+    let output = s.run(&[
+        "--now",
+        "2021-02-01",
+        "revoke",
+        "--card",
+        "1",
+        "--cause",
+        "lost",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("by --now"), "{stderr}");
+    assert_eq!(s.digest(), before);
+    // An `at` the caller sent is the one named.
+    s.ok(&["clock", "reset"]);
+    let before = s.digest();
+    let output = s.run(&[
+        "revoke",
+        "--card",
+        "1",
+        "--cause",
+        "lost",
+        "--at",
+        "2021-02-01",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("at: 2021-01-31T15:00:00Z is before certificate"),
+        "{stderr}"
+    );
+    assert_eq!(s.digest(), before);
+}

@@ -3,8 +3,10 @@
 use super::request::RevokeRequest;
 use super::views::{CertStatus, RevocationReport, RevokedView, UnchangedView};
 use super::{bad, rfc3339, Authority};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::{CardId, NewEvent};
+use crate::store::{CardId, NewCertificate, NewEvent};
+use time::OffsetDateTime;
 
 impl Authority {
     /// Applies a revocation cause to a card's current certificates (domain.md §4).
@@ -39,15 +41,7 @@ impl Authority {
                 match CertStatus::of(&record, at) {
                     CertStatus::Good => {
                         if at < c.not_before {
-                            return Err(bad(
-                                "at",
-                                format!(
-                                    "{} is before certificate {} was issued ({})",
-                                    rfc3339(at),
-                                    c.serial,
-                                    rfc3339(c.not_before)
-                                ),
-                            ));
+                            return Err(self.before_issuance(request.at.is_some(), at, c));
                         }
                         revokes.push((c.serial, reason));
                         revoked.push(RevokedView {
@@ -99,6 +93,38 @@ impl Authority {
             unchanged,
             message,
         })
+    }
+}
+
+impl Authority {
+    /// The refusal of an event dated before a certificate was issued: names `at` when
+    /// the caller sent it, else the clock the event took its time from.
+    fn before_issuance(&self, at_was_sent: bool, at: OffsetDateTime, c: &NewCertificate) -> Error {
+        let issued = rfc3339(c.not_before);
+        if at_was_sent {
+            return bad(
+                "at",
+                format!(
+                    "{} is before certificate {} was issued ({issued})",
+                    rfc3339(at),
+                    c.serial
+                ),
+            );
+        }
+        let clock = if self.now_override.is_some() {
+            "--now"
+        } else if matches!(self.clock, Clock::System) {
+            "the real clock"
+        } else {
+            "the virtual clock (`jpki-mock clock show`, GET /api/v1/clock)"
+        };
+        Error::Refused(format!(
+            "the event's time is now, {} by {clock}, which is before certificate {} was \
+             issued ({issued}); move the clock past the issuance (`jpki-mock clock reset` or \
+             DELETE /api/v1/clock for real time)",
+            rfc3339(at),
+            c.serial
+        ))
     }
 }
 

@@ -4,12 +4,13 @@
 mod log;
 mod output;
 mod populate;
+mod table;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 use crate::authority::{
@@ -26,7 +27,7 @@ use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 use crate::store::sqlite::SqliteStore;
 use crate::store::CardId;
 use output::{
-    der_or_pem, prepare_out_dir, refuse_out_inside_state, write_file, write_issued_files,
+    prepare_out_dir, refuse_out_inside_state, write_der, write_file, write_issued_files,
     write_output,
 };
 
@@ -37,30 +38,69 @@ const GLOBAL: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(name = "jpki-mock", version, about, long_about = None)]
 pub struct Cli {
-    /// State directory (SQLite database and key files).
-    #[arg(
-        long,
-        global = true,
-        env = "JPKI_MOCK_STATE",
-        default_value = "./jpki-state",
-        help_heading = GLOBAL
-    )]
-    pub state: PathBuf,
-    /// Configuration file (default: the built-in config/jpki-mock.toml).
-    #[arg(long, global = true, env = "JPKI_MOCK_CONFIG", help_heading = GLOBAL)]
+    /// State directory (SQLite database and key files) [env: JPKI_MOCK_STATE]
+    /// [default: ./jpki-state].
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
+    state: Option<PathBuf>,
+    /// Configuration file (default: the built-in config/jpki-mock.toml) [env:
+    /// JPKI_MOCK_CONFIG].
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
-    /// The current time for this command: RFC 3339 or a date (00:00 JST).
-    #[arg(long, global = true, env = "JPKI_MOCK_NOW", value_parser = instant_arg, help_heading = GLOBAL)]
+    /// The current time for this command: RFC 3339 or a date (00:00 JST) [env:
+    /// JPKI_MOCK_NOW].
+    #[arg(long, global = true, value_name = "TIME", value_parser = instant_arg, help_heading = GLOBAL)]
     pub now: Option<OffsetDateTime>,
-    /// TEST ONLY: derive every new key from this seed, for byte-identical fixtures.
-    #[arg(long, global = true, env = "JPKI_MOCK_SEED", hide_env_values = true, help_heading = GLOBAL)]
+    /// TEST ONLY: derive every new key from this seed, for byte-identical fixtures [env:
+    /// JPKI_MOCK_SEED].
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub seed: Option<String>,
-    /// Print errors (and the init report) as JSON.
+    /// JSON output: errors, the init report, and `list`/`show` on a terminal.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The state directory when neither `--state` nor `JPKI_MOCK_STATE` names one.
+const DEFAULT_STATE: &str = "./jpki-state";
+
+impl Cli {
+    /// Parses the command line, then fills the global options it does not give from
+    /// their `JPKI_MOCK_*` variables. These are read here rather than by clap, whose
+    /// usage line in an error would list a variable's option as if it had been typed.
+    fn from_command_line() -> Self {
+        let mut cli = Self::parse();
+        let from_env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        cli.state = cli
+            .state
+            .or_else(|| from_env("JPKI_MOCK_STATE").map(PathBuf::from));
+        cli.config = cli
+            .config
+            .or_else(|| from_env("JPKI_MOCK_CONFIG").map(PathBuf::from));
+        cli.seed = cli
+            .seed
+            .or_else(|| from_env("JPKI_MOCK_SEED").map(|seed| seed.to_string_lossy().into_owned()));
+        if cli.now.is_none() {
+            if let Some(text) = from_env("JPKI_MOCK_NOW") {
+                let text = text.to_string_lossy();
+                cli.now = Some(instant_arg(&text).unwrap_or_else(|e| {
+                    Self::command()
+                        .error(
+                            clap::error::ErrorKind::ValueValidation,
+                            format!("invalid JPKI_MOCK_NOW '{text}': {e}"),
+                        )
+                        .exit()
+                }));
+            }
+        }
+        cli
+    }
+
+    /// The state directory.
+    pub fn state(&self) -> &Path {
+        self.state.as_deref().unwrap_or(Path::new(DEFAULT_STATE))
+    }
 }
 
 /// A value from a fixed set: anything else is a usage error (exit 2) listing the set,
@@ -153,13 +193,13 @@ pub enum Command {
         #[arg(long)]
         card: i64,
     },
-    /// Show a card or a certificate as JSON.
+    /// Show a card or a certificate (a table on a terminal, else JSON).
     Show {
         /// What to show.
         #[command(subcommand)]
         what: Show,
     },
-    /// List every card as JSON.
+    /// List every card and its certificates (a table on a terminal, else JSON).
     List,
     /// List the expiry notices due on a date (expiry − 3 months).
     Notices {
@@ -188,7 +228,7 @@ pub enum Command {
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// PEM instead of DER.
+        /// PEM instead of DER (PEM anyway when stdout is a terminal).
         #[arg(long)]
         pem: bool,
     },
@@ -203,7 +243,7 @@ pub enum Command {
         /// Output file (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// PEM instead of DER.
+        /// PEM instead of DER (PEM anyway when stdout is a terminal).
         #[arg(long)]
         pem: bool,
     },
@@ -287,7 +327,7 @@ pub struct CaCertificateArgs {
     /// Output file (default: stdout).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// PEM instead of DER.
+    /// PEM instead of DER (PEM anyway when stdout is a terminal).
     #[arg(long)]
     pem: bool,
 }
@@ -388,7 +428,7 @@ impl IssueArgs {
 
 /// Runs the CLI and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_command_line();
     let json = cli.json;
     match run(cli) {
         Ok(()) if populate::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
@@ -418,14 +458,27 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
+    let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::Internal(format!("JSON encoding: {e}")))?;
-    println!("{text}");
-    Ok(())
+    text.push('\n');
+    write_output(None, text.as_bytes())
+}
+
+/// A table when stdout is a terminal (and `--json` is not given), JSON otherwise.
+fn print_view<T: serde::Serialize>(
+    cli: &Cli,
+    value: &T,
+    table: impl FnOnce(&T) -> String,
+) -> Result<()> {
+    if cli.json || !std::io::stdout().is_terminal() {
+        print_json(value)
+    } else {
+        write_output(None, table(value).as_bytes())
+    }
 }
 
 fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
-    let store = SqliteStore::open(&cli.state)?;
+    let store = SqliteStore::open(cli.state())?;
     let authority = Authority::open(
         Box::new(store),
         config,
@@ -465,7 +518,7 @@ fn run(cli: Cli) -> Result<()> {
         key_seed: cli.seed.clone(),
     };
     if let Some(out) = cli.command.out_path() {
-        refuse_out_inside_state(out, &cli.state)?;
+        refuse_out_inside_state(out, cli.state())?;
     }
     match &cli.command {
         Command::Init { base_url, preset } => {
@@ -475,7 +528,7 @@ fn run(cli: Cli) -> Result<()> {
                     .apply_preset(name)
                     .map_err(|e| Error::BadInput(format!("--preset: {e}")))?;
             }
-            let mut store = SqliteStore::create(&cli.state)?;
+            let mut store = SqliteStore::create(cli.state())?;
             let report = Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
             if cli.json {
                 print_json(&report)?;
@@ -486,7 +539,7 @@ fn run(cli: Cli) -> Result<()> {
                 for kind in &report.kept {
                     println!("kept the existing {kind} CA (init is idempotent)");
                 }
-                println!("state: {}", cli.state.display());
+                println!("state: {}", cli.state().display());
                 println!("base URL: {}", report.base_url);
                 let profile = &report.profile;
                 match &profile.preset {
@@ -511,7 +564,7 @@ fn run(cli: Cli) -> Result<()> {
                     "refusing to serve the admin API on non-loopback {listen} without a token: set --admin-token (env JPKI_MOCK_ADMIN_TOKEN) or server.admin_token"
                 )));
             }
-            let mut store = SqliteStore::create(&cli.state)?;
+            let mut store = SqliteStore::create(cli.state())?;
             for warning in store.permission_warnings() {
                 eprintln!("jpki-mock: warning: {warning}");
             }
@@ -554,7 +607,7 @@ fn run(cli: Cli) -> Result<()> {
                 let token_required = admin_token.is_some();
                 print!(
                     "{}",
-                    http::banner(&base_url, local, &cli.state, token_required)
+                    http::banner(&base_url, local, cli.state(), token_required)
                 );
                 std::io::stdout().flush().ok();
                 http::serve(
@@ -581,7 +634,7 @@ fn run(cli: Cli) -> Result<()> {
             // Bad arguments are refused before the state is opened.
             args.plan()?;
             let mut authority = open_authority(&cli, config)?;
-            populate::run(&mut authority, &cli.state, args, cli.json)
+            populate::run(&mut authority, cli.state(), args, cli.json)
         }
         Command::Revoke {
             card,
@@ -610,16 +663,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show { what } => {
             let authority = open_authority(&cli, config)?;
             match what {
-                Show::Card { id } => print_json(&authority.card_view(CardId(*id))?),
+                Show::Card { id } => {
+                    print_view(&cli, &authority.card_view(CardId(*id))?, table::card)
+                }
                 Show::Cert { serial } => {
                     let serial: Serial = serial.parse().map_err(Error::BadInput)?;
-                    print_json(&authority.certificate_view(serial)?)
+                    print_view(
+                        &cli,
+                        &authority.certificate_view(serial)?,
+                        table::certificate,
+                    )
                 }
             }
         }
         Command::List => {
             let authority = open_authority(&cli, config)?;
-            print_json(&authority.card_views()?)
+            print_view(&cli, &authority.card_views()?, |cards| table::cards(cards))
         }
         Command::Export { out } => {
             if out.exists()
@@ -676,7 +735,7 @@ fn run(cli: Cli) -> Result<()> {
                 partition,
             };
             let der = authority.crl(&scope)?.der;
-            write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
+            write_der(out.as_deref(), der, "X509 CRL", *pem)
         }
         Command::Arl {
             kind,
@@ -688,7 +747,7 @@ fn run(cli: Cli) -> Result<()> {
             let kind = CertKind::from(*kind);
             let generation = generation.unwrap_or_else(|| authority.ca(kind).number);
             let der = authority.arl(kind, generation)?.der;
-            write_output(out.as_deref(), &der_or_pem(der, "X509 CRL", *pem))
+            write_der(out.as_deref(), der, "X509 CRL", *pem)
         }
         Command::Ca { action } => ca_command(&cli, config, action),
         Command::Clock { action } => {
@@ -719,10 +778,7 @@ fn ca_command(cli: &Cli, config: Config, action: &CaAction) -> Result<()> {
                 None => authority.ca(kind),
             };
             let der = ca.ca.certificate_der().to_vec();
-            write_output(
-                args.out.as_deref(),
-                &der_or_pem(der, "CERTIFICATE", args.pem),
-            )
+            write_der(args.out.as_deref(), der, "CERTIFICATE", args.pem)
         }
         CaAction::List { kind } => print_json(&authority.ca_list(kind.map(CertKind::from))),
         CaAction::Rollover { kind, at } => print_json(&authority.rollover((*kind).into(), *at)?),

@@ -1,27 +1,35 @@
 //! What the CLI writes: `--out` files (keys with mode 0600), DER or PEM on stdout, and
 //! the check that keeps outputs out of the state directory.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::authority::IssuedCard;
 use crate::error::{Error, Result};
 
+/// Writes to `out`, or to stdout. A reader that went away (`| head`) is not an error:
+/// the rest of the output is not wanted.
 pub(super) fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match out {
         Some(path) => std::fs::write(path, bytes)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e)),
-        None => std::io::stdout()
-            .write_all(bytes)
-            .map_err(|e| Error::io("cannot write to stdout", e)),
+        None => match std::io::stdout().lock().write_all(bytes) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Error::io("cannot write to stdout", e))
+            }
+            _ => Ok(()),
+        },
     }
 }
 
-pub(super) fn der_or_pem(der: Vec<u8>, label: &str, as_pem: bool) -> Vec<u8> {
-    if as_pem {
-        crate::pki::pem_encode(label, &der).into_bytes()
+/// Writes a DER object to `out` or stdout: PEM with `--pem`, and PEM too when stdout is
+/// a terminal (binary DER would garble it; a redirect still gets DER).
+pub(super) fn write_der(out: Option<&Path>, der: Vec<u8>, label: &str, pem: bool) -> Result<()> {
+    let to_terminal = out.is_none() && std::io::stdout().is_terminal();
+    if pem || to_terminal {
+        write_output(out, crate::pki::pem_encode(label, &der).as_bytes())
     } else {
-        der
+        write_output(out, &der)
     }
 }
 

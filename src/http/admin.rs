@@ -4,17 +4,17 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use base64::Engine;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::json::JsonBody;
+use super::json::JsonReply;
 use super::AppState;
 use crate::authority::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 use crate::clock::{self, Clock};
@@ -22,54 +22,16 @@ use crate::error::{Error, Result};
 use crate::rules::{CertKind, CrlReason, Serial};
 use crate::store::CardId;
 
-/// Largest admin request body.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// A JSON body read strictly: `application/json`, at most 64 KiB, every error as
-/// `{error, message}`. An empty body reads as `{}`.
-pub struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = Error;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self> {
-        let content_type = super::media_type(request.headers());
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes"))
-                } else {
-                    Error::BadInput(format!("cannot read the request body: {rejection}"))
-                }
-            })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            if content_type.as_deref() != Some("application/json") {
-                return Err(Error::UnsupportedMediaType(
-                    "send the body as Content-Type: application/json".into(),
-                ));
-            }
-            &bytes
-        };
-        serde_json::from_slice(bytes)
-            .map(JsonBody)
-            .map_err(|e| Error::BadInput(format!("invalid JSON body: {e}")))
-    }
-}
-
 /// A 405 in the admin API's `{error, message}` shape (axum's own has no body).
 pub(super) fn method_not_allowed(
     method: &axum::http::Method,
     uri: &axum::http::Uri,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let body = serde_json::json!({
         "error": "method_not_allowed",
         "message": format!("{method} is not allowed on {}", uri.path()),
     });
-    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+    (StatusCode::METHOD_NOT_ALLOWED, JsonReply(body)).into_response()
 }
 
 /// Routes, to be nested under `/api/v1`.
@@ -143,13 +105,13 @@ async fn create_card(
 ) -> Result<Response> {
     let request = CardRequest::try_from(&request)?;
     let issued = state.blocking(move |s| s.authority.issue(&request)).await?;
-    Ok((StatusCode::CREATED, Json(issued)).into_response())
+    Ok((StatusCode::CREATED, JsonReply(issued)).into_response())
 }
 
 async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
     let id = card_id(&id)?;
     let view = state.blocking(move |s| s.authority.card_view(id)).await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn event(
@@ -162,7 +124,7 @@ async fn event(
     let report = state
         .blocking(move |s| s.authority.revoke(id, &request))
         .await?;
-    Ok(Json(report).into_response())
+    Ok(JsonReply(report).into_response())
 }
 
 #[derive(Deserialize)]
@@ -182,7 +144,7 @@ async fn renew(
     let issued = state
         .blocking(move |s| s.authority.renew(id, chosen.as_deref()))
         .await?;
-    Ok(Json(issued).into_response())
+    Ok(JsonReply(issued).into_response())
 }
 
 #[derive(Deserialize)]
@@ -196,7 +158,7 @@ async fn reissue(
 ) -> Result<Response> {
     let id = card_id(&id)?;
     let issued = state.blocking(move |s| s.authority.reissue(id)).await?;
-    Ok((StatusCode::CREATED, Json(issued)).into_response())
+    Ok((StatusCode::CREATED, JsonReply(issued)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -214,7 +176,7 @@ async fn use_key(state: AppState, id: String, kind: CertKind, body: SignBody) ->
     let view = state
         .blocking(move |s| s.authority.sign_with_pin(id, kind, &body.pin, &data))
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn sign(
@@ -253,7 +215,7 @@ async fn pin_reset(
     state
         .blocking(move |s| s.authority.reset_pin(id, kind, &body.new_pin))
         .await?;
-    Ok(Json(serde_json::json!({
+    Ok(JsonReply(serde_json::json!({
         "card_id": id,
         "kind": kind.as_str(),
         "reset": true,
@@ -270,7 +232,7 @@ async fn certificate(
     let view = state
         .blocking(move |s| s.authority.certificate_view(serial))
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn notices(
@@ -282,7 +244,7 @@ async fn notices(
         .ok_or_else(|| Error::BadInput("give the date as ?on=YYYY-MM-DD".into()))?;
     let on = clock::parse_date(on)?;
     let list = state.blocking(move |s| s.authority.notices(on)).await?;
-    Ok(Json(serde_json::json!({ "on": on.to_string(), "notices": list })).into_response())
+    Ok(JsonReply(serde_json::json!({ "on": on.to_string(), "notices": list })).into_response())
 }
 
 async fn clock_get(State(state): State<AppState>) -> Result<Response> {
@@ -293,7 +255,7 @@ async fn clock_get(State(state): State<AppState>) -> Result<Response> {
             Ok(s.authority.clock_view())
         })
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 #[derive(Deserialize)]
@@ -323,14 +285,14 @@ async fn clock_put(
     let view = state
         .blocking(move |s| s.authority.set_clock(clock))
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn clock_delete(State(state): State<AppState>) -> Result<Response> {
     let view = state
         .blocking(|s| s.authority.set_clock(Clock::System))
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn requests_get(
@@ -347,17 +309,17 @@ async fn requests_get(
         .map(|s| clock::parse_instant(s))
         .transpose()?;
     let requests = state.request_log().query(serial, since);
-    Ok(Json(serde_json::json!({ "requests": requests })).into_response())
+    Ok(JsonReply(serde_json::json!({ "requests": requests })).into_response())
 }
 
 async fn requests_delete(State(state): State<AppState>) -> Response {
     let cleared = state.request_log().clear();
-    Json(serde_json::json!({ "cleared": cleared })).into_response()
+    JsonReply(serde_json::json!({ "cleared": cleared })).into_response()
 }
 
 async fn faults_get(State(state): State<AppState>) -> Result<Response> {
     let faults = state.blocking(|s| Ok(s.faults.list().to_vec())).await?;
-    Ok(Json(serde_json::json!({ "faults": faults })).into_response())
+    Ok(JsonReply(serde_json::json!({ "faults": faults })).into_response())
 }
 
 async fn faults_put(
@@ -371,7 +333,7 @@ async fn faults_put(
             Ok(())
         })
         .await?;
-    Ok(Json(serde_json::json!({ "faults": listed })).into_response())
+    Ok(JsonReply(serde_json::json!({ "faults": listed })).into_response())
 }
 
 async fn faults_delete(State(state): State<AppState>) -> Result<Response> {
@@ -381,7 +343,7 @@ async fn faults_delete(State(state): State<AppState>) -> Result<Response> {
             Ok(())
         })
         .await?;
-    Ok(Json(serde_json::json!({ "faults": [] })).into_response())
+    Ok(JsonReply(serde_json::json!({ "faults": [] })).into_response())
 }
 
 fn ca_named(text: &str) -> Result<CertKind> {
@@ -396,7 +358,7 @@ async fn ca_list(State(state): State<AppState>) -> Result<Response> {
             Ok(s.authority.ca_list(None))
         })
         .await?;
-    Ok(Json(list).into_response())
+    Ok(JsonReply(list).into_response())
 }
 
 #[derive(Deserialize)]
@@ -422,7 +384,7 @@ async fn ca_rollover(
             s.authority.rollover(kind, at)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    Ok((StatusCode::CREATED, JsonReply(view)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -450,7 +412,7 @@ async fn ca_revoke(
             s.authority.revoke_ca(kind, generation, reason)
         })
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn publish_now(State(state): State<AppState>, _: JsonBody<Empty>) -> Result<Response> {
@@ -460,7 +422,7 @@ async fn publish_now(State(state): State<AppState>, _: JsonBody<Empty>) -> Resul
             s.authority.publish_now()
         })
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }
 
 async fn publication(State(state): State<AppState>) -> Result<Response> {
@@ -470,5 +432,5 @@ async fn publication(State(state): State<AppState>) -> Result<Response> {
             Ok(s.authority.publication())
         })
         .await?;
-    Ok(Json(view).into_response())
+    Ok(JsonReply(view).into_response())
 }

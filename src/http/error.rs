@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use crate::error::Error;
 
@@ -38,7 +37,7 @@ impl IntoResponse for Error {
         {
             body["remaining_tries"] = serde_json::json!(remaining_tries);
         }
-        (status, Json(body)).into_response()
+        (status, super::json::JsonReply(body)).into_response()
     }
 }
 

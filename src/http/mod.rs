@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod body_limit;
 pub mod error;
+mod json;
 mod lane;
 pub mod observe;
 pub mod ocsp;
@@ -150,7 +151,7 @@ impl AppState {
 /// The router (without a socket, so tests can call it with `oneshot`).
 pub fn router(state: AppState) -> Router {
     let admin = admin::routes()
-        .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(json::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,

@@ -174,7 +174,7 @@ pub async fn crl_index(State(state): State<AppState>) -> Response {
         })
         .await
     {
-        Ok(index) => axum::Json(index).into_response(),
+        Ok(index) => super::json::JsonReply(index).into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -106,6 +106,11 @@ impl Scratch {
         json_of(&self.state(), args)
     }
 
+    /// Runs the binary on this state with its output on a terminal (`on_terminal`).
+    pub fn on_terminal(&self, args: &[&str]) -> (bool, String) {
+        on_terminal(&self.state(), args)
+    }
+
     /// Writes a CA certificate (`sign` or `auth`) as PEM through the CLI; returns its
     /// path.
     pub fn ca_pem(&self, kind: &str) -> String {
@@ -142,6 +147,27 @@ pub fn clear_jpki_env(command: &mut Command) {
 /// Runs the binary on `state`; returns the output whatever the exit code.
 pub fn run(state: &Path, args: &[&str]) -> Output {
     command(state).args(args).output().unwrap()
+}
+
+/// Runs the binary on `state` with its output on a terminal (a pseudo-terminal that
+/// util-linux's `script` opens); returns whether it succeeded and what the terminal
+/// showed, stdout and stderr together, with "\r\n" read as "\n".
+pub fn on_terminal(state: &Path, args: &[&str]) -> (bool, String) {
+    let quote = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+    let line = std::iter::once(BIN)
+        .chain(["--state", p(state)])
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = Command::new("script");
+    clear_jpki_env(&mut script);
+    let output = script
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .output()
+        .expect("util-linux `script` runs");
+    let shown = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    (output.status.success(), shown)
 }
 
 /// Runs the binary on `state` and requires success; returns stdout.
@@ -369,14 +395,22 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as JSON; every JSON reply of the mock ends with a newline (so that
+    /// `curl` output does not run into the prompt), and this checks it.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+        let value = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "not JSON ({e}), status {}: {}",
                 self.status,
                 String::from_utf8_lossy(&self.body)
             )
-        })
+        });
+        assert!(
+            self.body.ends_with(b"}\n") || self.body.ends_with(b"]\n"),
+            "a JSON reply ends with one newline: {:?}",
+            String::from_utf8_lossy(&self.body)
+        );
+        value
     }
 
     pub fn text(&self) -> String {
