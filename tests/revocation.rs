@@ -1390,10 +1390,11 @@ fn populate_with_a_pool_of_one_key_shares_it_and_stores_it_once() {
 }
 
 /// `list` and `show` print a table on a terminal (statuses with reason and cause, no
-/// PEM), and JSON through a pipe or with `--json`.
+/// PEM), and JSON through a pipe or with `--json`; `show cert --pem` the certificate.
 #[test]
 fn list_and_show_print_a_table_on_a_terminal_and_json_otherwise() {
     let s = Scratch::new();
+    s.ok(&["init"]);
     let card = s.json(&strs(&adult("2021-03-15", "p256")));
     s.ok(&[
         "--now",
@@ -1441,7 +1442,7 @@ fn list_and_show_print_a_table_on_a_terminal_and_json_otherwise() {
     let (ok, shown) = s.on_terminal(&["--now", "2021-05-01", "show", "cert", &sign.to_string()]);
     assert!(ok, "{shown}");
     assert!(
-        shown.contains(&format!("serial         {sign} (0x{sign:X})")),
+        shown.contains(&format!("serial         {sign} (0x{sign:08X})")),
         "{shown}"
     );
     assert!(
@@ -1459,17 +1460,18 @@ fn list_and_show_print_a_table_on_a_terminal_and_json_otherwise() {
         piped[0]["certificates"][0]["reason"],
         json!("affiliationChanged")
     );
-    assert!(piped[0]["certificates"][0]["cert_pem"]
-        .as_str()
-        .unwrap()
-        .starts_with("-----BEGIN CERTIFICATE-----"));
+    let pem = s.ok(&["show", "cert", &sign.to_string(), "--pem"]);
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert_eq!(json!(pem), piped[0]["certificates"][0]["cert_pem"]);
 }
 
 /// An event whose time comes from the clock, before a certificate was issued, is
-/// refused naming that clock (not an `at` the caller never sent), and changes nothing.
+/// refused naming that clock (not an `at` the caller never sent), and changes nothing;
+/// so is a rollover before the newest generation starts.
 #[test]
 fn an_event_before_issuance_names_the_clock_it_took_its_time_from() {
     let s = Scratch::new();
+    s.ok(&["init"]);
     s.ok(&strs(&adult("2021-03-15", "p256")));
     s.ok(&["clock", "set", "2021-01-01"]);
     let before = s.digest();
@@ -1494,6 +1496,13 @@ fn an_event_before_issuance_names_the_clock_it_took_its_time_from() {
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("by --now"), "{stderr}");
+    // A rollover at a clock before the newest generation's start names the clock too.
+    let output = s.run(&["ca", "rollover", "sign"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("by the virtual clock") && stderr.contains("before generation 1 issues"),
+        "{stderr}"
+    );
     assert_eq!(s.digest(), before);
     // An `at` the caller sent is the one named.
     s.ok(&["clock", "reset"]);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::virtual_clock::MOVE_THE_CLOCK;
 use super::{create_authority, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
@@ -208,18 +209,28 @@ impl Authority {
     /// `ca rollover`: a new generation of `kind` (new key, same DN, new responder),
     /// issuing from `at` (default: now).
     pub fn rollover(&mut self, kind: CertKind, at: Option<OffsetDateTime>) -> Result<CaView> {
-        let at = at.unwrap_or_else(|| self.now());
         let newest = self
             .generations(kind)
             .last()
             .expect("a CA has a generation");
-        if at < newest.issuing_from {
-            return Err(Error::BadInput(format!(
-                "--at: generation {} issues from {}; a new generation must start after it",
-                newest.number,
-                rfc3339(newest.issuing_from)
-            )));
+        let from = rfc3339(newest.issuing_from);
+        let number = newest.number;
+        let refusal = match at {
+            Some(at) if at < newest.issuing_from => Some(Error::BadInput(format!(
+                "--at: generation {number} issues from {from}; a new generation must start after it"
+            ))),
+            None if self.now() < newest.issuing_from => Some(Error::Refused(format!(
+                "now, {} by {}, is before generation {number} issues ({from}); a new \
+                 generation must start after it: {MOVE_THE_CLOCK}",
+                rfc3339(self.now()),
+                self.clock_name()
+            ))),
+            _ => None,
+        };
+        if let Some(refusal) = refusal {
+            return Err(refusal);
         }
+        let at = at.unwrap_or_else(|| self.now());
         let number = newest.number + 1;
         let record = create_authority(
             self.store.as_mut(),

@@ -2,8 +2,8 @@
 
 use super::request::RevokeRequest;
 use super::views::{CertStatus, RevocationReport, RevokedView, UnchangedView};
+use super::virtual_clock::MOVE_THE_CLOCK;
 use super::{bad, rfc3339, Authority};
-use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::{CardId, NewCertificate, NewEvent};
 use time::OffsetDateTime;
@@ -111,18 +111,11 @@ impl Authority {
                 ),
             );
         }
-        let clock = if self.now_override.is_some() {
-            "--now"
-        } else if matches!(self.clock, Clock::System) {
-            "the real clock"
-        } else {
-            "the virtual clock (`jpki-mock clock show`, GET /api/v1/clock)"
-        };
         Error::Refused(format!(
-            "the event's time is now, {} by {clock}, which is before certificate {} was \
-             issued ({issued}); move the clock past the issuance (`jpki-mock clock reset` or \
-             DELETE /api/v1/clock for real time)",
+            "the event's time is now, {} by {}, which is before certificate {} was issued \
+             ({issued}); {MOVE_THE_CLOCK}",
             rfc3339(at),
+            self.clock_name(),
             c.serial
         ))
     }

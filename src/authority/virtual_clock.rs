@@ -24,6 +24,17 @@ impl Authority {
         }
     }
 
+    /// Where `now` comes from, for a refusal that blames it.
+    pub(super) fn clock_name(&self) -> &'static str {
+        if self.now_override.is_some() {
+            "--now"
+        } else if matches!(self.clock, Clock::System) {
+            "the real clock"
+        } else {
+            "the virtual clock (`jpki-mock clock show`, GET /api/v1/clock)"
+        }
+    }
+
     /// Sets and persists the virtual clock (every process sharing the state follows).
     pub fn set_clock(&mut self, clock: Clock) -> Result<ClockView> {
         if let Clock::Fixed { now } = clock {
@@ -73,6 +84,10 @@ pub enum ClockMode {
     /// The machine's clock moved by a number of seconds.
     Offset,
 }
+
+/// The end of a refusal whose time came from the clock: how to move it.
+pub(super) const MOVE_THE_CLOCK: &str = "move the clock past it (`jpki-mock clock reset` or \
+     DELETE /api/v1/clock for real time)";
 
 #[cfg(test)]
 mod tests {

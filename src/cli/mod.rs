@@ -359,6 +359,9 @@ pub enum Show {
     Cert {
         /// Serial, decimal or 0x-prefixed hex.
         serial: String,
+        /// Print the certificate itself, PEM, instead of its facts.
+        #[arg(long)]
+        pem: bool,
     },
 }
 
@@ -666,13 +669,14 @@ fn run(cli: Cli) -> Result<()> {
                 Show::Card { id } => {
                     print_view(&cli, &authority.card_view(CardId(*id))?, table::card)
                 }
-                Show::Cert { serial } => {
+                Show::Cert { serial, pem } => {
                     let serial: Serial = serial.parse().map_err(Error::BadInput)?;
-                    print_view(
-                        &cli,
-                        &authority.certificate_view(serial)?,
-                        table::certificate,
-                    )
+                    let view = authority.certificate_view(serial)?;
+                    if *pem {
+                        write_output(None, view.cert_pem.as_bytes())
+                    } else {
+                        print_view(&cli, &view, table::certificate)
+                    }
                 }
             }
         }

@@ -75,7 +75,7 @@ pub(super) fn certificate(cert: &CertView) -> String {
     for (label, value) in facts {
         let _ = writeln!(text, "{label:<14} {value}");
     }
-    text.push_str("(the certificate's PEM: --json)\n");
+    text.push_str("(the certificate itself: --pem)\n");
     text
 }
 
