@@ -1965,3 +1965,130 @@ fn the_clock_command_sets_the_clock_the_api_reads_and_other_commands_say_so() {
     assert_eq!(reset["mode"], json!("system"));
     assert_eq!(notice(&["list"]), "");
 }
+
+/// `serve --ephemeral --listen 127.0.0.1:0`: a free port, a state in memory (nothing
+/// written), and the ready line last, naming the bound address and the base URL that
+/// the certificates then carry; `healthcheck` exits 0 against it and 1 once it stopped.
+#[test]
+fn an_ephemeral_server_says_when_it_is_ready_and_healthcheck_follows_it() {
+    use std::io::BufRead;
+    let s = Scratch::new();
+    let mut child = command(&s.state())
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0"])
+        .env("JPKI_MOCK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    let ready: Value = loop {
+        let line = lines.next().expect("a ready line").unwrap();
+        if let Ok(value) = serde_json::from_str::<Value>(&line) {
+            break value;
+        }
+        banner.push(line);
+    };
+    assert_eq!(ready["jpki_mock"], json!("ready"), "{ready}");
+    let listen = ready["listen"].as_str().unwrap().to_string();
+    assert_ne!(listen, "127.0.0.1:0", "the bound port, not the asked one");
+    let base = format!("http://{listen}");
+    assert_eq!(ready["base_url"], json!(base));
+    assert_eq!(ready["admin_token_required"], json!(false));
+    assert_eq!(ready["state"], Value::Null);
+    let banner = banner.join("\n");
+    assert!(banner.contains("Its keys are in memory"), "{banner}");
+
+    let c = Client::tcp(&base);
+    let card = c.issue(holder("p256"));
+    let pem = card["sign"]["cert_pem"].as_str().unwrap();
+    let cert_file = s.write("sign.pem", pem);
+    let (ok, text) = openssl(&[
+        "x509",
+        "-in",
+        &cert_file,
+        "-noout",
+        "-ext",
+        "crlDistributionPoints",
+    ]);
+    assert!(
+        ok && text.contains(&format!("URI:{base}/crl/sign.crl")),
+        "{text}"
+    );
+    assert!(
+        !s.state().exists(),
+        "--ephemeral wrote {}",
+        s.state().display()
+    );
+
+    let healthcheck = |url: &str| {
+        command(&s.state())
+            .args(["healthcheck", "--url", url])
+            .output()
+            .unwrap()
+    };
+    let up = healthcheck(&base);
+    assert!(up.status.success(), "{up:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let down = healthcheck(&base);
+    assert_eq!(down.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("did not answer"),
+        "{down:?}"
+    );
+    let https = healthcheck("https://127.0.0.1:1");
+    assert_eq!(https.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&https.stderr).contains("http://"),
+        "{https:?}"
+    );
+}
+
+/// `--version` names the commit; `completions` and `manpage` print what their shells
+/// and `man` read.
+#[test]
+fn version_completions_and_manual_page() {
+    let s = Scratch::new();
+    let run = |args: &[&str]| {
+        let output = command(&s.state()).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let version = run(&["--version"]);
+    assert!(
+        version.starts_with(&format!("jpki-mock {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    // bash, given the script, completes a command name.
+    let script = s.write("jpki-mock.bash", run(&["completions", "bash"]));
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source '{script}'; COMP_WORDS=(jpki-mock heal); COMP_CWORD=1; \
+             _jpki__mock jpki-mock heal jpki-mock; echo \"${{COMPREPLY[@]}}\""
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&completed.stdout).trim(),
+        "healthcheck",
+        "{completed:?}"
+    );
+    assert!(run(&["completions", "zsh"]).starts_with("#compdef jpki-mock"));
+    assert!(run(&["completions", "fish"]).contains("complete -c jpki-mock"));
+    let page = run(&["manpage"]);
+    assert!(
+        page.contains(".TH jpki-mock 1") && page.contains("serve"),
+        "{page}"
+    );
+    let output = command(&s.state())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}

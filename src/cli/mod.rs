@@ -1,6 +1,7 @@
 //! The command line (clap). Each command parses its arguments, calls the authority,
 //! and prints JSON; errors print one line on stderr and exit non-zero.
 
+mod healthcheck;
 mod log;
 mod output;
 mod populate;
@@ -24,19 +25,33 @@ use crate::export::export;
 use crate::http;
 use crate::rules::locality::Locality;
 use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
+use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::CardId;
+use crate::store::{CardId, Store};
+use healthcheck::healthcheck;
 use output::{
     prepare_out_dir, refuse_out_inside_state, write_der, write_file, write_issued_files,
     write_output,
 };
+
+/// `--version`: the version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("JPKI_MOCK_COMMIT"),
+    ")"
+);
+
+/// The admin token the container image sets by default: known to everyone, so `serve`
+/// warns loudly when it is in use.
+const PUBLISHED_TEST_TOKEN: &str = "jpki-mock-insecure-test-token";
 
 /// The help heading of the options every command takes, listed after its own.
 const GLOBAL: &str = "Global options";
 
 /// jpki-mock: a mock JPKI certificate authority (TEST CA, NOT FOR PRODUCTION).
 #[derive(Debug, Parser)]
-#[command(name = "jpki-mock", version, about, long_about = None)]
+#[command(name = "jpki-mock", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// State directory (SQLite database and key files) [env: JPKI_MOCK_STATE]
     /// [default: ./jpki-state].
@@ -157,7 +172,25 @@ pub enum Command {
         /// listening on a non-loopback address.
         #[arg(long, env = "JPKI_MOCK_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
+        /// A state in memory with fresh keys, gone when the server stops: nothing is
+        /// read from or written to --state.
+        #[arg(long)]
+        ephemeral: bool,
     },
+    /// Exit 0 when a server answers `BASE/healthz` with `ok`, else 1 (for container
+    /// health checks without curl).
+    Healthcheck {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Print a shell completion script: `jpki-mock completions bash > …`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `jpki-mock manpage | man -l -`.
+    Manpage,
     /// Issue a card and its certificates; prints the card as JSON.
     Issue(IssueArgs),
     /// Issue many cards to invented holders and revoke some (load-test states); the
@@ -556,6 +589,7 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             base_url,
             admin_token,
+            ephemeral,
         } => {
             let listen = listen.unwrap_or(config.server.listen);
             let admin_token = admin_token
@@ -567,13 +601,36 @@ fn run(cli: Cli) -> Result<()> {
                     "refusing to serve the admin API on non-loopback {listen} without a token: set --admin-token (env JPKI_MOCK_ADMIN_TOKEN) or server.admin_token"
                 )));
             }
-            let mut store = SqliteStore::create(cli.state())?;
-            for warning in store.permission_warnings() {
-                eprintln!("jpki-mock: warning: {warning}");
+            if admin_token.as_deref() == Some(PUBLISHED_TEST_TOKEN) {
+                eprintln!(
+                    "jpki-mock: WARNING: the admin token is the published test value \
+                     {PUBLISHED_TEST_TOKEN:?} (the container image's default): anyone who can \
+                     reach this port can issue and revoke. Set JPKI_MOCK_ADMIN_TOKEN to a secret \
+                     of your own."
+                );
             }
-            let derived = format!("http://{listen}");
+            // Bound first, so that the base URL derived from it names the real port
+            // (`--listen 127.0.0.1:0` picks a free one).
+            let listener = std::net::TcpListener::bind(listen)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|e| Error::io(format!("cannot listen on {listen}"), e))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| Error::io("cannot read the listen address", e))?;
+            let state_dir = (!*ephemeral).then(|| cli.state());
+            let mut store: Box<dyn Store> = match state_dir {
+                None => Box::new(MemoryStore::new()),
+                Some(dir) => {
+                    let store = SqliteStore::create(dir)?;
+                    for warning in store.permission_warnings() {
+                        eprintln!("jpki-mock: warning: {warning}");
+                    }
+                    Box::new(store)
+                }
+            };
+            let derived = format!("http://{local}");
             let report = Authority::init(
-                &mut store,
+                store.as_mut(),
                 &config,
                 &options,
                 base_url.as_deref(),
@@ -583,7 +640,7 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("initialised: created the {kind} CA and its OCSP responder");
             }
             let header_read_timeout = config.server.header_read_timeout;
-            let authority = Authority::open(Box::new(store), config, options)?;
+            let authority = Authority::open(store, config, options)?;
             notice_virtual_clock(&authority);
             let base_url = authority.base_url()?;
             // One line per request on stderr, written by a background thread so that
@@ -601,17 +658,16 @@ fn run(cli: Cli) -> Result<()> {
                 .build()
                 .map_err(|e| Error::io("cannot start the async runtime", e))?;
             runtime.block_on(async {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
+                let listener = tokio::net::TcpListener::from_std(listener)
                     .map_err(|e| Error::io(format!("cannot listen on {listen}"), e))?;
-                let local = listener
-                    .local_addr()
-                    .map_err(|e| Error::io("cannot read the listen address", e))?;
                 let token_required = admin_token.is_some();
-                print!(
-                    "{}",
-                    http::banner(&base_url, local, cli.state(), token_required)
-                );
+                let ready = http::Ready {
+                    listen: local,
+                    base_url: &base_url,
+                    state_dir,
+                    admin_token_required: token_required,
+                };
+                println!("{}{}", ready.banner(), ready.line());
                 std::io::stdout().flush().ok();
                 http::serve(
                     listener,
@@ -621,6 +677,20 @@ fn run(cli: Cli) -> Result<()> {
                 )
                 .await
             })
+        }
+        Command::Healthcheck { url } => healthcheck(url),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "jpki-mock", &mut script);
+            write_output(None, &script)
+        }
+        Command::Manpage => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| Error::io("cannot render the manual page", e))?;
+            write_output(None, &page)
         }
         Command::Issue(args) => {
             let mut authority = open_authority(&cli, config)?;

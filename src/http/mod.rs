@@ -385,47 +385,77 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The banner `serve` prints: loud about being a test CA, with what this listener
-/// serves, and a warning when the URLs that certificates carry point elsewhere.
-pub fn banner(
-    base_url: &str,
-    listen: SocketAddr,
-    state_dir: &std::path::Path,
-    admin_token: bool,
-) -> String {
-    // What a client on this machine can reach; an unspecified address is no URL.
-    let here = if listen.ip().is_unspecified() {
-        base_url.to_string()
-    } else {
-        format!("http://{listen}")
-    };
-    let admin = if admin_token {
-        "Authorization: Bearer <token> required"
-    } else {
-        "open: loopback only"
-    };
-    let mut text = format!(
-        "jpki-mock: TEST CA, NOT FOR PRODUCTION. Its keys are in plain files.\n\
-         listening on http://{listen}\n\
-         state directory: {state}\n\
-         base URL in certificates: {base_url}\n\
-         CA certificates: {here}/ca/sign.cer  {here}/ca/auth.cer\n\
-         CRLs:            {here}/crl/sign.crl  {here}/crl/auth.crl  (every one: {here}/crl/index.json)\n\
-         ARLs:            {here}/arl/sign.crl  {here}/arl/auth.crl\n\
-         OCSP:            {here}/ocsp/sign  {here}/ocsp/auth  {here}/ocsp  (POST, or GET …/<base64>)\n\
-         admin API:       {here}/api/v1/  ({admin})\n\
-         health:          {here}/healthz  metrics: {here}/metrics\n",
-        state = state_dir.display()
-    );
-    if loopback_elsewhere(base_url, listen) {
-        text.push_str(&format!(
-            "warning: certificates carry the base URL {base_url}, but this server listens on \
-             {listen}: a relying party that follows their CRL and OCSP URLs will not reach it. \
-             Serve on that address, or record this one for new certificates with \
-             `serve --base-url http://{listen}` (certificates issued before keep their URLs).\n"
-        ));
+/// What `serve` prints once it listens: a banner for a person, then one JSON line for
+/// a harness to wait on.
+pub struct Ready<'a> {
+    /// The bound address (a `--listen` port 0 resolved).
+    pub listen: SocketAddr,
+    /// The base URL that certificates carry.
+    pub base_url: &'a str,
+    /// The state directory; `None` for `--ephemeral`.
+    pub state_dir: Option<&'a std::path::Path>,
+    /// Whether the admin API wants a bearer token.
+    pub admin_token_required: bool,
+}
+
+impl Ready<'_> {
+    /// The endpoints this listener serves, and a warning when certificates point
+    /// elsewhere.
+    pub fn banner(&self) -> String {
+        let (listen, base_url) = (self.listen, self.base_url);
+        // What a client on this machine can reach; an unspecified address is no URL.
+        let here = if listen.ip().is_unspecified() {
+            base_url.to_string()
+        } else {
+            format!("http://{listen}")
+        };
+        let admin = if self.admin_token_required {
+            "Authorization: Bearer <token> required"
+        } else {
+            "open: loopback only"
+        };
+        let (keys, state) = match self.state_dir {
+            Some(dir) => ("in plain files", dir.display().to_string()),
+            None => (
+                "in memory",
+                "none (--ephemeral: gone when the server stops)".into(),
+            ),
+        };
+        let mut text = format!(
+            "jpki-mock: TEST CA, NOT FOR PRODUCTION. Its keys are {keys}.\n\
+             listening on http://{listen}\n\
+             state directory: {state}\n\
+             base URL in certificates: {base_url}\n\
+             CA certificates: {here}/ca/sign.cer  {here}/ca/auth.cer\n\
+             CRLs:            {here}/crl/sign.crl  {here}/crl/auth.crl  (every one: {here}/crl/index.json)\n\
+             ARLs:            {here}/arl/sign.crl  {here}/arl/auth.crl\n\
+             OCSP:            {here}/ocsp/sign  {here}/ocsp/auth  {here}/ocsp  (POST, or GET …/<base64>)\n\
+             admin API:       {here}/api/v1/  ({admin})\n\
+             health:          {here}/healthz  metrics: {here}/metrics\n"
+        );
+        if loopback_elsewhere(base_url, listen) {
+            text.push_str(&format!(
+                "warning: certificates carry the base URL {base_url}, but this server listens on \
+                 {listen}: a relying party that follows their CRL and OCSP URLs will not reach it. \
+                 Serve on that address, or record this one for new certificates with \
+                 `serve --base-url http://{listen}` (certificates issued before keep their URLs).\n"
+            ));
+        }
+        text
     }
-    text
+
+    /// One line of JSON, always the last thing `serve` prints before serving:
+    /// `{"jpki_mock": "ready", "listen", "base_url", "admin_token_required", "state"}`.
+    pub fn line(&self) -> String {
+        serde_json::json!({
+            "jpki_mock": "ready",
+            "listen": self.listen.to_string(),
+            "base_url": self.base_url,
+            "admin_token_required": self.admin_token_required,
+            "state": self.state_dir.map(|d| d.display().to_string()),
+        })
+        .to_string()
+    }
 }
 
 /// Whether `base_url` names this machine (localhost, 127.0.0.0/8, ::1) at another port
