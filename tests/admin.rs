@@ -2092,3 +2092,109 @@ fn version_completions_and_manual_page() {
         "an unknown shell is a usage error"
     );
 }
+
+/// `PUT /api/v1/base-url`: certificates issued after it carry the new URLs; each CA
+/// certificate is re-signed with its own key, name, serial and validity, so that the
+/// ARL URL it carries follows and a certificate issued before still verifies against
+/// it (keeping its own URLs). Bad input changes nothing.
+#[test]
+fn a_new_base_url_reaches_new_certificates_and_the_ca_certificates() {
+    let s = Scratch::new();
+    let server = admin_server(&s, None);
+    let c = server.client();
+    let old_base = server.base_url().to_string();
+    let before = s.write(
+        "before.pem",
+        c.issue(holder("p256"))["sign"]["cert_pem"]
+            .as_str()
+            .unwrap(),
+    );
+    let old_ca = c.get("/ca/sign.pem").text();
+
+    let digest = s.digest();
+    for body in [
+        json!({"url": "ftp://mock.example"}),
+        json!({"url": "http://x", "port": 1}),
+        json!({}),
+    ] {
+        let reply = c.api("PUT", "/api/v1/base-url", Some(body.clone()));
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+        assert_eq!(reply.json()["error"], json!("bad_input"));
+    }
+    assert_eq!(s.digest(), digest, "refused base URLs changed the state");
+
+    let new_base = "http://mock.example:9999";
+    let reply = c.api(
+        "PUT",
+        "/api/v1/base-url",
+        Some(json!({"url": format!("{new_base}/")})),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json(), json!({"base_url": new_base}));
+    assert_eq!(
+        c.api("GET", "/api/v1/base-url", None).json(),
+        json!({"base_url": new_base})
+    );
+
+    let new_ca = c.get("/ca/sign.pem").text();
+    assert_ne!(new_ca, old_ca);
+    let ca_file = s.write("ca-sign.pem", &new_ca);
+    let old_ca_file = s.write("ca-sign-old.pem", &old_ca);
+    let field = |file: &str, option: &str| {
+        let (ok, text) = openssl(&["x509", "-in", file, "-noout", option]);
+        assert!(ok, "{text}");
+        text
+    };
+    for option in ["-serial", "-subject", "-startdate", "-enddate", "-pubkey"] {
+        assert_eq!(
+            field(&ca_file, option),
+            field(&old_ca_file, option),
+            "{option}"
+        );
+    }
+    let (_, arl) = openssl(&[
+        "x509",
+        "-in",
+        &ca_file,
+        "-noout",
+        "-ext",
+        "crlDistributionPoints",
+    ]);
+    assert!(
+        arl.contains(&format!("URI:{new_base}/arl/sign/1.crl")),
+        "{arl}"
+    );
+    let after = s.write(
+        "after.pem",
+        c.issue(holder("p256"))["sign"]["cert_pem"]
+            .as_str()
+            .unwrap(),
+    );
+    for (leaf, base) in [(&before, old_base.as_str()), (&after, new_base)] {
+        let (ok, text) = openssl(&["verify", "-CAfile", &ca_file, leaf]);
+        assert!(ok, "{leaf} against the re-signed CA: {text}");
+        let (_, urls) = openssl(&[
+            "x509",
+            "-in",
+            leaf,
+            "-noout",
+            "-ext",
+            "crlDistributionPoints,authorityInfoAccess",
+        ]);
+        assert!(
+            urls.contains(&format!("URI:{base}/crl/sign.crl"))
+                && urls.contains(&format!("URI:{base}/ocsp/sign")),
+            "{leaf}: {urls}"
+        );
+    }
+    // The ARL names its own new URL too, and the change outlives a restart.
+    let arl_file = s.write("arl.der", c.get("/arl/sign.crl").body);
+    let (ok, arl) = openssl(&["crl", "-inform", "DER", "-in", &arl_file, "-noout", "-text"]);
+    assert!(
+        ok && arl.contains(&format!("URI:{new_base}/arl/sign/1.crl")),
+        "{arl}"
+    );
+    drop(server);
+    let server = admin_server(&s, None);
+    assert_eq!(server.client().get("/ca/sign.pem").text(), new_ca);
+}

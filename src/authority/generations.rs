@@ -281,6 +281,10 @@ impl Authority {
         }
         let known = self.generation_mut(kind, number);
         known.revocation = record.revocation;
+        if record.ca_cert.as_slice() != known.ca.certificate_der() {
+            // Re-signed for a new base URL: same key, name and serial.
+            known.ca = Issuer::new(record.ca_cert, KeyPair::from_pkcs8_pem(&record.ca_key_pem)?)?;
+        }
         if record.responder_cert.as_slice() != known.responder.certificate_der() {
             known.responder = Arc::new(Issuer::new(
                 record.responder_cert,

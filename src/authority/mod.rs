@@ -120,22 +120,22 @@ impl Authority {
         base_url: Option<&str>,
         fallback_base_url: Option<&str>,
     ) -> Result<InitReport> {
-        let recorded = store.setting(BASE_URL_SETTING)?;
-        let base_url = match (base_url, recorded) {
-            (Some(url), _) => {
-                crate::config::normalize_base_url(url).map_err(|e| bad("--base-url", e))?
+        let given = base_url
+            .map(|url| crate::config::normalize_base_url(url).map_err(|e| bad("--base-url", e)))
+            .transpose()?;
+        // A state keeps its recorded URL here: changing it re-signs the CA certificates,
+        // which `set_base_url` does once the state is open.
+        let base_url = match store.setting(BASE_URL_SETTING)? {
+            Some(recorded) => recorded,
+            None => {
+                let url = given
+                    .or_else(|| config.server.base_url.clone())
+                    .or_else(|| fallback_base_url.map(str::to_string))
+                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+                store.put_setting(BASE_URL_SETTING, &url)?;
+                url
             }
-            (None, Some(url)) => url,
-            (None, None) => config
-                .server
-                .base_url
-                .clone()
-                .or_else(|| fallback_base_url.map(str::to_string))
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
         };
-        if store.setting(BASE_URL_SETTING)?.as_deref() != Some(base_url.as_str()) {
-            store.put_setting(BASE_URL_SETTING, &base_url)?;
-        }
         let requested = RecordedProfile::of(config);
         let profile = match RecordedProfile::load(store)? {
             Some(recorded) if config.preset.is_some() && recorded.preset != config.preset => {
@@ -272,10 +272,61 @@ impl Authority {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()))
     }
 
-    /// Records a new base URL for certificates issued from now on.
+    /// Records a new base URL for certificates issued from now on, and re-signs every
+    /// CA certificate with its own key, serial and validity so that the ARL URL it
+    /// carries follows (one transaction). Certificates issued before keep their URLs.
     pub fn set_base_url(&mut self, url: &str) -> Result<String> {
-        let url = crate::config::normalize_base_url(url).map_err(|e| bad("--base-url", e))?;
-        self.store.put_setting(BASE_URL_SETTING, &url)?;
+        let url = crate::config::normalize_base_url(url).map_err(|e| bad("url", e))?;
+        if self.base_url()? == url {
+            return Ok(url);
+        }
+        let profile = cert_profile(&self.config, url.clone());
+        let mut resigned = Vec::new();
+        for generation in self.generations.iter().flatten() {
+            let old = generation.ca.certificate();
+            let validity = &old.tbs_certificate.validity;
+            let key = generation.ca.key();
+            let tbs = cert::ca_tbs(
+                &profile,
+                CaParams {
+                    kind: generation.kind,
+                    generation: generation.number,
+                    serial: cert::serial_of(&old.tbs_certificate.serial_number).ok_or_else(
+                        || {
+                            Error::State(format!(
+                                "{} CA generation {}: a serial out of range",
+                                generation.kind, generation.number
+                            ))
+                        },
+                    )?,
+                    not_before: crate::pki::time::instant_of(&validity.not_before),
+                    not_after: crate::pki::time::instant_of(&validity.not_after),
+                    spki_der: key.spki_der(),
+                    signature_algorithm: key.signature_algorithm(),
+                },
+            )?;
+            resigned.push((
+                generation.kind,
+                generation.number,
+                generation.ca.sign_tbs(&tbs)?,
+            ));
+        }
+        self.store.begin_batch()?;
+        let written = (|| -> Result<()> {
+            self.store.put_setting(BASE_URL_SETTING, &url)?;
+            for (kind, number, der) in &resigned {
+                self.store.put_ca_certificate(*kind, *number, der)?;
+            }
+            Ok(())
+        })();
+        self.store.end_batch(written.is_ok())?;
+        written?;
+        for kind in CertKind::ALL {
+            for record in self.store.authorities(kind)? {
+                self.follow_generation(kind, record)?;
+            }
+        }
+        tracing::info!(base_url = %url, "recorded a new base URL; CA certificates re-signed");
         Ok(url)
     }
 

@@ -565,7 +565,12 @@ fn run(cli: Cli) -> Result<()> {
                     .map_err(|e| Error::BadInput(format!("--preset: {e}")))?;
             }
             let mut store = SqliteStore::create(cli.state())?;
-            let report = Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
+            let mut report =
+                Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
+            if let Some(url) = base_url {
+                let mut authority = Authority::open(Box::new(store), config, options)?;
+                report.base_url = authority.set_base_url(url)?;
+            }
             if cli.json {
                 print_json(&report)?;
             } else {
@@ -640,9 +645,12 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("initialised: created the {kind} CA and its OCSP responder");
             }
             let header_read_timeout = config.server.header_read_timeout;
-            let authority = Authority::open(store, config, options)?;
+            let mut authority = Authority::open(store, config, options)?;
             notice_virtual_clock(&authority);
-            let base_url = authority.base_url()?;
+            let base_url = match base_url {
+                Some(url) => authority.set_base_url(url)?,
+                None => authority.base_url()?,
+            };
             // One line per request on stderr, written by a background thread so that
             // logging never blocks a request (JPKI_MOCK_LOG=warn quiets it).
             let (log_writer, _log_guard) = log::queued_stderr();

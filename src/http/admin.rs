@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             get(faults_get).put(faults_put).delete(faults_delete),
         )
         .route("/clock", get(clock_get).put(clock_put).delete(clock_delete))
+        .route("/base-url", get(base_url_get).put(base_url_put))
         .route("/ca", get(ca_list))
         .route("/ca/{kind}/rollover", post(ca_rollover))
         .route("/ca/{kind}/{generation}/revoke", post(ca_revoke))
@@ -286,6 +287,29 @@ async fn clock_put(
         .blocking(move |s| s.authority.set_clock(clock))
         .await?;
     Ok(JsonReply(view).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaseUrlBody {
+    url: String,
+}
+
+async fn base_url_get(State(state): State<AppState>) -> Result<Response> {
+    let url = state.blocking(|s| s.authority.base_url()).await?;
+    Ok(JsonReply(serde_json::json!({ "base_url": url })).into_response())
+}
+
+/// A new base URL for certificates issued from now on; the CA certificates are
+/// re-signed with the same keys so that their ARL URL follows.
+async fn base_url_put(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<BaseUrlBody>,
+) -> Result<Response> {
+    let url = state
+        .blocking(move |s| s.authority.set_base_url(&body.url))
+        .await?;
+    Ok(JsonReply(serde_json::json!({ "base_url": url })).into_response())
 }
 
 async fn clock_delete(State(state): State<AppState>) -> Result<Response> {

@@ -173,6 +173,12 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn put_ca_certificate(&mut self, kind: CertKind, generation: u32, cert: &[u8]) -> Result<()> {
+        self.generation_mut(kind, generation)?.ca_cert = cert.to_vec();
+        self.changes.bump();
+        Ok(())
+    }
+
     fn revoke_authority(
         &mut self,
         kind: CertKind,

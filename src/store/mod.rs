@@ -237,6 +237,9 @@ pub trait Store: Send {
         cert: &[u8],
         key_pem: &str,
     ) -> Result<()>;
+    /// Replaces a generation's CA certificate (the same key re-signed it: a new base
+    /// URL for its ARL).
+    fn put_ca_certificate(&mut self, kind: CertKind, generation: u32, cert: &[u8]) -> Result<()>;
     /// Revokes a CA generation (once).
     fn revoke_authority(
         &mut self,

@@ -396,6 +396,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn put_ca_certificate(&mut self, kind: CertKind, generation: u32, cert: &[u8]) -> Result<()> {
+        let tx = self.change()?;
+        tx.execute(
+            "UPDATE ca_generations SET ca_cert = ?1 WHERE kind = ?2 AND generation = ?3",
+            params![cert, kind.as_str(), generation],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn revoke_authority(
         &mut self,
         kind: CertKind,
