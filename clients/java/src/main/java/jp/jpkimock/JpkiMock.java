@@ -1,0 +1,688 @@
+package jp.jpkimock;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A jpki-mock server for a test: {@link #start()} runs {@code jpki-mock serve --ephemeral
+ * --listen 127.0.0.1:0} (an in-memory state, fresh CA keys, a free port) and waits for
+ * its ready line; the methods drive its admin API; {@link #close()} stops it.
+ *
+ * <pre>{@code
+ * try (JpkiMock mock = JpkiMock.start()) {
+ *     Card card = mock.issue(Map.of("name", "山田 太郎", "birth", "1990-10-01",
+ *         "gender", "male", "address", "東京都品川区広町2-1-36"));
+ *     X509Certificate cert = card.certificate("sign");   // its AIA points at mock.baseUrl()
+ *     mock.revoke(card.cardId(), "lost");
+ * }
+ * }</pre>
+ *
+ * <p>The binary is {@link Options#binary(Path)} if given, else the environment variable
+ * {@code JPKI_MOCK_BIN}, else {@code jpki-mock} on {@code PATH}. The server gets no
+ * {@code JPKI_MOCK_*} variable of the caller's except {@code JPKI_MOCK_LOG} (default
+ * {@code warn}); {@link Options} sets the others. Every admin API error throws
+ * {@link JpkiMockException}. The methods are safe to call from several threads.
+ */
+public final class JpkiMock implements AutoCloseable {
+    /** How {@link #start(Options)} runs the server. Every setter returns {@code this}. */
+    public static final class Options {
+        private Path binary;
+        private Path config;
+        private String seed;
+        private String adminToken;
+        private String logLevel;
+        private boolean inheritStderr;
+        private Duration startTimeout = Duration.ofSeconds(30);
+        private Duration requestTimeout = Duration.ofSeconds(60);
+        private final Map<String, String> env = new LinkedHashMap<>();
+
+        /** The jpki-mock executable (default: JPKI_MOCK_BIN, then PATH). */
+        public Options binary(Path binary) {
+            this.binary = binary;
+            return this;
+        }
+
+        /** A configuration file laid over the built-in one ({@code JPKI_MOCK_CONFIG}). */
+        public Options config(Path config) {
+            this.config = config;
+            return this;
+        }
+
+        /** TEST ONLY: derive every key from this seed ({@code JPKI_MOCK_SEED}). */
+        public Options seed(String seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Require this admin token; the client sends it ({@code JPKI_MOCK_ADMIN_TOKEN}). */
+        public Options adminToken(String adminToken) {
+            this.adminToken = adminToken;
+            return this;
+        }
+
+        /** The server's log filter, {@code JPKI_MOCK_LOG} (default: the caller's, else {@code warn}). */
+        public Options logLevel(String logLevel) {
+            this.logLevel = logLevel;
+            return this;
+        }
+
+        /** Let the server's log (stderr) through to this process's stderr instead of keeping its tail. */
+        public Options inheritStderr(boolean inheritStderr) {
+            this.inheritStderr = inheritStderr;
+            return this;
+        }
+
+        /** How long to wait for the ready line (default 30 s). */
+        public Options startTimeout(Duration startTimeout) {
+            this.startTimeout = Objects.requireNonNull(startTimeout);
+            return this;
+        }
+
+        /** The limit of each admin API request (default 60 s). */
+        public Options requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = Objects.requireNonNull(requestTimeout);
+            return this;
+        }
+
+        /** One more environment variable for the server. */
+        public Options env(String name, String value) {
+            env.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
+            return this;
+        }
+    }
+
+    private static final String JSON = "application/json";
+    private static final int STDERR_TAIL_LINES = 40;
+
+    private final Process process;
+    private final String baseUrl;
+    private final String adminToken;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+    private final Deque<String> stderrTail;
+    private final Thread shutdownHook;
+    private volatile boolean closed;
+
+    private JpkiMock(Process process, String baseUrl, Options options, Deque<String> stderrTail) {
+        this.process = process;
+        this.baseUrl = baseUrl;
+        this.adminToken = options.adminToken;
+        this.requestTimeout = options.requestTimeout;
+        this.stderrTail = stderrTail;
+        this.http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
+        this.shutdownHook = new Thread(this::stop, "jpki-mock-shutdown " + baseUrl);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** Starts a server with the default {@link Options}. */
+    public static JpkiMock start() {
+        return start(new Options());
+    }
+
+    /** Starts a server and waits until it is ready to serve. */
+    public static JpkiMock start(Options options) {
+        Path binary = options.binary != null ? options.binary : findBinary();
+        List<String> command = Arrays.asList(
+            binary.toString(), "serve", "--ephemeral", "--listen", "127.0.0.1:0");
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> env = builder.environment();
+        String log = options.logLevel != null ? options.logLevel : env.getOrDefault("JPKI_MOCK_LOG", "warn");
+        env.keySet().removeIf(name -> name.startsWith("JPKI_MOCK_"));
+        env.put("JPKI_MOCK_LOG", log);
+        if (options.config != null) {
+            env.put("JPKI_MOCK_CONFIG", options.config.toAbsolutePath().toString());
+        }
+        if (options.seed != null) {
+            env.put("JPKI_MOCK_SEED", options.seed);
+        }
+        if (options.adminToken != null) {
+            env.put("JPKI_MOCK_ADMIN_TOKEN", options.adminToken);
+        }
+        env.putAll(options.env);
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        if (options.inheritStderr) {
+            builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+        }
+
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new JpkiMockException(0, "start_failed", "cannot run " + binary + ": " + e.getMessage(), null, e);
+        }
+        try {
+            process.getOutputStream().close(); // no input
+        } catch (IOException e) {
+            // nothing to do: the server reads no input
+        }
+
+        Deque<String> tail = new ArrayDeque<>();
+        Thread stderr = null;
+        if (!options.inheritStderr) {
+            stderr = drain(process.getErrorStream(), "jpki-mock-stderr", line -> {
+                synchronized (tail) {
+                    tail.addLast(line);
+                    if (tail.size() > STDERR_TAIL_LINES) {
+                        tail.removeFirst();
+                    }
+                }
+            });
+        }
+        BlockingQueue<Object> stdout = new LinkedBlockingQueue<>();
+        Object end = new Object();
+        Thread reader = drain(process.getInputStream(), "jpki-mock-stdout", stdout::add);
+        Thread endMarker = new Thread(() -> {
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stdout.add(end);
+        }, "jpki-mock-stdout-end");
+        endMarker.setDaemon(true);
+        endMarker.start();
+
+        long deadline = System.nanoTime() + options.startTimeout.toNanos();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                Object item = left > 0 ? stdout.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (item == null) {
+                    kill(process);
+                    join(stderr);
+                    throw startFailed("no ready line within " + options.startTimeout.toMillis() + " ms", binary, tail);
+                }
+                if (item == end) {
+                    String exit = process.waitFor(5, TimeUnit.SECONDS) ? "exited with status " + process.exitValue()
+                                                                        : "closed its stdout";
+                    kill(process);
+                    join(stderr);
+                    throw startFailed(exit + " before it was ready", binary, tail);
+                }
+                String line = ((String) item).trim();
+                if (!line.startsWith("{")) {
+                    continue; // the human banner
+                }
+                Object ready;
+                try {
+                    ready = Json.parse(line);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                if (ready instanceof Map && "ready".equals(((Map<?, ?>) ready).get("jpki_mock"))) {
+                    Object url = ((Map<?, ?>) ready).get("base_url");
+                    if (!(url instanceof String)) {
+                        kill(process);
+                        throw startFailed("a ready line without base_url: " + line, binary, tail);
+                    }
+                    String base = (String) url;
+                    while (base.endsWith("/")) {
+                        base = base.substring(0, base.length() - 1);
+                    }
+                    return new JpkiMock(process, base, options, tail);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            kill(process);
+            throw new JpkiMockException(0, "start_failed", "interrupted while waiting for jpki-mock", null, e);
+        }
+    }
+
+    /** The binary: JPKI_MOCK_BIN, else jpki-mock on PATH. */
+    static Path findBinary() {
+        String fromEnv = System.getenv("JPKI_MOCK_BIN");
+        if (fromEnv != null && !fromEnv.isEmpty()) {
+            Path path = Paths.get(fromEnv).toAbsolutePath();
+            if (!Files.isRegularFile(path) || !Files.isExecutable(path)) {
+                throw new JpkiMockException(0, "binary_not_found",
+                    "JPKI_MOCK_BIN=" + fromEnv + " is not an executable file (build it with `cargo build --release`: "
+                        + "target/release/jpki-mock)");
+            }
+            return path;
+        }
+        String name = System.getProperty("os.name", "").startsWith("Windows") ? "jpki-mock.exe" : "jpki-mock";
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                if (dir.isEmpty()) {
+                    continue;
+                }
+                Path candidate = Paths.get(dir, name);
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    return candidate.toAbsolutePath();
+                }
+            }
+        }
+        throw new JpkiMockException(0, "binary_not_found",
+            "no jpki-mock: set JPKI_MOCK_BIN to the binary (e.g. target/release/jpki-mock) or put it on PATH");
+    }
+
+    private static Thread drain(InputStream in, String name, java.util.function.Consumer<String> sink) {
+        Thread thread = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    sink.accept(line);
+                }
+            } catch (IOException e) {
+                // the process is gone
+            }
+        }, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /** Waits a little for a drain thread to read what is left (the process is gone). */
+    private static void join(Thread drain) throws InterruptedException {
+        if (drain != null) {
+            drain.join(2000);
+        }
+    }
+
+    private static JpkiMockException startFailed(String what, Path binary, Deque<String> tail) {
+        StringBuilder message = new StringBuilder("jpki-mock (" + binary + ") " + what);
+        synchronized (tail) {
+            if (!tail.isEmpty()) {
+                message.append("; its stderr ended with:");
+                for (String line : tail) {
+                    message.append("\n  ").append(line);
+                }
+            }
+        }
+        return new JpkiMockException(0, "start_failed", message.toString());
+    }
+
+    private static void kill(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- the server ----
+
+    /**
+     * The server's base URL, e.g. {@code http://127.0.0.1:43133} (no trailing slash); the
+     * certificates' AIA and CRL URLs start with it.
+     */
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    /** Whether the server process is still running. */
+    public boolean isRunning() {
+        return !closed && process.isAlive();
+    }
+
+    /** The last lines the server wrote on stderr (its log), unless {@link Options#inheritStderr} was set. */
+    public List<String> stderrTail() {
+        synchronized (stderrTail) {
+            return new ArrayList<>(stderrTail);
+        }
+    }
+
+    /** Stops the server (SIGTERM, then a kill after 5 s). Calling it again does nothing. */
+    @Override
+    public void close() {
+        stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook runs or ran
+        }
+    }
+
+    private void stop() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        kill(process);
+    }
+
+    @Override
+    public String toString() {
+        return "JpkiMock[" + baseUrl + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---- CA certificates ----
+
+    /**
+     * The current generation's CA certificate of {@code kind} ("sign" or "auth"), as PEM
+     * ({@code GET /ca/{kind}.pem}).
+     */
+    public String caPem(String kind) {
+        return text("/ca/" + checkKind(kind) + ".pem");
+    }
+
+    /** {@link #caPem(String)}, parsed. */
+    public X509Certificate caCertificate(String kind) {
+        return Card.certificates(caPem(kind)).get(0);
+    }
+
+    /** Generation {@code generation}'s CA certificate of {@code kind}, as PEM ({@code GET /ca/{kind}/{N}.pem}). */
+    public String caPem(String kind, int generation) {
+        return text("/ca/" + checkKind(kind) + "/" + generation + ".pem");
+    }
+
+    /**
+     * Every CA generation of both CAs ({@code GET /api/v1/ca}):
+     * {@code [{ca, generation, current, not_before, …, cert_pem}]}.
+     */
+    public List<Map<String, Object>> caGenerations() {
+        return listOfMaps(call("GET", "/api/v1/ca", null));
+    }
+
+    /** A new generation of the {@code kind} CA, issuing from now ({@code POST /api/v1/ca/{kind}/rollover}). */
+    public Map<String, Object> rollover(String kind) {
+        return map(call("POST", "/api/v1/ca/" + checkKind(kind) + "/rollover", Collections.emptyMap()));
+    }
+
+    /**
+     * A PKCS12 key store (no password) with a trusted-certificate entry for every
+     * generation of both CAs, aliases {@code sign-1}, {@code auth-1}, {@code sign-2}, …:
+     * the trust anchors for {@code new PKIXParameters(mock.trustStore())}. Generations
+     * share one DN, so all of them are needed to validate every certificate.
+     */
+    public KeyStore trustStore() {
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            for (Map<String, Object> generation : caGenerations()) {
+                String kind = (String) generation.get("ca");
+                int n = ((Number) generation.get("generation")).intValue();
+                store.setCertificateEntry(kind + "-" + n, Card.certificates(caPem(kind, n)).get(0));
+            }
+            return store;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new JpkiMockException(0, "bad_reply", "cannot build the trust store: " + e.getMessage(), null, e);
+        }
+    }
+
+    // ---- cards ----
+
+    /**
+     * Issues a card ({@code POST /api/v1/cards}): {@code name} ("surname given"),
+     * {@code birth} (YYYY-MM-DD), {@code gender} (male, female, unknown), {@code address},
+     * and optionally {@code sign_pin}, {@code auth_pin}, {@code key_alg} (rsa2048, p256),
+     * {@code locality}, {@code issued_on}, {@code card_expiry}, {@code only},
+     * {@code force_sign}.
+     */
+    public Card issue(Map<String, ?> fields) {
+        return new Card(map(call("POST", "/api/v1/cards", fields)));
+    }
+
+    /** A card with each certificate's status now ({@code GET /api/v1/cards/{id}}). */
+    public Map<String, Object> card(long cardId) {
+        return map(call("GET", "/api/v1/cards/" + cardId, null));
+    }
+
+    /**
+     * Applies a cause to a card ({@code POST /api/v1/cards/{id}/events}): stop, lost,
+     * stolen, card_invalidated, name_change, address_change, ex_officio, leak. Returns
+     * {@code {card_id, cause, revoked: [{serial, kind, reason, revoked_at}], message}}.
+     */
+    public Map<String, Object> revoke(long cardId, String cause) {
+        return event(cardId, cause, null);
+    }
+
+    /** {@link #revoke(long, String)} for some certificates only ("sign", "auth"). */
+    public Map<String, Object> revoke(long cardId, String cause, String... certs) {
+        return event(cardId, cause, Arrays.asList(certs));
+    }
+
+    /** {@link #revoke(long, String)} for some certificates only ("sign", "auth"). */
+    public Map<String, Object> revoke(long cardId, String cause, Collection<String> certs) {
+        return event(cardId, cause, new ArrayList<>(certs));
+    }
+
+    private Map<String, Object> event(long cardId, String cause, List<String> certs) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("cause", Objects.requireNonNull(cause, "cause"));
+        if (certs != null) {
+            body.put("certs", certs);
+        }
+        return map(call("POST", "/api/v1/cards/" + cardId + "/events", body));
+    }
+
+    /**
+     * Renews a card's certificates ({@code POST /api/v1/cards/{id}/renew}); allowed in
+     * the three months before expiry (409 {@code refused} otherwise, see
+     * {@link #setClock(String)}). The answer also lists the superseded certificates under
+     * {@code revoked}.
+     */
+    public Card renew(long cardId) {
+        return new Card(map(call("POST", "/api/v1/cards/" + cardId + "/renew", Collections.emptyMap())));
+    }
+
+    /** {@link #renew(long)} for some certificates only ("sign", "auth"). */
+    public Card renew(long cardId, String... certs) {
+        return renew(cardId, Arrays.asList(certs));
+    }
+
+    /** {@link #renew(long)} for some certificates only ("sign", "auth"). */
+    public Card renew(long cardId, Collection<String> certs) {
+        Map<String, Object> body = Collections.singletonMap("certs", new ArrayList<>(certs));
+        return new Card(map(call("POST", "/api/v1/cards/" + cardId + "/renew", body)));
+    }
+
+    // ---- clock ----
+
+    /**
+     * Fixes the virtual clock ({@code PUT /api/v1/clock}): an RFC 3339 instant or a date
+     * (00:00 JST). Returns {@code {mode: "fixed", now, …}}.
+     */
+    public Map<String, Object> setClock(String now) {
+        return map(call("PUT", "/api/v1/clock", Collections.singletonMap("now", Objects.requireNonNull(now))));
+    }
+
+    /** {@link #setClock(String)} at an instant. */
+    public Map<String, Object> setClock(Instant now) {
+        return setClock(now.toString());
+    }
+
+    /** Runs the virtual clock at real time plus {@code seconds}. */
+    public Map<String, Object> setClockOffset(long seconds) {
+        return map(call("PUT", "/api/v1/clock", Collections.singletonMap("offset_seconds", seconds)));
+    }
+
+    /** The virtual clock ({@code GET /api/v1/clock}): {@code {mode, now, …}}. */
+    public Map<String, Object> clock() {
+        return map(call("GET", "/api/v1/clock", null));
+    }
+
+    /** Back to real time ({@code DELETE /api/v1/clock}). */
+    public Map<String, Object> resetClock() {
+        return map(call("DELETE", "/api/v1/clock", null));
+    }
+
+    // ---- faults ----
+
+    /**
+     * Adds a fault to those in force, e.g. {@code Map.of("fault", "ocsp_status", "status",
+     * "tryLater", "ca", "sign", "count", 1)} (see the README's fault table). Returns the
+     * faults now in force. It reads the faults, then writes them back with this one: an
+     * OCSP or CRL request served between the two does not use up a counted fault.
+     */
+    public synchronized List<Map<String, Object>> inject(Map<String, ?> fault) {
+        List<Object> all = new ArrayList<>(faults());
+        all.add(fault);
+        return putFaults(all);
+    }
+
+    /** Replaces the faults in force ({@code PUT /api/v1/faults}). */
+    public synchronized List<Map<String, Object>> setFaults(List<? extends Map<String, ?>> faults) {
+        return putFaults(new ArrayList<>(faults));
+    }
+
+    private List<Map<String, Object>> putFaults(List<Object> faults) {
+        return listOfMaps(map(call("PUT", "/api/v1/faults", faults)).get("faults"));
+    }
+
+    /** The faults in force, with what is left of their counts ({@code GET /api/v1/faults}). */
+    public List<Map<String, Object>> faults() {
+        return listOfMaps(map(call("GET", "/api/v1/faults", null)).get("faults"));
+    }
+
+    /** Clears every fault ({@code DELETE /api/v1/faults}). */
+    public synchronized void clearFaults() {
+        call("DELETE", "/api/v1/faults", null);
+    }
+
+    // ---- request log ----
+
+    /** The OCSP and CRL requests the server received (the last 10,000), oldest first. */
+    public List<Map<String, Object>> requests() {
+        return listOfMaps(map(call("GET", "/api/v1/requests", null)).get("requests"));
+    }
+
+    /** The requests that asked about this serial number. */
+    public List<Map<String, Object>> requests(long serial) {
+        return listOfMaps(map(call("GET", "/api/v1/requests?serial=" + serial, null)).get("requests"));
+    }
+
+    /** Empties the request log ({@code DELETE /api/v1/requests}). */
+    public void clearRequests() {
+        call("DELETE", "/api/v1/requests", null);
+    }
+
+    // ---- any route ----
+
+    /**
+     * Calls any route of the server: {@code method} ("GET", "POST", …), {@code path} from
+     * the root (e.g. {@code /api/v1/cards/3/reissue}), {@code body} written as JSON (a
+     * Map, List, String, Number, Boolean; null for none; POST and PUT send {@code {}} for
+     * none). Returns the answer's JSON (Map, List, …), or its text if it is not JSON.
+     */
+    public Object api(String method, String path, Object body) {
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("the path must start with '/': " + path);
+        }
+        return call(method, path, body);
+    }
+
+    private String text(String path) {
+        Object reply = call("GET", path, null);
+        if (!(reply instanceof String)) {
+            throw new JpkiMockException(0, "bad_reply", "GET " + path + " answered JSON, not text");
+        }
+        return (String) reply;
+    }
+
+    private Object call(String method, String path, Object body) {
+        if (closed) {
+            throw new JpkiMockException(0, "closed", "the jpki-mock at " + baseUrl + " was stopped");
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout);
+        if (body == null && (method.equals("POST") || method.equals("PUT"))) {
+            body = Collections.emptyMap();
+        }
+        if (body != null) {
+            request.header("Content-Type", JSON)
+                .method(method, HttpRequest.BodyPublishers.ofString(Json.write(body), StandardCharsets.UTF_8));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        if (adminToken != null) {
+            request.header("Authorization", "Bearer " + adminToken);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new JpkiMockException(0, "io", method + " " + path + ": " + e, null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JpkiMockException(0, "io", method + " " + path + ": interrupted", null, e);
+        }
+        boolean json = response.headers().firstValue("Content-Type").orElse("").startsWith(JSON);
+        Object reply;
+        if (json) {
+            try {
+                reply = Json.parse(response.body());
+            } catch (IllegalArgumentException e) {
+                throw new JpkiMockException(response.statusCode(), "bad_reply",
+                    method + " " + path + ": " + e.getMessage(), null, e);
+            }
+        } else {
+            reply = response.body();
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return reply;
+        }
+        if (reply instanceof Map && ((Map<?, ?>) reply).get("error") instanceof String) {
+            Map<String, Object> error = map(reply);
+            Object message = error.get("message");
+            throw new JpkiMockException(status, (String) error.get("error"),
+                message instanceof String ? (String) message : String.valueOf(error), error, null);
+        }
+        throw new JpkiMockException(status, "http_" + status,
+            method + " " + path + ": " + String.valueOf(reply).trim());
+    }
+
+    private static String checkKind(String kind) {
+        if (!"sign".equals(kind) && !"auth".equals(kind)) {
+            throw new IllegalArgumentException("a CA kind is \"sign\" or \"auth\", not " + kind);
+        }
+        return kind;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object value) {
+        if (!(value instanceof Map)) {
+            throw new JpkiMockException(0, "bad_reply", "expected a JSON object, got " + value);
+        }
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> listOfMaps(Object value) {
+        if (!(value instanceof List)) {
+            throw new JpkiMockException(0, "bad_reply", "expected a JSON array, got " + value);
+        }
+        for (Object item : (List<Object>) value) {
+            map(item);
+        }
+        return (List<Map<String, Object>>) value;
+    }
+}
