@@ -552,7 +552,11 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        assert!(points.contains("/arl/sign/1.crl") && !points.contains("elsewhere"));
+        // The CA certificate was re-signed with the new URL, and the ARL follows it.
+        assert!(
+            points.contains("http://elsewhere.example:9000/arl/sign/1.crl"),
+            "{points}"
+        );
         assert_eq!(idp, points);
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::virtual_clock::MOVE_THE_CLOCK;
-use super::{create_authority, rfc3339, Authority};
+use super::{bad, create_authority, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
 use crate::pki::cert::serial_of;
@@ -216,9 +216,12 @@ impl Authority {
         let from = rfc3339(newest.issuing_from);
         let number = newest.number;
         let refusal = match at {
-            Some(at) if at < newest.issuing_from => Some(Error::BadInput(format!(
-                "--at: generation {number} issues from {from}; a new generation must start after it"
-            ))),
+            Some(at) if at < newest.issuing_from => Some(bad(
+                "at",
+                format!(
+                    "generation {number} issues from {from}; a new generation must start after it"
+                ),
+            )),
             None if self.now() < newest.issuing_from => Some(Error::Refused(format!(
                 "now, {} by {}, is before generation {number} issues ({from}); a new \
                  generation must start after it: {MOVE_THE_CLOCK}",
