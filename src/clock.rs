@@ -45,10 +45,23 @@ impl Clock {
     }
 }
 
+/// The last year a given date or instant may fall in: expiries and CA validities are
+/// computed decades after it, and must not pass the year 9999 where times end.
+pub const LAST_YEAR: i32 = 9899;
+
 /// Parses a `--now`/`--at` value: an RFC 3339 instant, or a date `YYYY-MM-DD` meaning
 /// 00:00:00 JST on that date.
 pub fn parse_instant(text: &str) -> Result<OffsetDateTime> {
     if let Ok(instant) = OffsetDateTime::parse(text, &Rfc3339) {
+        // Judged in UTC, the zone instants are stored and printed in.
+        let year = instant
+            .checked_to_offset(time::UtcOffset::UTC)
+            .map(|t| t.year());
+        if !year.is_some_and(|year| (1868..=LAST_YEAR).contains(&year)) {
+            return Err(Error::BadInput(format!(
+                "{text:?} is not between 1868 and {LAST_YEAR} (UTC)"
+            )));
+        }
         return Ok(instant);
     }
     parse_date(text)
@@ -68,6 +81,11 @@ pub fn parse_date(text: &str) -> Result<time::Date> {
     if date.year() < 1868 {
         return Err(Error::BadInput(format!(
             "{text:?} is before 1868; JPKI dates start in the Meiji era"
+        )));
+    }
+    if date.year() > LAST_YEAR {
+        return Err(Error::BadInput(format!(
+            "{text:?} is after {LAST_YEAR}; later dates would take expiries past 9999"
         )));
     }
     Ok(date)

@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::rules::{CertKind, CrlReason};
 
@@ -119,22 +122,77 @@ pub struct Fault {
 }
 
 /// The JSON form of a fault, read strictly.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFault {
+    /// What goes wrong.
+    #[schema(schema_with = fault_name_schema)]
     fault: String,
+    /// ocsp_status: the OCSP response status; http_status: the HTTP status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = status_schema)]
     status: Option<serde_json::Value>,
+    /// revoked: the CRLReason, e.g. keyCompromise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// delay: milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 120000)] // MAX_DELAY_MS (the attribute takes a literal only)
     ms: Option<u64>,
+    /// Only requests about this CA, sign or auth (default: both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ca: Option<String>,
+    /// Only OCSP requests naming this serial (default: any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // As i64: utoipa describes a u32 as an int32, a range too small for it.
+    #[schema(value_type = Option<i64>, minimum = 0)]
     serial: Option<u32>,
+    /// For the next N matching requests (default: until cleared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     count: Option<u32>,
+}
+
+/// A fault is described as its JSON form.
+impl PartialSchema for Fault {
+    fn schema() -> RefOr<Schema> {
+        RawFault::schema()
+    }
+}
+
+impl ToSchema for Fault {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        RawFault::schemas(schemas);
+    }
+}
+
+/// Longest `delay`, in milliseconds.
+const MAX_DELAY_MS: u64 = 120_000;
+
+/// The statuses an `http_status` fault answers with.
+const HTTP_STATUSES: [u64; 3] = [500, 503, 404];
+
+fn fault_name_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(FAULT_NAMES))
+        .into()
+}
+
+fn status_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(OCSP_ERROR_STATUSES.map(|(_, name)| name))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some(HTTP_STATUSES)),
+        )
+        .into()
 }
 
 /// Every fault name, as the JSON `fault` field spells it.
@@ -208,8 +266,8 @@ impl TryFrom<RawFault> for Fault {
             "empty_body" => EmptyBody,
             "delay" => {
                 let ms = raw.ms.ok_or("delay needs \"ms\"")?;
-                if ms > 120_000 {
-                    return Err(format!("delay {ms} ms: at most 120000"));
+                if ms > MAX_DELAY_MS {
+                    return Err(format!("delay {ms} ms: at most {MAX_DELAY_MS}"));
                 }
                 Delay { ms }
             }
@@ -218,7 +276,7 @@ impl TryFrom<RawFault> for Fault {
                     .status
                     .as_ref()
                     .and_then(serde_json::Value::as_u64)
-                    .filter(|s| [500, 503, 404].contains(s))
+                    .filter(|s| HTTP_STATUSES.contains(s))
                     .ok_or("http_status needs \"status\": 500, 503 or 404")?;
                 HttpStatus {
                     status: status as u16,
@@ -237,6 +295,24 @@ impl TryFrom<RawFault> for Fault {
                 ))
             }
         };
+        // A field this fault does not take is a mistake to report, not to ignore.
+        for (field, given, taken) in [
+            (
+                "status",
+                raw.status.is_some(),
+                matches!(kind, OcspStatus { .. } | HttpStatus { .. }),
+            ),
+            (
+                "reason",
+                raw.reason.is_some(),
+                matches!(kind, Revoked { .. }),
+            ),
+            ("ms", raw.ms.is_some(), matches!(kind, Delay { .. })),
+        ] {
+            if given && !taken {
+                return Err(format!("{name} takes no \"{field}\""));
+            }
+        }
         let ca = raw
             .ca
             .as_deref()
@@ -461,6 +537,9 @@ mod tests {
             r#"{"fault": "delay"}"#,
             r#"{"fault": "stale", "ca": "root"}"#,
             r#"{"fault": "stale", "count": 0}"#,
+            r#"{"fault": "delay", "ms": 10, "status": 500}"#,
+            r#"{"fault": "stale", "reason": "keyCompromise"}"#,
+            r#"{"fault": "revoked", "reason": "keyCompromise", "ms": 1}"#,
         ] {
             assert!(serde_json::from_str::<Fault>(bad).is_err(), "{bad}");
         }

@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -2197,4 +2198,91 @@ fn a_new_base_url_reaches_new_certificates_and_the_ca_certificates() {
     drop(server);
     let server = admin_server(&s, None);
     assert_eq!(server.client().get("/ca/sign.pem").text(), new_ca);
+}
+
+/// The admin API's OpenAPI document, `GET /api/v1/openapi.json` (behind the token like
+/// every admin route), is the committed `docs/openapi.json`: pretty-printed, keys
+/// sorted, one trailing newline.
+#[test]
+fn the_served_openapi_document_is_docs_openapi_json() {
+    let s = Scratch::new();
+    let server = admin_server(&s, Some("secret"));
+    let c = server.oneshot();
+    assert_error(
+        &c.get("/api/v1/openapi.json"),
+        401,
+        "unauthorized",
+        "without the token",
+    );
+    let reply = c.with_token("secret").get("/api/v1/openapi.json");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let served = format!("{}\n", serde_json::to_string_pretty(&reply.json()).unwrap());
+    assert_eq!(reply.json()["openapi"], "3.1.0");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    if served != committed {
+        let line = served
+            .lines()
+            .zip(committed.lines().chain(std::iter::repeat("(end of file)")))
+            .position(|(a, b)| a != b)
+            .unwrap_or(served.lines().count());
+        panic!(
+            "docs/openapi.json is not the document the server serves (first difference at \
+             line {}: served {:?}, committed {:?}); regenerate it with \
+             `cargo run --quiet -- openapi > docs/openapi.json`",
+            line + 1,
+            served.lines().nth(line).unwrap_or("(end)"),
+            committed.lines().nth(line).unwrap_or("(end)"),
+        );
+    }
+}
+
+/// Every route the router serves under `/api/v1`, with each method it answers, is an
+/// operation of the OpenAPI document, and every operation is served: a route cannot
+/// be added without its description.
+#[test]
+fn every_admin_route_is_in_the_openapi_document() {
+    let s = Scratch::new();
+    let server = admin_server(&s, None);
+    let c = server.oneshot();
+    let document = c.get("/api/v1/openapi.json").json();
+    let documented = document["paths"].as_object().unwrap();
+    // axum has no list of its routes, but its Debug form shows every path it matches.
+    let router = format!("{:?}", server.router());
+    let served: BTreeSet<&str> = router
+        .split('"')
+        .filter(|p| p.starts_with("/api/v1/") && !p.contains("__private__"))
+        .collect();
+    assert!(
+        served.contains("/api/v1/cards/{id}"),
+        "no admin path found in the router's Debug form (has axum's changed?): {router}"
+    );
+    assert_eq!(
+        served,
+        documented.keys().map(String::as_str).collect(),
+        "the router's /api/v1 paths against the document's"
+    );
+    for path in served {
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{serial}", "1")
+            .replace("{kind}", "sign")
+            .replace("{generation}", "1");
+        for method in ["GET", "PUT", "POST", "DELETE", "PATCH"] {
+            // A body that no JSON route reads (415), so that probing changes nothing.
+            let reply = c.send(method, &concrete, &[("content-type", "text/plain")], "x");
+            let is_documented = documented[path]
+                .as_object()
+                .unwrap()
+                .contains_key(&method.to_ascii_lowercase());
+            assert_eq!(
+                reply.status != 405,
+                is_documented,
+                "{method} {path}: {} {}",
+                reply.status,
+                reply.text()
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::{rfc3339, Authority};
 use crate::error::{Error, Result};
@@ -380,7 +381,7 @@ pub struct CrlIndexEntry {
 }
 
 /// The publication state (`GET /api/v1/publication`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PublicationView {
     /// CRLs.
     pub crl: ScheduleView,
@@ -389,7 +390,7 @@ pub struct PublicationView {
 }
 
 /// One schedule's last and next publication.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ScheduleView {
     /// `immediate`, `daily HH:MM` or `every N minutes`.
     pub schedule: String,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::virtual_clock::MOVE_THE_CLOCK;
 use super::{bad, create_authority, rfc3339, Authority};
@@ -98,7 +99,7 @@ impl CaGeneration {
 }
 
 /// One CA generation as listed (`ca list`, `GET /api/v1/ca`).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct CaView {
     /// sign | auth.
     pub ca: CertKind,
@@ -126,7 +127,7 @@ pub struct CaView {
 }
 
 /// A CA generation's revocation as shown.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct CaRevocationView {
     /// Revocation instant.
     pub at: String,

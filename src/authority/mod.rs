@@ -32,7 +32,10 @@ use crate::pki::keys::KeyPair;
 use crate::rules::{jst, CertKind, KeyAlg, Serial};
 use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store};
 
-pub use crl::{CrlFaults, CrlIndexEntry, CrlScope, PublishedCrl, PublishedData, PublishedVersion};
+pub use crl::{
+    CrlFaults, CrlIndexEntry, CrlScope, PublicationView, PublishedCrl, PublishedData,
+    PublishedVersion,
+};
 pub use generations::{CaGeneration, CaRevocationView, CaView};
 pub(crate) use issue::holder_facts;
 pub use populate::{PopulatePlan, PopulateProgress};

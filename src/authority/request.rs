@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
 
 use crate::clock;
 use crate::error::{Error, Result};
@@ -11,7 +12,7 @@ use crate::rules::{Cause, CertKind, Gender, HolderName, KeyAlg, Pin};
 
 /// The fields of a card issuance, as text, exactly as the CLI and the admin API take
 /// them (`POST /api/v1/cards`). [`CardRequest::try_from`] parses them once.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// "surname given".
@@ -143,7 +144,7 @@ impl TryFrom<&IssueRequest> for CardRequest {
 
 /// A revocation cause as the CLI and the admin API take it (`POST
 /// /api/v1/cards/{id}/events`): text fields.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRevokeRequest {
     /// The cause (domain.md §4).

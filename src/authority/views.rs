@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
 
 use super::{pem, rfc3339, Authority};
 use crate::error::{Error, Result};
@@ -27,7 +28,7 @@ pub enum CertStatus {
 }
 
 /// A certificate's status, as the views name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CertState {
     /// Valid and not revoked.
@@ -39,7 +40,7 @@ pub enum CertState {
 }
 
 /// The algorithm of a signature made by a card key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     #[serde(rename = "sha256WithRSAEncryption")]
@@ -73,7 +74,7 @@ impl CertStatus {
 }
 
 /// One issued certificate with its key, as returned to the caller.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct IssuedCertificate {
     /// Serial (decimal).
     pub serial: u32,
@@ -94,7 +95,7 @@ pub struct IssuedCertificate {
 }
 
 /// The result of an issuance, renewal or reissue.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct IssuedCard {
     /// The card.
     pub card_id: CardId,
@@ -115,7 +116,7 @@ pub struct IssuedCard {
 }
 
 /// One revocation, as reported.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct RevokedView {
     /// Serial.
     pub serial: u32,
@@ -128,7 +129,7 @@ pub struct RevokedView {
 }
 
 /// A certificate a cause did not change, and why.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct UnchangedView {
     /// Serial.
     pub serial: u32,
@@ -139,7 +140,7 @@ pub struct UnchangedView {
 }
 
 /// What a cause did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RevocationReport {
     /// The card.
     pub card_id: CardId,
@@ -155,7 +156,7 @@ pub struct RevocationReport {
 }
 
 /// A certificate's public facts and status.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct CertView {
     /// Serial.
     pub serial: u32,
@@ -192,7 +193,7 @@ pub struct CertView {
 }
 
 /// A card and its certificates.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct CardView {
     /// Id.
     pub card_id: CardId,
@@ -223,7 +224,7 @@ pub struct CardView {
 }
 
 /// A signature made by a card key.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SignatureView {
     /// The signature, base64.
     pub signature_base64: String,
@@ -239,7 +240,7 @@ pub struct SignatureView {
 }
 
 /// An expiry notice due.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct NoticeView {
     /// The card.
     pub card_id: CardId,

@@ -191,6 +191,9 @@ pub enum Command {
     },
     /// Print the manual page (roff): `jpki-mock manpage | man -l -`.
     Manpage,
+    /// Print the admin API's OpenAPI document (docs/openapi.json is its output).
+    #[command(hide = true)]
+    Openapi,
     /// Issue a card and its certificates; prints the card as JSON.
     Issue(IssueArgs),
     /// Issue many cards to invented holders and revoke some (load-test states); the
@@ -700,6 +703,11 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| Error::io("cannot render the manual page", e))?;
             write_output(None, &page)
         }
+        // Through a JSON value, whose keys are sorted: a stable order for docs/openapi.json.
+        Command::Openapi => print_json(
+            &serde_json::to_value(http::admin::openapi())
+                .map_err(|e| Error::Internal(format!("JSON encoding: {e}")))?,
+        ),
         Command::Issue(args) => {
             let mut authority = open_authority(&cli, config)?;
             if let Some(dir) = &args.out {

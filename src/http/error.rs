@@ -3,6 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::Error;
 
@@ -24,20 +26,46 @@ pub(crate) fn status_of(error: &Error) -> StatusCode {
     }
 }
 
+/// An error reply of the admin API.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorReply {
+    /// What went wrong, as a code: bad_input, unauthorized, wrong_pin, not_found,
+    /// method_not_allowed, refused, conflict, too_large, unsupported_media_type,
+    /// pin_locked, …
+    error: &'static str,
+    /// What went wrong, as a sentence.
+    message: String,
+    /// With wrong_pin (403): the tries left before the PIN locks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remaining_tries: Option<u32>,
+}
+
+impl ErrorReply {
+    pub(crate) fn new(error: &'static str, message: String) -> Self {
+        Self {
+            error,
+            message,
+            remaining_tries: None,
+        }
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = status_of(&self);
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = serde_json::json!({"error": self.code(), "message": self.to_string()});
-        if let Error::WrongPin {
-            remaining_tries, ..
-        } = &self
-        {
-            body["remaining_tries"] = serde_json::json!(remaining_tries);
-        }
-        (status, super::json::JsonReply(body)).into_response()
+        let reply = ErrorReply {
+            remaining_tries: match &self {
+                Error::WrongPin {
+                    remaining_tries, ..
+                } => Some(*remaining_tries),
+                _ => None,
+            },
+            ..ErrorReply::new(self.code(), self.to_string())
+        };
+        (status, super::json::JsonReply(reply)).into_response()
     }
 }
 

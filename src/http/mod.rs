@@ -157,7 +157,7 @@ pub fn router(state: AppState) -> Router {
             admin::require_token,
         ));
     Router::new()
-        .nest("/api/v1", admin)
+        .nest(admin::PREFIX, admin)
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))

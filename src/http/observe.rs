@@ -135,10 +135,11 @@ impl Metrics {
 }
 
 /// One OCSP or CRL request, as the request log keeps it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RequestRecord {
     /// Wall-clock time the request arrived, RFC 3339 (real time, not the virtual clock).
     #[serde(rename = "time", with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: time::OffsetDateTime,
     /// The request id of the log line.
     pub request_id: u64,

@@ -38,7 +38,7 @@ pub enum Endpoint {
 }
 
 /// One CertID of a logged request.
-#[derive(Clone, Debug, serde::Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema, PartialEq, Eq)]
 pub struct LoggedCertId {
     /// sha1 | sha256.
     pub hash_algorithm: &'static str,

@@ -5,7 +5,7 @@
 //! Everything here is a pure function of its arguments: no I/O, no clock (the current
 //! date is always an argument), no randomness and no signing. This module imports
 //! nothing from the rest of the crate; only `std`, `time`, `encoding_rs`, `thiserror` and
-//! `serde` (for the names its types are written as).
+//! `serde` and `utoipa` (for the names its types are written as, and their schema).
 
 pub mod causes;
 pub mod holder;
@@ -27,14 +27,26 @@ pub use validity::{Feb29Rule, Issuance, ValidityRules};
 pub type Date = time::Date;
 
 /// Serialises each listed type as its `as_str()` name, the name the CLI, the config and
-/// the admin API use for it.
-macro_rules! serialize_as_name {
+/// the admin API use for it, and describes it as that string, one of `ALL`'s names, in
+/// the admin API's OpenAPI document.
+macro_rules! written_as_name {
     ($($name:ty),+) => {$(
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .enum_values(Some(<$name>::ALL.map(<$name>::as_str)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     )+};
 }
-serialize_as_name!(CertKind, Cause, CrlReason, Gender, KeyAlg);
+written_as_name!(CertKind, Cause, CrlReason, Gender, KeyAlg);

@@ -14,7 +14,9 @@ use crate::rules::locality::Locality;
 use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 
 /// A card's identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct CardId(pub i64);
 
