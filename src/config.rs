@@ -77,6 +77,8 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,
+    /// Most tenants a server holds at once (`POST /api/v1/tenants` past it: 409).
+    pub max_tenants: usize,
 }
 
 /// CRL timing.
@@ -204,6 +206,7 @@ struct RawServer {
     base_url: String,
     admin_token: String,
     header_read_timeout_seconds: u64,
+    max_tenants: usize,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +387,7 @@ impl Config {
                 raw.server.header_read_timeout_seconds,
                 1,
             )?,
+            max_tenants: raw.server.max_tenants,
         };
 
         let crl = CrlConfig {

@@ -85,6 +85,7 @@ pub use config::Config;
 pub use error::{Error, Result};
 pub use faults::Fault;
 pub use http::observe::RequestRecord;
+pub use http::tenants::TenantRequest;
 pub use ocsp::LoggedCertId;
 pub use rules::locality::Locality;
 pub use rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};

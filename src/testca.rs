@@ -5,6 +5,7 @@
 //! See the crate documentation for an example.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -19,11 +20,13 @@ use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::http::publish::{current_list, List};
+use crate::http::tenants::{TenantRequest, Tenants};
 use crate::http::{router, serve, AppState, Lane, Shared};
 use crate::rules::Serial;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::tenants::{TenantHome, TenantName};
 use crate::store::{CardId, Store};
 
 /// Where a test CA keeps its state.
@@ -49,6 +52,8 @@ pub struct TestCa {
     state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<()>>>,
+    /// For a tenant's test CA: the server's tenants and its name, deleted on drop.
+    tenant: Option<(Arc<Tenants>, TenantName)>,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -246,6 +251,44 @@ impl TestCa {
         if let Some(signal) = self.shutdown.take() {
             let _ = signal.send(());
         }
+        if let Some((tenants, name)) = self.tenant.take() {
+            if let Err(e) = tenants.delete(&name) {
+                tracing::warn!(tenant = %name, error = %e, "cannot delete the test tenant");
+            }
+        }
+    }
+
+    /// A new tenant of this server: a complete, isolated mock (CAs, cards, clock,
+    /// faults, request log) under `{base_url}/t/{tenant}`, as `POST /api/v1/tenants`
+    /// makes. The returned test CA drives it with the same methods, and deletes it
+    /// when dropped or stopped; parallel tests each take their own.
+    pub async fn tenant(&self, request: TenantRequest) -> Result<TestCa> {
+        let tenants = self.state.tenants().cloned().ok_or_else(|| {
+            Error::NotFound("a tenant's test CA has no tenants of its own".into())
+        })?;
+        let server_url = self.base_url.clone();
+        let made = tenants.clone();
+        let (record, state) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let record = made.create(&request, &server_url)?;
+            let state = made
+                .state(&record.name)?
+                .ok_or_else(|| Error::State(format!("tenant {} vanished", record.name)))?;
+            Ok((record, state))
+        })
+        .await
+        .map_err(|e| Error::State(format!("tenant creation failed: {e}")))??;
+        Ok(TestCa {
+            base_url: record.base_url.clone(),
+            state,
+            shutdown: None,
+            server: None,
+            tenant: Some((tenants, record.name)),
+        })
+    }
+
+    /// The tenant's name, for a test CA made by [`TestCa::tenant`].
+    pub fn tenant_name(&self) -> Option<&str> {
+        self.tenant.as_ref().map(|(_, name)| name.as_str())
     }
 }
 
@@ -316,8 +359,10 @@ impl TestCaBuilder {
         let config = self.config;
         let header_read_timeout = config.server.header_read_timeout;
         let init_url = base_url.clone();
+        let tenant_options = options.clone();
+        let choice = self.state.clone();
         let authority = tokio::task::spawn_blocking(move || -> Result<Authority> {
-            let mut store: Box<dyn Store> = match self.state {
+            let mut store: Box<dyn Store> = match choice {
                 StateChoice::Memory => Box::new(MemoryStore::new()),
                 StateChoice::Directory(dir) => Box::new(SqliteStore::create(&dir)?),
             };
@@ -332,7 +377,17 @@ impl TestCaBuilder {
         })
         .await
         .map_err(|e| Error::State(format!("test CA set-up failed: {e}")))??;
-        let state = AppState::new(authority, self.admin_token);
+        let home = match &self.state {
+            StateChoice::Memory => TenantHome::in_memory(),
+            StateChoice::Directory(dir) => TenantHome::in_directory(dir),
+        };
+        let tenants = Tenants::new(
+            home,
+            authority.config().clone(),
+            tenant_options,
+            self.admin_token.clone(),
+        );
+        let state = AppState::with_tenants(authority, self.admin_token, tenants);
         let (shutdown, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(
             listener,
@@ -347,6 +402,7 @@ impl TestCaBuilder {
             state,
             shutdown: Some(shutdown),
             server: Some(server),
+            tenant: None,
         })
     }
 }

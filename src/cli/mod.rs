@@ -27,8 +27,10 @@ use crate::rules::locality::Locality;
 use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::tenants::{TenantHome, TenantName};
 use crate::store::{CardId, Store};
 use healthcheck::healthcheck;
+use http::tenants::{self, TenantList, TenantRequest, TenantView};
 use output::{
     prepare_out_dir, refuse_out_inside_state, write_der, write_file, write_issued_files,
     write_output,
@@ -69,6 +71,10 @@ pub struct Cli {
     /// JPKI_MOCK_SEED].
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub seed: Option<String>,
+    /// Act on this tenant of the state (an isolated mock served under /t/NAME; see
+    /// `tenant create`) instead of the default one [env: JPKI_MOCK_TENANT].
+    #[arg(long, global = true, value_name = "NAME", help_heading = GLOBAL)]
+    pub tenant: Option<String>,
     /// JSON output: errors, the init report, and `list`/`show` on a terminal.
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
@@ -96,6 +102,23 @@ impl Cli {
         cli.seed = cli
             .seed
             .or_else(|| from_env("JPKI_MOCK_SEED").map(|seed| seed.to_string_lossy().into_owned()));
+        cli.tenant = cli.tenant.or_else(|| {
+            from_env("JPKI_MOCK_TENANT").map(|name| name.to_string_lossy().into_owned())
+        });
+        if cli.tenant.is_some()
+            && matches!(
+                cli.command,
+                Command::Init { .. } | Command::Serve { .. } | Command::Tenant { .. }
+            )
+        {
+            Self::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--tenant (or JPKI_MOCK_TENANT) names one tenant; init, serve and tenant \
+                     act on the whole state",
+                )
+                .exit()
+        }
         if cli.now.is_none() {
             if let Some(text) = from_env("JPKI_MOCK_NOW") {
                 let text = text.to_string_lossy();
@@ -296,6 +319,38 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: CaAction,
+    },
+    /// Tenants: isolated mocks (CAs, cards, clock, faults) in the same state, served by
+    /// `serve` under /t/NAME; other commands act on one with --tenant NAME.
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+}
+
+/// `tenant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create a tenant: its CAs, and a token for its admin API (JSON: tenant, base_url,
+    /// admin_token).
+    Create {
+        /// Its name: 1 to 63 of a-z, 0-9 and - (default: a random one).
+        #[arg(long)]
+        name: Option<String>,
+        /// Delete it this many seconds (real time) after its creation.
+        #[arg(long, value_name = "SECONDS")]
+        ttl_seconds: Option<u64>,
+        /// A profile preset for it (default: the state's profile).
+        #[arg(long)]
+        preset: Option<String>,
+    },
+    /// List the tenants (JSON).
+    List,
+    /// Delete a tenant and all its state.
+    Delete {
+        /// The tenant.
+        name: String,
     },
 }
 
@@ -517,19 +572,87 @@ fn print_view<T: serde::Serialize>(
 }
 
 fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
-    let store = SqliteStore::open(cli.state())?;
-    let authority = Authority::open(
-        Box::new(store),
-        config,
-        Options {
-            now: cli.now,
-            key_seed: cli.seed.clone(),
-        },
-    )?;
+    let options = Options {
+        now: cli.now,
+        key_seed: cli.seed.clone(),
+    };
+    let authority = match &cli.tenant {
+        None => Authority::open(Box::new(SqliteStore::open(cli.state())?), config, options)?,
+        Some(name) => {
+            let name: TenantName = name.parse()?;
+            let home = TenantHome::in_directory(cli.state());
+            let unknown = || {
+                Error::NotFound(format!(
+                    "no tenant named {name} in {} (`jpki-mock tenant list` shows them)",
+                    cli.state().display()
+                ))
+            };
+            match home.record(&name)? {
+                Some(record) if !record.expired_at(tenants::real_now()) => {}
+                Some(_) => {
+                    home.remove(&name)?;
+                    return Err(unknown());
+                }
+                None => return Err(unknown()),
+            }
+            let store = home.open_store(&name)?.ok_or_else(unknown)?;
+            Authority::open(store, config, tenants::tenant_options(&options, &name))?
+        }
+    };
     if !matches!(cli.command, Command::Clock { .. }) {
         notice_virtual_clock(&authority);
     }
     Ok(authority)
+}
+
+/// `tenant create|list|delete`, on the state directory.
+fn tenant(cli: &Cli, config: Config, options: Options, action: &TenantAction) -> Result<()> {
+    let home = TenantHome::in_directory(cli.state());
+    match action {
+        TenantAction::Create {
+            name,
+            ttl_seconds,
+            preset,
+        } => {
+            // A tenant's URLs live under the default tenant's base URL: set it up first,
+            // as `serve` would.
+            let mut store = SqliteStore::create(cli.state())?;
+            let derived = format!("http://{}", config.server.listen);
+            Authority::init(&mut store, &config, &options, None, Some(&derived))?;
+            let server = Authority::open(Box::new(store), config, options.clone())?;
+            let request = TenantRequest {
+                name: name.clone(),
+                ttl_seconds: *ttl_seconds,
+                preset: preset.clone(),
+            };
+            let (record, _) = tenants::create_tenant(
+                &home,
+                server.config(),
+                &options,
+                &request,
+                &server.base_url()?,
+            )?;
+            print_json(&tenants::CreatedTenant::from(&record))
+        }
+        TenantAction::List => {
+            let now = tenants::real_now();
+            let tenants = home
+                .records()?
+                .iter()
+                .filter(|r| !r.expired_at(now))
+                .map(TenantView::from)
+                .collect();
+            print_json(&TenantList { tenants })
+        }
+        TenantAction::Delete { name } => {
+            let name: TenantName = name.parse()?;
+            if !home.remove(&name)? {
+                return Err(Error::NotFound(format!("no tenant named {name}")));
+            }
+            eprintln!("deleted tenant {name}");
+            Ok(())
+        }
+    }
 }
 
 /// One line on stderr when the state's virtual clock is not the real time, so that a
@@ -648,6 +771,7 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("initialised: created the {kind} CA and its OCSP responder");
             }
             let header_read_timeout = config.server.header_read_timeout;
+            let tenant_options = options.clone();
             let mut authority = Authority::open(store, config, options)?;
             notice_virtual_clock(&authority);
             let base_url = match base_url {
@@ -680,9 +804,23 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 println!("{}{}", ready.banner(), ready.line());
                 std::io::stdout().flush().ok();
+                let home = match state_dir {
+                    Some(dir) => TenantHome::in_directory(dir),
+                    None => TenantHome::in_memory(),
+                };
+                let tenants = tenants::Tenants::new(
+                    home,
+                    authority.config().clone(),
+                    tenant_options,
+                    admin_token.clone(),
+                );
                 http::serve(
                     listener,
-                    http::Lane::new(http::AppState::new(authority, admin_token)),
+                    http::Lane::new(http::AppState::with_tenants(
+                        authority,
+                        admin_token,
+                        tenants,
+                    )),
                     header_read_timeout,
                     http::shutdown_signal(),
                 )
@@ -690,6 +828,7 @@ fn run(cli: Cli) -> Result<()> {
             })
         }
         Command::Healthcheck { url } => healthcheck(url),
+        Command::Tenant { action } => tenant(&cli, config, options, action),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

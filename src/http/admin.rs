@@ -25,6 +25,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::error::ErrorReply;
 use super::json::JsonBody;
 use super::json::JsonReply;
+use super::tenants::{CreatedTenant, TenantList, TenantRequest, TenantView, Tenants};
 use super::AppState;
 use crate::authority::{
     cert_kinds, CaView, CardRequest, CardView, CertView, ClockView, IssueRequest, IssuedCard,
@@ -35,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
 use crate::rules::{CertKind, CrlReason, Serial};
+use crate::store::tenants::TenantName;
 use crate::store::CardId;
 
 /// Where the admin API is nested.
@@ -79,6 +81,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ca/{kind}/{generation}/revoke", post(ca_revoke))
         .route("/publish", post(publish_now))
         .route("/publication", get(publication))
+        .route("/tenants", get(tenants_list).post(tenants_create))
+        .route("/tenants/{tenant}", axum::routing::delete(tenant_delete))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async { Error::NotFound("no such admin route".into()) })
 }
@@ -119,6 +123,9 @@ pub fn routes() -> Router<AppState> {
         ca_revoke,
         publish_now,
         publication,
+        tenants_create,
+        tenants_list,
+        tenant_delete,
         openapi_json,
     )
 )]
@@ -213,26 +220,61 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(token) = state.admin_token() {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            // The auth scheme is case-insensitive (RFC 7235 §2.1).
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then_some(token)
-            })
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            return Error::Unauthorized(
-                "the admin API needs Authorization: Bearer <token> (the configured admin token)"
-                    .into(),
-            )
-            .into_response();
-        }
+    let tokens = state.admin_tokens();
+    if tokens.is_empty() {
+        return next.run(request).await;
     }
-    next.run(request).await
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        // The auth scheme is case-insensitive (RFC 7235 §2.1).
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
+        .unwrap_or("")
+        .to_string();
+    let accepted = tokens
+        .iter()
+        .any(|token| constant_time_eq(given.as_bytes(), token.as_bytes()));
+    let deleting = deleted_tenant(&request);
+    if accepted || tenant_token_deletes_its_tenant(&state, deleting, &given).await {
+        return next.run(request).await;
+    }
+    Error::Unauthorized(
+        "the admin API needs Authorization: Bearer <token> (the configured admin token, or a \
+         tenant's own under /t/{tenant})"
+            .into(),
+    )
+    .into_response()
+}
+
+/// The tenant a `DELETE /tenants/{tenant}` names.
+fn deleted_tenant(request: &Request) -> Option<TenantName> {
+    let path = request.uri().path();
+    let path = path.strip_prefix(PREFIX).unwrap_or(path);
+    (request.method() == axum::http::Method::DELETE)
+        .then(|| path.strip_prefix("/tenants/")?.parse().ok())
+        .flatten()
+}
+
+/// Whether `given` is the token of the tenant being deleted (a pipeline may delete its
+/// own tenant, and no other).
+async fn tenant_token_deletes_its_tenant(
+    state: &AppState,
+    deleting: Option<TenantName>,
+    given: &str,
+) -> bool {
+    let (Some(tenants), Some(name)) = (state.tenants().cloned(), deleting) else {
+        return false;
+    };
+    if given.is_empty() {
+        return false;
+    }
+    let record = tokio::task::spawn_blocking(move || tenants.record(&name)).await;
+    matches!(record, Ok(Ok(Some(record)))
+        if constant_time_eq(given.as_bytes(), record.admin_token.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -866,4 +908,72 @@ async fn publication(State(state): State<AppState>) -> Result<Response> {
 async fn openapi_json() -> Response {
     static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
     JsonReply(DOCUMENT.get_or_init(openapi)).into_response()
+}
+
+/// The server's tenants, or 404 inside a tenant (tenants do not nest).
+fn tenants_of(state: &AppState) -> Result<std::sync::Arc<Tenants>> {
+    state.tenants().cloned().ok_or_else(|| {
+        Error::NotFound(
+            "tenants are created on the server's own admin API (POST /api/v1/tenants), not \
+             inside a tenant"
+                .into(),
+        )
+    })
+}
+
+/// Creates a tenant: an isolated mock under `/t/{tenant}` with CAs, cards, clock,
+/// faults and request log of its own, and a token for its admin API.
+#[utoipa::path(post, path = "/tenants", tag = "tenants", request_body = TenantRequest,
+    responses(
+        (status = 201, description = "The tenant.", body = CreatedTenant),
+        (status = 400, description = "A name outside a-z, 0-9 and -, a time to live \
+            outside 1 s to a year, an unknown preset.", body = ErrorReply),
+        (status = 409, description = "The name is taken, or the server holds its cap of \
+            tenants (server.max_tenants).", body = ErrorReply)))]
+async fn tenants_create(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<TenantRequest>,
+) -> Result<Response> {
+    let tenants = tenants_of(&state)?;
+    let base_url = state.blocking(|s| s.authority.base_url()).await?;
+    let record = tokio::task::spawn_blocking(move || tenants.create(&request, &base_url))
+        .await
+        .map_err(|e| Error::State(format!("tenant creation failed: {e}")))??;
+    Ok((StatusCode::CREATED, JsonReply(CreatedTenant::from(&record))).into_response())
+}
+
+/// Lists the tenants (not their tokens).
+#[utoipa::path(get, path = "/tenants", tag = "tenants",
+    responses((status = 200, description = "The tenants.", body = TenantList)))]
+async fn tenants_list(State(state): State<AppState>) -> Result<Response> {
+    let tenants = tenants_of(&state)?;
+    let records = tokio::task::spawn_blocking(move || tenants.list())
+        .await
+        .map_err(|e| Error::State(format!("tenant listing failed: {e}")))??;
+    let tenants = records.iter().map(TenantView::from).collect();
+    Ok(JsonReply(TenantList { tenants }).into_response())
+}
+
+/// Deletes a tenant and all its state. Off loopback: the server's token or the
+/// tenant's own.
+#[utoipa::path(delete, path = "/tenants/{tenant}", tag = "tenants",
+    params(("tenant" = String, Path, description = "The tenant's name.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "A name outside a-z, 0-9 and -.", body = ErrorReply),
+        (status = 404, description = "No such tenant.", body = ErrorReply)))]
+async fn tenant_delete(
+    State(state): State<AppState>,
+    PathParam(name): PathParam<String>,
+) -> Result<Response> {
+    let tenants = tenants_of(&state)?;
+    let name: TenantName = name.parse()?;
+    let shown = name.clone();
+    let deleted = tokio::task::spawn_blocking(move || tenants.delete(&name))
+        .await
+        .map_err(|e| Error::State(format!("tenant deletion failed: {e}")))??;
+    if !deleted {
+        return Err(Error::NotFound(format!("no tenant named {shown}")));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -19,7 +19,7 @@ use tower::ServiceExt;
 
 use super::error::plain;
 use super::observe::Arrival;
-use super::{media_type, ocsp, router, AppState, REQUEST_TIMEOUT};
+use super::{media_type, ocsp, router, tenants, AppState, REQUEST_TIMEOUT};
 
 /// The server's service: the lane in front of the router (hyper clones it for every
 /// request: one reference count).
@@ -30,6 +30,11 @@ impl Lane {
     /// The lane and the router over one server state.
     pub fn new(state: AppState) -> Self {
         Self(Arc::new((state.clone(), router(state))))
+    }
+
+    /// The server state it serves.
+    pub fn state(&self) -> &AppState {
+        &self.0 .0
     }
 }
 
@@ -104,6 +109,12 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (state, router) = &*self.0;
+        if let Some(tenants) = state.tenants() {
+            if request.uri().path().starts_with(tenants::TENANT_PREFIX) {
+                let tenants = tenants.clone();
+                return Box::pin(async move { Ok(tenants::dispatch(tenants, request).await) });
+            }
+        }
         match lane_route(state, &request) {
             Some(route) => Box::pin(answer(state.clone(), route, request)),
             None => Box::pin(router.clone().oneshot(request.map(Body::new))),

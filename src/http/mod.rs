@@ -10,6 +10,7 @@ mod lane;
 pub mod observe;
 pub mod ocsp;
 pub mod publish;
+pub mod tenants;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -69,7 +70,10 @@ struct Server {
     /// The OCSP responder and its response cache, read without the state lock.
     responder: crate::ocsp::Responder,
     faults_armed: crate::faults::FaultsArmed,
-    admin_token: Option<String>,
+    /// The bearer tokens the admin API accepts (none: open).
+    admin_tokens: Vec<String>,
+    /// The tenants it serves under `/t/{tenant}` (none for a tenant's own state).
+    tenants: Option<Arc<tenants::Tenants>>,
     metrics: observe::Metrics,
     request_log: observe::RequestLog,
 }
@@ -78,6 +82,27 @@ impl AppState {
     /// Wraps an opened authority. With `admin_token`, the admin API requires
     /// `Authorization: Bearer <token>`.
     pub fn new(authority: Authority, admin_token: Option<String>) -> Self {
+        Self::build(authority, admin_token.into_iter().collect(), None)
+    }
+
+    /// Wraps an opened authority that also serves `tenants` under `/t/{tenant}`.
+    pub fn with_tenants(
+        authority: Authority,
+        admin_token: Option<String>,
+        tenants: tenants::Tenants,
+    ) -> Self {
+        Self::build(
+            authority,
+            admin_token.into_iter().collect(),
+            Some(Arc::new(tenants)),
+        )
+    }
+
+    pub(crate) fn build(
+        authority: Authority,
+        admin_tokens: Vec<String>,
+        tenants: Option<Arc<tenants::Tenants>>,
+    ) -> Self {
         let mut faults = crate::faults::FaultSet::default();
         faults.set(authority.config().faults.clone());
         let faults_armed = faults.armed();
@@ -89,7 +114,8 @@ impl AppState {
                 lists: Default::default(),
                 faults,
             }),
-            admin_token,
+            admin_tokens,
+            tenants,
             metrics: observe::Metrics::default(),
             request_log: observe::RequestLog::default(),
         }))
@@ -115,9 +141,19 @@ impl AppState {
         &self.0.metrics
     }
 
-    /// The admin token, if the admin API requires one.
+    /// The admin token, if the admin API requires one (a tenant's: its own).
     pub fn admin_token(&self) -> Option<&str> {
-        self.0.admin_token.as_deref()
+        self.0.admin_tokens.first().map(String::as_str)
+    }
+
+    /// Every token the admin API accepts (empty: open).
+    pub(crate) fn admin_tokens(&self) -> &[String] {
+        &self.0.admin_tokens
+    }
+
+    /// The tenants this server serves, if it serves any.
+    pub fn tenants(&self) -> Option<&Arc<tenants::Tenants>> {
+        self.0.tenants.as_ref()
     }
 
     /// A CA generation's certificate (`None`: the current one), DER: for callers outside
@@ -327,6 +363,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let sweeper = lane
+        .state()
+        .tenants()
+        .map(|t| tokio::spawn(tenants::sweep_forever(t.clone())));
     let service = hyper_util::service::TowerToHyperService::new(lane);
     tokio::pin!(shutdown);
     loop {
@@ -359,6 +399,9 @@ pub async fn serve(
         }
     }
     drop(listener);
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())
 }
@@ -431,6 +474,7 @@ impl Ready<'_> {
              ARLs:            {here}/arl/sign.crl  {here}/arl/auth.crl\n\
              OCSP:            {here}/ocsp/sign  {here}/ocsp/auth  {here}/ocsp  (POST, or GET …/<base64>)\n\
              admin API:       {here}/api/v1/  ({admin})\n\
+             tenants:         {here}/api/v1/tenants  (each one a whole mock under {here}/t/<tenant>/)\n\
              health:          {here}/healthz  metrics: {here}/metrics\n"
         );
         if loopback_elsewhere(base_url, listen) {

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod memory;
 pub mod sqlite;
+pub mod tenants;
 
 use time::{Date, OffsetDateTime};
 
