@@ -439,7 +439,9 @@ where
     };
     *request.uri_mut() = target;
     let mut lane = lane;
-    match lane.call(request.map(Body::new)).await {
+    // The tenant's log lines say whose they are.
+    let span = tracing::info_span!("tenant", name = %name);
+    match tracing::Instrument::instrument(lane.call(request.map(Body::new)), span).await {
         Ok(response) => response,
         Err(never) => match never {},
     }
