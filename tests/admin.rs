@@ -2286,3 +2286,83 @@ fn every_admin_route_is_in_the_openapi_document() {
         }
     }
 }
+
+#[test]
+fn the_dashboard_renders_its_data_in_the_html_and_asks_for_the_token_off_loopback() {
+    let s = Scratch::new();
+    let server = Binary::start(&s.state(), &[]);
+    let c = server.client();
+    let issued = c.issue(holder("p256"));
+    let serial = issued["sign"]["serial"].as_i64().unwrap();
+    c.event(1, json!({"cause": "lost"}));
+    // The data is in the served HTML: a tool without JavaScript sees it.
+    let list = c.get("/ui");
+    assert_eq!(list.status, 200);
+    assert_eq!(
+        list.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = list.text();
+    assert!(
+        html.contains("山田 太郎") && html.contains("revoked (certificateHold)"),
+        "{html}"
+    );
+    let card = c.get("/ui/cards/1").text();
+    assert!(
+        card.contains(&format!("signing certificate {serial}")),
+        "{card}"
+    );
+    assert!(
+        card.contains("1990-10-01") && card.contains("/ocsp/sign"),
+        "{card}"
+    );
+    let pem = c.get(&format!("/ui/certs/{serial}.pem"));
+    assert_eq!(pem.text(), issued["sign"]["cert_pem"].as_str().unwrap());
+    assert!(pem
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(c.get("/ui/cards/99").status, 404);
+    // Markup in the data is escaped, never interpreted.
+    let mut odd = holder("p256");
+    odd["name"] = json!("<script>x</script> 太郎");
+    c.issue(odd);
+    let html = c.get("/ui").text();
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt;") && !html.contains("<script>x"));
+
+    // With a token, the pages want the session cookie that the login sets.
+    let guarded = Binary::start_env(
+        &s.path("guarded"),
+        &[],
+        &[("JPKI_MOCK_ADMIN_TOKEN", "t0k=n;")],
+    );
+    let g = guarded.client();
+    let redirected = g.get("/ui");
+    assert_eq!(redirected.status, 303);
+    assert_eq!(redirected.header("location"), Some("/ui/login"));
+    let form = |token: &str| {
+        let body = format!("token={}", token.replace('=', "%3D").replace(';', "%3B"));
+        g.send(
+            "POST",
+            "/ui/login",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+    };
+    assert_eq!(form("wrong").status, 401);
+    let login = form("t0k=n;");
+    assert_eq!(login.status, 303);
+    let cookie = login.header("set-cookie").unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    assert_eq!(g.get_with("/ui", &[("cookie", &session)]).status, 200);
+    // The same cookie works for the admin API calls the pages make.
+    assert_eq!(
+        g.get_with("/api/v1/clock", &[("cookie", &session)]).status,
+        200
+    );
+    assert_eq!(g.get("/api/v1/clock").status, 401);
+}

@@ -233,8 +233,10 @@ pub async fn require_token(
             let (scheme, token) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then_some(token)
         })
-        .unwrap_or("")
-        .to_string();
+        .map(str::to_string)
+        // The dashboard's session cookie (SameSite=Strict: sent by its own pages only).
+        .or_else(|| super::ui::cookie_token(request.headers()))
+        .unwrap_or_default();
     let accepted = tokens
         .iter()
         .any(|token| constant_time_eq(given.as_bytes(), token.as_bytes()));
@@ -277,7 +279,7 @@ async fn tenant_token_deletes_its_tenant(
         if constant_time_eq(given.as_bytes(), record.admin_token.as_bytes()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

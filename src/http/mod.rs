@@ -11,6 +11,7 @@ pub mod observe;
 pub mod ocsp;
 pub mod publish;
 pub mod tenants;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -194,6 +195,12 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .nest(admin::PREFIX, admin)
+        .nest(ui::PREFIX, ui::routes(state.clone()))
+        // Relative, so that it stays inside a tenant's prefix.
+        .route(
+            "/ui/",
+            get(|| async { axum::response::Redirect::permanent("../ui") }),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(observe::metrics))
         .route("/ca/{file}", get(publish::ca_certificate))

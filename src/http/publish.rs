@@ -41,6 +41,11 @@ impl CachedCrl {
     pub fn der(&self) -> &[u8] {
         &self.der
     }
+
+    /// Its thisUpdate and nextUpdate.
+    pub fn times(&self) -> (OffsetDateTime, OffsetDateTime) {
+        (self.this_update, self.next_update)
+    }
 }
 
 fn kind_named(name: &str) -> Option<CertKind> {

@@ -438,6 +438,9 @@ where
         }
     };
     *request.uri_mut() = target;
+    request
+        .extensions_mut()
+        .insert(super::ui::MountPrefix(format!("{TENANT_PREFIX}{name}")));
     let mut lane = lane;
     // The tenant's log lines say whose they are.
     let span = tracing::info_span!("tenant", name = %name);

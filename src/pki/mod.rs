@@ -3,6 +3,7 @@
 
 pub mod cert;
 pub mod crl;
+pub mod describe;
 pub mod keys;
 pub mod names;
 pub mod ocsp;

@@ -444,8 +444,10 @@ impl Client {
         Self {
             target: Target::Tcp {
                 base: base.trim_end_matches('/').to_string(),
+                // Redirects are answers to check, not to follow.
                 http: reqwest::blocking::Client::builder()
                     .timeout(Duration::from_secs(30))
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .unwrap(),
             },
