@@ -279,16 +279,16 @@ impl Tenants {
 
     /// A served tenant's lane, if it was confirmed to exist less than a second ago (no
     /// I/O: the path of every tenant request).
-    fn cached(&self, name: &TenantName) -> Option<(Lane, TenantRecord)> {
+    fn cached(&self, name: &TenantName) -> Option<Lane> {
         let served = self.served().ok()?;
         let entry = served.get(name)?;
         (entry.checked.elapsed() < RECHECK && !entry.record.expired_at(real_now()))
-            .then(|| (entry.lane.clone(), entry.record.clone()))
+            .then(|| entry.lane.clone())
     }
 
     /// A tenant's lane after reading its record (blocking): opens a tenant created by
     /// another process, forgets a deleted one, deletes an expired one.
-    fn load(&self, name: &TenantName) -> Result<Option<(Lane, TenantRecord)>> {
+    fn load(&self, name: &TenantName) -> Result<Option<Lane>> {
         let record = match self.home.record(name)? {
             Some(record) if !record.expired_at(real_now()) => record,
             Some(_) => {
@@ -303,7 +303,7 @@ impl Tenants {
         if let Some(entry) = self.served()?.get_mut(name) {
             if entry.record == record {
                 entry.checked = Instant::now();
-                return Ok(Some((entry.lane.clone(), record)));
+                return Ok(Some(entry.lane.clone()));
             }
         }
         let Some(store) = self.home.open_store(name)? else {
@@ -318,12 +318,12 @@ impl Tenants {
         self.served()?.insert(
             name.clone(),
             Served {
-                record: record.clone(),
+                record,
                 lane: lane.clone(),
                 checked: Instant::now(),
             },
         );
-        Ok(Some((lane, record)))
+        Ok(Some(lane))
     }
 
     /// A tenant's record, if it exists and has not expired (blocking).
@@ -336,7 +336,7 @@ impl Tenants {
 
     /// A tenant's own server state, if it exists (blocking).
     pub fn state(&self, name: &TenantName) -> Result<Option<AppState>> {
-        Ok(self.load(name)?.map(|(lane, _)| lane.state().clone()))
+        Ok(self.load(name)?.map(|lane| lane.state().clone()))
     }
 
     /// Every tenant that has not expired (blocking).
@@ -424,11 +424,11 @@ where
         return refuse(api, Error::BadInput("the request path is not a URI".into()));
     };
     let lane = match tenants.cached(&name) {
-        Some((lane, _)) => lane,
+        Some(lane) => lane,
         None => {
             let (tenants, lookup) = (tenants.clone(), name.clone());
             match tokio::task::spawn_blocking(move || tenants.load(&lookup)).await {
-                Ok(Ok(Some((lane, _)))) => lane,
+                Ok(Ok(Some(lane))) => lane,
                 Ok(Ok(None)) => {
                     return refuse(api, Error::NotFound(format!("no tenant named {name}")))
                 }
