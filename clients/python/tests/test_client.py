@@ -309,3 +309,97 @@ def test_api_errors_carry_status_code_and_message(mock):
     with pytest.raises(JpkiMockError) as caught:
         mock.api("GET", "/no-such-route")
     assert caught.value.status == 404
+
+
+# -- tenants ------------------------------------------------------------------------------------
+
+def test_a_tenant_is_a_whole_mock_under_the_server(jpki_mock):
+    with jpki_mock.create_tenant(ttl_seconds=dt.timedelta(minutes=10)) as tenant:
+        assert tenant.tenant.startswith("t-")
+        assert tenant.base_url == f"{jpki_mock.base_url}/t/{tenant.tenant}"
+        assert tenant.admin_token and tenant.admin_token != jpki_mock.admin_token
+        listed = {t["tenant"]: t for t in jpki_mock.tenants()}
+        assert listed[tenant.tenant]["base_url"] == tenant.base_url
+        assert listed[tenant.tenant]["expires_at"] is not None
+        assert tenant.issue()["card_id"] == 1  # cards of its own
+        assert tenant.ocsp_url("sign") == tenant.base_url + "/ocsp/sign"
+        assert get(tenant.crl_url("auth"))[0] == 200
+        assert tenant.ca_pem("sign") != jpki_mock.ca_pem("sign")  # CAs of its own
+        assert [r["path"] for r in tenant.requests()] == ["/crl/auth.crl"]
+
+
+def test_two_tenants_clocks_and_faults_are_independent(jpki_mock):
+    with jpki_mock.create_tenant() as first, jpki_mock.create_tenant() as second:
+        assert first.tenant != second.tenant
+        first.set_clock("2030-01-01T00:00:00Z")
+        assert first.clock()["now"] == "2030-01-01T00:00:00Z"
+        assert second.clock()["mode"] == "system"
+        assert jpki_mock.clock()["mode"] == "system"
+
+        second.inject({"fault": "http_status", "status": 503, "ca": "sign"})
+        assert first.faults() == [] and jpki_mock.faults() == []
+        assert get(first.crl_url("sign"))[0] == 200
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            get(second.crl_url("sign"))
+        assert caught.value.code == 503
+        # Each request log holds its own tenant's requests only.
+        assert [r["http_status"] for r in first.requests()] == [200]
+        assert [r["http_status"] for r in second.requests()] == [503]
+
+
+def test_leaving_the_context_deletes_the_tenant(jpki_mock):
+    with jpki_mock.create_tenant("ctx-" + os.urandom(4).hex()) as tenant:
+        name, url = tenant.tenant, tenant.base_url
+        assert tenant.clock()["mode"] == "system"
+    assert name not in [t["tenant"] for t in jpki_mock.tenants()]
+    with pytest.raises(JpkiMockError) as caught:
+        tenant.clock()
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        get(url + "/ca/sign.pem")
+    assert caught.value.code == 404
+    assert tenant.stop() is None  # a second stop does nothing
+
+
+def test_delete_tenant_and_a_tenant_already_gone(jpki_mock):
+    tenant = jpki_mock.create_tenant()
+    jpki_mock.delete_tenant(tenant.tenant)
+    assert tenant.tenant not in [t["tenant"] for t in jpki_mock.tenants()]
+    tenant.stop()  # already gone: not an error
+    with pytest.raises(JpkiMockError) as caught:
+        jpki_mock.delete_tenant(tenant.tenant)
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    assert caught.value.message == f"no tenant named {tenant.tenant}"
+
+
+def test_a_bad_or_taken_tenant_name_is_an_error(jpki_mock):
+    with pytest.raises(JpkiMockError) as caught:
+        jpki_mock.create_tenant("Not_Valid")
+    assert (caught.value.status, caught.value.code) == (400, "bad_input")
+    assert caught.value.message == ('tenant name "Not_Valid": a tenant name is 1 to 63 '
+                                    'characters of a-z, 0-9 and -')
+    name = "taken-" + os.urandom(4).hex()
+    with jpki_mock.create_tenant(name):
+        with pytest.raises(JpkiMockError) as caught:
+            jpki_mock.create_tenant(name)
+        assert (caught.value.status, caught.value.code) == (409, "refused")
+        assert name in caught.value.message
+
+
+def test_a_tenant_of_a_server_with_an_admin_token_uses_its_own_token():
+    with JpkiMock.start(env={"JPKI_MOCK_ADMIN_TOKEN": "t0ken"}) as server:
+        tenant = server.create_tenant()
+        assert tenant.admin_token not in (None, "t0ken")
+        assert tenant.issue()["card_id"] == 1
+        with pytest.raises(JpkiMockError) as caught:
+            JpkiMock.connect(tenant.base_url).clock()
+        assert caught.value.status == 401
+        tenant.stop()  # deletes it with the tenant's own token
+        assert server.tenants() == []
+
+
+def test_the_tenant_fixture_is_a_tenant_of_the_session_server(jpki_mock, jpki_mock_tenant):
+    assert jpki_mock_tenant.base_url == f"{jpki_mock.base_url}/t/{jpki_mock_tenant.tenant}"
+    assert jpki_mock_tenant.tenant in [t["tenant"] for t in jpki_mock.tenants()]
+    assert jpki_mock_tenant.issue()["card_id"] == 1
+    jpki_mock_tenant.set_clock("2031-01-01")  # no reset needed: the tenant goes

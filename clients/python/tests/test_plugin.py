@@ -30,8 +30,28 @@ SUITE = textwrap.dedent('''
 ''')
 
 
-def run_pytest(directory, env, *args):
-    (directory / "test_uses_the_fixture.py").write_text(SUITE)
+TENANT_SUITE = textwrap.dedent('''
+    seen = []
+
+    def test_first(jpki_mock, jpki_mock_tenant):
+        seen.append(jpki_mock_tenant.tenant)
+        assert jpki_mock_tenant.base_url == jpki_mock.base_url + "/t/" + seen[0]
+        assert jpki_mock_tenant.issue()["card_id"] == 1
+        jpki_mock_tenant.set_clock("2030-01-01")
+        jpki_mock_tenant.inject({"fault": "delay", "ms": 1})
+
+    def test_second_has_a_tenant_of_its_own(jpki_mock, jpki_mock_tenant):
+        assert len(seen) == 1 and jpki_mock_tenant.tenant != seen[0]
+        # The first test's tenant is gone with its test; nothing of it is seen here.
+        assert [t["tenant"] for t in jpki_mock.tenants()] == [jpki_mock_tenant.tenant]
+        assert jpki_mock_tenant.issue()["card_id"] == 1
+        assert jpki_mock_tenant.clock()["mode"] == "system"
+        assert jpki_mock_tenant.faults() == []
+''')
+
+
+def run_pytest(directory, env, *args, suite=SUITE):
+    (directory / "test_uses_the_fixture.py").write_text(suite)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--noconftest",
          "-rA", *args],
@@ -57,6 +77,14 @@ def test_the_fixture_needs_no_conftest_and_stops_its_server(tmp_path, suite_env)
     pid = int((tmp_path / "server.pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_tenant_fixture_gives_each_test_its_own_tenant(tmp_path, suite_env):
+    suite_env["JPKI_MOCK_BIN"] = find_binary()
+    (tmp_path / "suite").mkdir()
+    result = run_pytest(tmp_path / "suite", suite_env, suite=TENANT_SUITE)
+    assert result.returncode == 0, result.stdout
+    assert "2 passed" in result.stdout
 
 
 def test_the_command_line_option_names_the_binary(tmp_path, suite_env):

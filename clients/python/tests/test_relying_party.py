@@ -117,3 +117,28 @@ def test_a_bad_signature_fault_is_caught_by_the_check(jpki_mock):
         assert check_ocsp(cert, issuer).certificate_status == ocsp.OCSPCertStatus.GOOD
     finally:
         jpki_mock.clear_faults()
+
+
+def test_a_revocation_in_one_tenant_is_not_seen_in_another(jpki_mock):
+    with jpki_mock.create_tenant() as revoking, jpki_mock.create_tenant() as other:
+        checked = {}
+        for tenant in (revoking, other):
+            card = tenant.issue(key_alg="p256")
+            cert = x509.load_pem_x509_certificate(card["sign"]["cert_pem"].encode())
+            issuer = x509.load_pem_x509_certificate(tenant.ca_pem("sign").encode())
+            cert.verify_directly_issued_by(issuer)
+            assert ocsp_url_of(cert) == tenant.ocsp_url("sign")  # the tenant's responder
+            checked[tenant.tenant] = (card, cert, issuer)
+        # Both tenants' first card has the same serial: only the CA tells them apart.
+        card, cert, issuer = checked[revoking.tenant]
+        _, other_cert, other_issuer = checked[other.tenant]
+        assert cert.serial_number == other_cert.serial_number
+        with pytest.raises((ValueError, InvalidSignature)):
+            other_cert.verify_directly_issued_by(issuer)
+
+        revoking.revoke(card["card_id"], "lost")
+        assert check_ocsp(cert, issuer).certificate_status == ocsp.OCSPCertStatus.REVOKED
+        answer = check_ocsp(other_cert, other_issuer)
+        assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+        assert [r["cert_statuses"] for r in other.requests()] == [["good"]]
+        assert [r["cert_statuses"] for r in revoking.requests()] == [["revoked"]]

@@ -227,7 +227,9 @@ class JpkiMock:
     `JpkiMock.start()` runs `jpki-mock serve --ephemeral --listen 127.0.0.1:0` (a fresh
     in-memory CA on a free port) and waits for it to be ready; use it as a context
     manager, or call `stop()`. `JpkiMock.connect(base_url)` drives a server that is
-    already running. Every admin call raises `JpkiMockError` on an error answer.
+    already running. `create_tenant()` makes a tenant of the server (an isolated mock
+    under `/t/{tenant}`) and returns a client of it. Every admin call raises
+    `JpkiMockError` on an error answer.
     """
 
     def __init__(self, base_url: str, *, admin_token: Optional[str] = None,
@@ -239,6 +241,11 @@ class JpkiMock:
         self.ready: Optional[Dict[str, Any]] = None
         self._server: Optional[_Server] = None
         self._finalizer: Optional[weakref.finalize] = None
+        #: The tenant's name, for a client that `create_tenant` made (else None).
+        self.tenant: Optional[str] = None
+        # The server's own URL: base_url, or for a tenant's client the URL it lives under.
+        self._server_url = self.base_url
+        self._tenant_deleted = False
         # The mock is local: never go through a proxy from the environment.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -288,7 +295,18 @@ class JpkiMock:
 
     def stop(self) -> Optional[int]:
         """Stops a server that `start` started (SIGTERM, then SIGKILL after 10 s) and
-        returns its exit status; None for a connected one."""
+        returns its exit status; None for a connected one. For a tenant's client
+        (`create_tenant`), deletes the tenant (once; a tenant already gone is not an
+        error) and returns None."""
+        if self.tenant is not None:
+            if not self._tenant_deleted:
+                self._tenant_deleted = True
+                try:
+                    self.delete_tenant(self.tenant)
+                except JpkiMockError as e:
+                    if e.status != 404:
+                        raise
+            return None
         if self._server is None:
             return None
         if self._finalizer is not None:
@@ -316,8 +334,8 @@ class JpkiMock:
     # -- HTTP ----------------------------------------------------------------------
 
     def _http(self, method: str, path: str, body: Any = None, *,
-              accept: str = "application/json") -> Any:
-        url = self.base_url + path
+              accept: str = "application/json", root: Optional[str] = None) -> Any:
+        url = (self.base_url if root is None else root) + path
         data = None
         headers = {"Accept": accept}
         if body is not None:
@@ -359,6 +377,48 @@ class JpkiMock:
         if not path.startswith("/"):
             path = "/" + path
         return self._http(method.upper(), "/api/v1" + path, body)
+
+    # -- tenants ---------------------------------------------------------------------
+
+    def create_tenant(self, name: Optional[str] = None, *,
+                      ttl_seconds: Union[None, int, float, _dt.timedelta] = None,
+                      preset: Optional[str] = None) -> "JpkiMock":
+        """Creates a tenant of the server (`POST /api/v1/tenants`): a whole mock of its
+        own (CAs, cards, clock, faults, request log) under `{base_url}/t/{tenant}`.
+        Returns a client of it: every method works on it, with its own `base_url` and
+        admin token; `tenant` is its name. Its `stop()` (or leaving a `with` block)
+        deletes the tenant; one never stopped lives until its time to live runs out
+        (`ttl_seconds`, in real time; none by default) or the server stops.
+
+        `name` is 1 to 63 characters of `a-z`, `0-9` and `-` (default: a random
+        `t-…`); `preset` a configuration preset of the server (e.g. `jpki-test`). A bad
+        name or a taken one is a `JpkiMockError` (400 `bad_input`, 409 `refused`)."""
+        body: Dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = int(ttl_seconds.total_seconds()
+                                      if isinstance(ttl_seconds, _dt.timedelta)
+                                      else ttl_seconds)
+        if preset is not None:
+            body["preset"] = preset
+        created = self._http("POST", "/api/v1/tenants", body, root=self._server_url)
+        tenant = type(self)(created["base_url"], admin_token=created["admin_token"],
+                            timeout=self.timeout)
+        tenant.tenant = created["tenant"]
+        tenant._server_url = self._server_url
+        return tenant
+
+    def tenants(self) -> List[Dict[str, Any]]:
+        """The server's tenants (`GET /api/v1/tenants`): `tenant`, `base_url`,
+        `created_at` and `expires_at` (None without a time to live)."""
+        return self._http("GET", "/api/v1/tenants", root=self._server_url)["tenants"]
+
+    def delete_tenant(self, name: str) -> None:
+        """Deletes the server's tenant `name` (`DELETE /api/v1/tenants/{name}`); a
+        `not_found` JpkiMockError (404) if there is none."""
+        self._http("DELETE", "/api/v1/tenants/" + urllib.parse.quote(name, safe=""),
+                   root=self._server_url)
 
     # -- cards -----------------------------------------------------------------------
 

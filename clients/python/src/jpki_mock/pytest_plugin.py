@@ -1,6 +1,7 @@
 """The pytest plugin (registered through the `pytest11` entry point): the
 session-scoped fixture `jpki_mock`, a `JpkiMock` server started once per test session
-(once per worker under pytest-xdist) and stopped at its end.
+(once per worker under pytest-xdist) and stopped at its end, and the function-scoped
+fixture `jpki_mock_tenant`, a fresh tenant of that server for each test.
 
 The binary is `--jpki-mock-bin PATH` if given, else `$JPKI_MOCK_BIN`, else `jpki-mock`
 on `PATH`.
@@ -37,3 +38,13 @@ def jpki_mock(request: pytest.FixtureRequest) -> Iterator[JpkiMock]:
     to the next (`jpki_mock.reset()` restores the clock, faults and log)."""
     with JpkiMock.start(request.config.getoption("jpki_mock_bin")) as mock:
         yield mock
+
+
+@pytest.fixture
+def jpki_mock_tenant(jpki_mock: JpkiMock) -> Iterator[JpkiMock]:
+    """A tenant of the session's `jpki_mock` server for this test alone: a whole mock
+    of its own (CAs, cards, clock, faults, request log) under `/t/{tenant}`, created
+    before the test and deleted after it. Tests that use it see nothing of each other,
+    so they may move the clock or inject faults and run in parallel."""
+    with jpki_mock.create_tenant() as tenant:
+        yield tenant

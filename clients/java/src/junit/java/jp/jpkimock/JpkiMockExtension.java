@@ -1,8 +1,14 @@
 package jp.jpkimock;
 
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
@@ -26,11 +32,35 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * To start it with {@link JpkiMock.Options}, register it in a static field:
  * {@code @RegisterExtension static JpkiMockExtension mock = new JpkiMockExtension(new
  * JpkiMock.Options().seed("fixed"));}.
+ *
+ * <p>A parameter annotated {@link Tenant @Tenant} is instead a tenant of that server for
+ * the one test (see {@link JpkiMock#createTenant()}): a mock of its own, with its own
+ * cards, clock, faults and request log, deleted after the test. Tests that use it need
+ * to reset nothing and may run in parallel.
  */
 public class JpkiMockExtension implements BeforeAllCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE =
         ExtensionContext.Namespace.create(JpkiMockExtension.class);
     private static final String KEY = "server";
+    private static final String TENANT_KEY = "tenant";
+
+    /**
+     * On a {@link JpkiMock} parameter: a tenant of the class's server, created for the
+     * test and deleted after it. The test method, its {@code @BeforeEach} and its
+     * {@code @AfterEach} methods get the same tenant; each test, another.
+     *
+     * <pre>{@code
+     * @Test
+     * void onItsOwnClock(@JpkiMockExtension.Tenant JpkiMock mock) {
+     *     mock.setClock("2030-01-01");   // no other test sees it
+     * }
+     * }</pre>
+     */
+    @Documented
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.PARAMETER)
+    public @interface Tenant {
+    }
 
     private final JpkiMock.Options options;
 
@@ -56,7 +86,17 @@ public class JpkiMockExtension implements BeforeAllCallback, ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return server(context);
+        if (!parameter.isAnnotated(Tenant.class)) {
+            return server(context);
+        }
+        if (context.getTestMethod().isEmpty()) {
+            throw new ParameterResolutionException("@JpkiMockExtension.Tenant is for test methods and their "
+                + "@BeforeEach/@AfterEach methods (one tenant per test), not for " + parameter.getDeclaringExecutable());
+        }
+        // The test method's own store: closed (the tenant deleted) after its @AfterEach methods.
+        return context.getStore(NAMESPACE)
+            .getOrComputeIfAbsent(TENANT_KEY, key -> new Resource(server(context).createTenant()), Resource.class)
+            .mock;
     }
 
     /** The server of the test class that {@code context} belongs to, started on first use. */
@@ -70,7 +110,7 @@ public class JpkiMockExtension implements BeforeAllCallback, ParameterResolver {
             .mock;
     }
 
-    /** What the store closes at the end of the class. */
+    /** What the store closes at the end of the class (a server) or of the test (a tenant). */
     private static final class Resource implements ExtensionContext.Store.CloseableResource {
         final JpkiMock mock;
 

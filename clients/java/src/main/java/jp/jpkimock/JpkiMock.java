@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -50,6 +51,10 @@ import java.util.concurrent.TimeUnit;
  * {@code JPKI_MOCK_*} variable of the caller's except {@code JPKI_MOCK_LOG} (default
  * {@code warn}); {@link Options} sets the others. Every admin API error throws
  * {@link JpkiMockException}. The methods are safe to call from several threads.
+ *
+ * <p>{@link #createTenant()} makes a tenant of the server: a whole mock of its own (CAs,
+ * cards, clock, faults, request log) under {@code /t/{tenant}}, driven by another
+ * {@code JpkiMock} whose {@link #close()} deletes it.
  */
 public final class JpkiMock implements AutoCloseable {
     /** How {@link #start(Options)} runs the server. Every setter returns {@code this}. */
@@ -122,13 +127,15 @@ public final class JpkiMock implements AutoCloseable {
     private static final String JSON = "application/json";
     private static final int STDERR_TAIL_LINES = 40;
 
-    private final Process process;
+    private final Process process; // null for a tenant
     private final String baseUrl;
     private final String adminToken;
     private final Duration requestTimeout;
     private final HttpClient http;
     private final Deque<String> stderrTail;
-    private final Thread shutdownHook;
+    private final Thread shutdownHook; // null for a tenant
+    private final String serverUrl; // the server's own URL: baseUrl, or the one a tenant lives under
+    private final String tenant; // the tenant's name, or null
     private volatile boolean closed;
 
     private JpkiMock(Process process, String baseUrl, Options options, Deque<String> stderrTail) {
@@ -142,7 +149,22 @@ public final class JpkiMock implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(10))
             .build();
         this.shutdownHook = new Thread(this::stop, "jpki-mock-shutdown " + baseUrl);
+        this.serverUrl = baseUrl;
+        this.tenant = null;
         Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** A tenant of {@code server}'s server, from the answer to {@code POST /api/v1/tenants}. */
+    private JpkiMock(JpkiMock server, String tenant, String baseUrl, String adminToken) {
+        this.process = null;
+        this.baseUrl = baseUrl;
+        this.adminToken = adminToken;
+        this.requestTimeout = server.requestTimeout;
+        this.stderrTail = new ArrayDeque<>();
+        this.http = server.http;
+        this.shutdownHook = null; // one never closed is left to its time to live
+        this.serverUrl = server.serverUrl;
+        this.tenant = tenant;
     }
 
     /** Starts a server with the default {@link Options}. */
@@ -348,22 +370,32 @@ public final class JpkiMock implements AutoCloseable {
         return baseUrl;
     }
 
-    /** Whether the server process is still running. */
+    /** Whether the server process is still running; for a tenant, whether it was not closed. */
     public boolean isRunning() {
-        return !closed && process.isAlive();
+        return !closed && (process == null || process.isAlive());
     }
 
-    /** The last lines the server wrote on stderr (its log), unless {@link Options#inheritStderr} was set. */
+    /**
+     * The last lines the server wrote on stderr (its log), unless {@link Options#inheritStderr} was set;
+     * empty for a tenant.
+     */
     public List<String> stderrTail() {
         synchronized (stderrTail) {
             return new ArrayList<>(stderrTail);
         }
     }
 
-    /** Stops the server (SIGTERM, then a kill after 5 s). Calling it again does nothing. */
+    /**
+     * Stops the server (SIGTERM, then a kill after 5 s); for a tenant, deletes it
+     * ({@code DELETE /api/v1/tenants/{tenant}}; a tenant already gone is not an error).
+     * Calling it again does nothing.
+     */
     @Override
     public void close() {
         stop();
+        if (shutdownHook == null) {
+            return;
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
@@ -371,17 +403,102 @@ public final class JpkiMock implements AutoCloseable {
         }
     }
 
-    private void stop() {
+    private synchronized void stop() {
         if (closed) {
             return;
         }
         closed = true;
-        kill(process);
+        if (process != null) {
+            kill(process);
+            return;
+        }
+        try {
+            send(serverUrl, "DELETE", tenantPath(tenant), null);
+        } catch (JpkiMockException e) {
+            if (e.status() != 404) {
+                throw e;
+            }
+        }
     }
 
     @Override
     public String toString() {
         return "JpkiMock[" + baseUrl + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---- tenants ----
+
+    /** {@link #createTenant(String, Duration, String)} with a random name, no time to live, no preset. */
+    public JpkiMock createTenant() {
+        return createTenant(null, null, null);
+    }
+
+    /** {@link #createTenant(String, Duration, String)} with this name, no time to live, no preset. */
+    public JpkiMock createTenant(String name) {
+        return createTenant(name, null, null);
+    }
+
+    /**
+     * Creates a tenant of the server ({@code POST /api/v1/tenants}): a whole mock of its
+     * own (CAs, cards, clock, faults, request log) under {@code {baseUrl}/t/{tenant}}.
+     * Returns a {@code JpkiMock} for it: every method works on it, with its own
+     * {@link #baseUrl()} and admin token; {@link #tenant()} is its name. Its
+     * {@link #close()} deletes the tenant; one never closed lives until its time to live
+     * runs out (real time) or the server stops.
+     *
+     * @param name 1 to 63 characters of a-z, 0-9 and '-'; null for a random {@code t-…}
+     * @param ttl the time to live, in whole seconds (1 s to a year); null for none
+     * @param preset a configuration preset of the server (e.g. {@code jpki-test}); null for none
+     * @throws JpkiMockException 400 {@code bad_input} for a bad name, 409 {@code refused}
+     *     for a taken one or when the server has as many tenants as it allows
+     */
+    public JpkiMock createTenant(String name, Duration ttl, String preset) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (name != null) {
+            body.put("name", name);
+        }
+        if (ttl != null) {
+            body.put("ttl_seconds", ttl.getSeconds());
+        }
+        if (preset != null) {
+            body.put("preset", preset);
+        }
+        Map<String, Object> created = map(callServer("POST", "/api/v1/tenants", body));
+        Object tenantName = created.get("tenant");
+        Object url = created.get("base_url");
+        Object token = created.get("admin_token");
+        if (!(tenantName instanceof String) || !(url instanceof String) || !(token instanceof String)) {
+            throw new JpkiMockException(0, "bad_reply", "POST /api/v1/tenants answered " + created);
+        }
+        return new JpkiMock(this, (String) tenantName, (String) url, (String) token);
+    }
+
+    /** The tenant's name, for a {@code JpkiMock} that {@link #createTenant()} returned; else null. */
+    public String tenant() {
+        return tenant;
+    }
+
+    /**
+     * The server's tenants ({@code GET /api/v1/tenants}): {@code [{tenant, base_url,
+     * created_at, expires_at}]} ({@code expires_at} null without a time to live).
+     */
+    public List<Map<String, Object>> tenants() {
+        return listOfMaps(map(callServer("GET", "/api/v1/tenants", null)).get("tenants"));
+    }
+
+    /** Deletes the server's tenant {@code name} ({@code DELETE /api/v1/tenants/{name}}); 404 if there is none. */
+    public void deleteTenant(String name) {
+        callServer("DELETE", tenantPath(Objects.requireNonNull(name, "name")), null);
+    }
+
+    private static String tenantPath(String name) {
+        return "/api/v1/tenants/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** A call to the server's own routes (those of tenants), from the server or one of its tenants. */
+    private Object callServer(String method, String path, Object body) {
+        checkOpen();
+        return send(serverUrl, method, path, body);
     }
 
     // ---- CA certificates ----
@@ -609,10 +726,20 @@ public final class JpkiMock implements AutoCloseable {
     }
 
     private Object call(String method, String path, Object body) {
+        checkOpen();
+        return send(baseUrl, method, path, body);
+    }
+
+    private void checkOpen() {
         if (closed) {
-            throw new JpkiMockException(0, "closed", "the jpki-mock at " + baseUrl + " was stopped");
+            throw new JpkiMockException(0, "closed", tenant == null
+                ? "the jpki-mock at " + baseUrl + " was stopped"
+                : "the jpki-mock tenant " + tenant + " at " + baseUrl + " was closed (and deleted)");
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout);
+    }
+
+    private Object send(String root, String method, String path, Object body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(root + path)).timeout(requestTimeout);
         if (body == null && (method.equals("POST") || method.equals("PUT"))) {
             body = Collections.emptyMap();
         }

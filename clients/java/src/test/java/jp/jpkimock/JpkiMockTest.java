@@ -3,6 +3,8 @@ package jp.jpkimock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +18,7 @@ import java.security.cert.CertificateRevokedException;
 import java.security.cert.PKIXParameters;
 import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.EnumSet;
@@ -344,5 +347,115 @@ class JpkiMockTest {
         assertNotEquals(card.cardId(), reissued.get("card_id"));
         assertTrue(mock.api("GET", "/crl/index.json", null) instanceof List, "JSON arrays read as lists");
         assertThrows(IllegalArgumentException.class, () -> mock.api("GET", "healthz", null));
+    }
+
+    // ---- tenants ----
+
+    @Test
+    void aTenantIsAWholeMockUnderTheServer(JpkiMock mock) throws Exception {
+        try (JpkiMock tenant = mock.createTenant(null, Duration.ofMinutes(10), null)) {
+            assertTrue(tenant.tenant().startsWith("t-"), tenant.tenant());
+            assertEquals(mock.baseUrl() + "/t/" + tenant.tenant(), tenant.baseUrl());
+            assertNull(mock.tenant());
+            assertTrue(tenant.isRunning());
+            Map<String, Object> listed = mock.tenants().stream()
+                .filter(t -> tenant.tenant().equals(t.get("tenant"))).findFirst().orElseThrow();
+            assertEquals(tenant.baseUrl(), listed.get("base_url"));
+            assertNotNull(listed.get("expires_at"));
+            Card card = tenant.issue(holder("佐藤 花子", "1990-10-01"));
+            assertEquals(1L, card.cardId(), "cards of its own");
+            assertNotEquals(mock.caPem("sign"), tenant.caPem("sign"), "CAs of its own");
+            card.certificate("sign").verify(tenant.caCertificate("sign").getPublicKey());
+            validate(card.certificate("sign"), tenant); // its AIA names the tenant's responder
+            assertEquals(1, tenant.requests(card.serial("sign")).size());
+        }
+    }
+
+    @Test
+    void twoTenantsHaveTheirOwnClocksFaultsAndRevocations(JpkiMock mock) throws Exception {
+        try (JpkiMock first = mock.createTenant(); JpkiMock second = mock.createTenant()) {
+            assertNotEquals(first.tenant(), second.tenant());
+            first.setClock("2030-01-01T00:00:00Z");
+            assertEquals("2030-01-01T00:00:00Z", first.clock().get("now"));
+            assertEquals("system", second.clock().get("mode"));
+            assertEquals("system", mock.clock().get("mode"));
+
+            second.inject(Map.of("fault", "http_status", "status", 503, "ca", "sign"));
+            assertTrue(first.faults().isEmpty());
+            assertTrue(mock.faults().isEmpty());
+            assertTrue(first.api("GET", "/crl/sign.crl", null) instanceof String);
+            JpkiMockException e = assertThrows(JpkiMockException.class, () -> second.api("GET", "/crl/sign.crl", null));
+            assertEquals(503, e.status());
+            second.clearFaults();
+            first.resetClock();
+
+            // Card 1 of each, the same serial, revoked in the first only: Java's own
+            // PKIX validator, asking each tenant's OCSP responder, sees the difference.
+            Card revoked = first.issue(holder("佐藤 花子", "1990-10-01"));
+            Card kept = second.issue(holder("佐藤 花子", "1990-10-01"));
+            assertEquals(revoked.serial("sign"), kept.serial("sign"));
+            first.revoke(revoked.cardId(), "stolen");
+            CertPathValidatorException rejected = assertThrows(CertPathValidatorException.class,
+                () -> validate(revoked.certificate("sign"), first));
+            assertEquals(CertPathValidatorException.BasicReason.REVOKED, rejected.getReason());
+            validate(kept.certificate("sign"), second);
+            assertEquals(List.of("good"), second.requests(kept.serial("sign")).get(0).get("cert_statuses"));
+            assertTrue(mock.requests(kept.serial("sign")).isEmpty(), "the server saw none of it");
+        }
+    }
+
+    @Test
+    void closeDeletesTheTenant(JpkiMock mock) {
+        JpkiMock tenant = mock.createTenant("closed-" + Long.toHexString(System.nanoTime()));
+        String name = tenant.tenant();
+        tenant.issue(holder("佐藤 花子", "1990-10-01"));
+        tenant.close();
+        assertFalse(tenant.isRunning());
+        assertTrue(mock.tenants().stream().noneMatch(t -> name.equals(t.get("tenant"))), mock.tenants().toString());
+        JpkiMockException gone = assertThrows(JpkiMockException.class,
+            () -> mock.api("GET", "/t/" + name + "/api/v1/clock", null));
+        assertEquals(404, gone.status());
+        assertEquals("no tenant named " + name, gone.getMessage());
+        JpkiMockException closed = assertThrows(JpkiMockException.class, tenant::clock);
+        assertEquals("closed", closed.code());
+        tenant.close(); // again: nothing
+    }
+
+    @Test
+    void deleteTenantAndATenantAlreadyGone(JpkiMock mock) {
+        JpkiMock tenant = mock.createTenant();
+        mock.deleteTenant(tenant.tenant());
+        assertTrue(mock.tenants().stream().noneMatch(t -> tenant.tenant().equals(t.get("tenant"))));
+        tenant.close(); // already gone: not an error
+        JpkiMockException e = assertThrows(JpkiMockException.class, () -> mock.deleteTenant(tenant.tenant()));
+        assertEquals(404, e.status());
+        assertEquals("not_found", e.code());
+    }
+
+    @Test
+    void aBadOrTakenTenantNameIsAnError(JpkiMock mock) {
+        JpkiMockException e = assertThrows(JpkiMockException.class, () -> mock.createTenant("Not_Valid"));
+        assertEquals(400, e.status());
+        assertEquals("bad_input", e.code());
+        assertEquals("tenant name \"Not_Valid\": a tenant name is 1 to 63 characters of a-z, 0-9 and -",
+            e.getMessage());
+        String name = "taken-" + Long.toHexString(System.nanoTime());
+        try (JpkiMock taken = mock.createTenant(name)) {
+            e = assertThrows(JpkiMockException.class, () -> mock.createTenant(name));
+            assertEquals(name, taken.tenant());
+            assertEquals(409, e.status());
+            assertEquals("refused", e.code());
+            assertTrue(e.getMessage().contains(name), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTenantOfAServerWithAnAdminTokenUsesItsOwnToken() {
+        try (JpkiMock server = JpkiMock.start(new JpkiMock.Options().adminToken("t0ken"))) {
+            JpkiMock tenant = server.createTenant();
+            assertEquals(1L, tenant.issue(holder("佐藤 花子", "1990-10-01")).cardId());
+            tenant.close(); // DELETE with the tenant's own token
+            assertEquals(List.of(), server.tenants());
+        }
     }
 }
