@@ -144,10 +144,12 @@ fn postgres_load(location: &StoreLocation, n: u32, partitions: u32, t: i64) -> p
     // cessationOfOperation, certificateHold, superseded.
     db.execute(
         "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_id, revoked_at, cause, reason, recorded_at)
-         SELECT 33554432 + i, $1, 'sign', 1, 'Bench-ken', 'Town' || lpad((i % $2)::text, 4, '0') || '-shi',
-             $3 - 86400, $3 + 86400 * 365, '\\x00', $4, $3 - i % 86400, 'leak',
-             (ARRAY[1, 3, 5, 6, 4])[i % 5 + 1], $3 - i % 86400
-         FROM generate_series(0::bigint, $5 - 1) AS i",
+         SELECT 33554432 + i, $1::bigint, 'sign', 1, 'Bench-ken',
+             'Town' || lpad((i % $2::bigint)::text, 4, '0') || '-shi',
+             $3::bigint - 86400, $3::bigint + 86400 * 365, '\\x00', $4::bigint,
+             $3::bigint - i % 86400, 'leak', (ARRAY[1, 3, 5, 6, 4])[i % 5 + 1],
+             $3::bigint - i % 86400
+         FROM generate_series(0::bigint, $5::bigint - 1) AS i",
         &[&card, &i64::from(partitions.max(1)), &t, &key, &i64::from(n)],
     )
     .unwrap();

@@ -2,6 +2,7 @@
 //! `jpki_mock::internals`): a fresh schema of the test PostgreSQL server for each test,
 //! dropped when the test ends, so that tests run in parallel and leave nothing behind.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{quoted, Server};
@@ -32,7 +33,10 @@ impl TestSchema {
                 "{TEST_SERVER} is unset but CI is set: the PostgreSQL tests must run in CI \
                  (.ci/run starts a server and sets it)"
             );
-            eprintln!(
+            // Straight to the process's stderr: the test harness captures `eprintln!`
+            // of a passing test, and this line must be seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "######## {label}: skipped: set {TEST_SERVER}=postgres://USER:PASSWORD@127.0.0.1:5432/DB \
                  to run it on PostgreSQL ########"
             );
