@@ -1,5 +1,7 @@
 //! Persistence behind a trait. `sqlite` is the default (a state directory shared by the
-//! CLI and the server). The records hold facts; they make no decisions.
+//! CLI and the server); `postgres` keeps the state in a database schema that several
+//! server replicas share; `memory` lives and dies with the process. [`StoreLocation`]
+//! names where a state lives. The records hold facts; they make no decisions.
 
 pub mod changes;
 #[cfg(test)]
@@ -375,6 +377,7 @@ pub trait Store: Send {
     /// any other process. One query.
     fn revision(&self) -> Result<u64>;
     /// The change signal: bumped after every commit that changes [`Store::revision`],
-    /// by this or any other process. One memory read.
+    /// by this or any other process. One memory read (PostgreSQL: one query, the
+    /// stored revision itself, since no memory is shared across machines).
     fn changes(&self) -> ChangeCounter;
 }
