@@ -259,6 +259,35 @@ fn two_replicas_revoking_one_card_at_once_on_postgres_both_succeed_and_one_repor
     }
 }
 
+#[test]
+fn replicas_initialising_one_empty_postgres_state_at_once_make_one_pair_of_cas() {
+    use std::sync::{Arc, Barrier};
+    let Some(schema) = TestSchema::new("init_at_once") else {
+        return;
+    };
+    drop(schema.location().create().unwrap());
+    let barrier = Arc::new(Barrier::new(3));
+    let replicas: Vec<_> = (0..3)
+        .map(|_| {
+            let (barrier, location) = (barrier.clone(), schema.location().clone());
+            std::thread::spawn(move || {
+                let mut store = location.open().unwrap();
+                barrier.wait();
+                let options = Options::default();
+                Authority::init(store.as_mut(), &p256_config(), &options, None, None)
+                    .map(|report| report.created.len())
+            })
+        })
+        .collect();
+    let created: Vec<usize> = replicas
+        .into_iter()
+        .map(|r| r.join().unwrap().unwrap())
+        .collect();
+    assert_eq!(created.iter().sum::<usize>(), 2, "{created:?}");
+    let store = schema.location().open().unwrap();
+    assert_eq!(store.authorities(CertKind::Sign).unwrap().len(), 1);
+}
+
 /// Two connections to the state at `location` (as two processes or replicas) revoke one
 /// card at the same moment, twenty times over.
 fn two_revoking_one_card_at_once(location: &StoreLocation) {

@@ -63,6 +63,9 @@ mod fields {
         }
     }
 
+    /// The columns a card record is read from, `cards c` (the same SQL on both).
+    pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+
     /// An event's revoked serials, as the `revoked` column keeps them (JSON).
     pub(super) fn serials_json(revokes: &[(crate::rules::Serial, CrlReason)]) -> String {
         let serials: Vec<u32> = revokes.iter().map(|(s, _)| s.0).collect();

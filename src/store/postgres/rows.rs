@@ -44,8 +44,7 @@ pub(super) fn serial(row: &Row, index: usize) -> Result<Serial> {
     small(row, index).map(Serial)
 }
 
-/// The columns `card_row` reads.
-pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+pub(super) use fields::CARD_COLUMNS;
 
 pub(super) fn card_row(row: &Row) -> Result<CardRecord> {
     Ok(CardRecord {

@@ -127,7 +127,7 @@ pub(super) fn insert_event(tx: &Connection, event: &NewEvent) -> Result<i64> {
     Ok(id)
 }
 
-pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+pub(super) use fields::CARD_COLUMNS;
 
 pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
     Ok(CardRecord {
