@@ -34,5 +34,7 @@ fn main() {
             .expect("the data version") as u64
     });
     let counter = ChangeCounter::open(dir.path()).expect("the change counter");
-    per_call("the mapped change counter", count * 50, || counter.load());
+    per_call("the mapped change counter", count * 50, || {
+        counter.load().expect("a mapped counter")
+    });
 }

@@ -5,11 +5,15 @@
 //! figures. Run through scripts/bench-crl.sh, which puts openssl's `ca -gencrl` beside
 //! it.
 //!
-//! Usage: cargo bench --bench crl -- N [P] [OUT.crl]
+//! With STORE=postgres://USER:PASSWORD@HOST:PORT/DB, the state is a schema of that
+//! database instead (made for the run, dropped after it): the entries are read from
+//! PostgreSQL.
+//!
+//! Usage: [STORE=postgres://…] cargo bench --bench crl -- N [P] [OUT.crl]
 
 use std::time::Instant;
 
-use jpki_mock::internals::{Authority, Options, SqliteStore, DATABASE_FILE};
+use jpki_mock::internals::{Authority, Options, SqliteStore, StoreLocation, DATABASE_FILE};
 use jpki_mock::{CertKind, Config, CrlScope, Locality};
 
 /// The municipality of partition `p`.
@@ -45,6 +49,25 @@ fn main() {
     let mut config = Config::default();
     if partitions > 0 {
         config = Config::from_toml("[crl]\nlayout = \"municipality\"\n").expect("config");
+    }
+    if let Some(url) = std::env::var("STORE").ok().filter(|u| !u.is_empty()) {
+        let location = StoreLocation::parse(&url)
+            .and_then(|l| l.with_schema(&format!("bench_crl_{}", std::process::id())))
+            .expect("a postgres:// URL in STORE");
+        let mut store = location.create().expect("state");
+        Authority::init(store.as_mut(), &config, &options, None, None).expect("init");
+        drop(store);
+        let load = Instant::now();
+        let mut db = postgres_load(&location, n, partitions, now.unix_timestamp());
+        let load_seconds = load.elapsed().as_secs_f64();
+        let authority = Authority::open(location.open().unwrap(), config, options).unwrap();
+        measure(authority, n, partitions, out, load_seconds, "postgres");
+        let StoreLocation::Postgres { schema, .. } = &location else {
+            unreachable!("parsed from a postgres:// URL")
+        };
+        db.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .unwrap();
+        return;
     }
     let mut store = SqliteStore::create(dir.path()).expect("state");
     Authority::init(&mut store, &config, &options, None, None).expect("init");
@@ -88,7 +111,61 @@ fn main() {
     let load_seconds = load.elapsed().as_secs_f64();
 
     let store = SqliteStore::open(dir.path()).unwrap();
-    let mut authority = Authority::open(Box::new(store), config, options).unwrap();
+    let authority = Authority::open(Box::new(store), config, options).unwrap();
+    measure(authority, n, partitions, out, load_seconds, "sqlite");
+}
+
+/// The same N revoked signing certificates, loaded into the PostgreSQL schema in one
+/// statement; returns the connection (its search path the schema).
+fn postgres_load(location: &StoreLocation, n: u32, partitions: u32, t: i64) -> postgres::Client {
+    let StoreLocation::Postgres { url, schema } = location else {
+        unreachable!("a PostgreSQL location")
+    };
+    let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    db.batch_execute(&format!("SET search_path TO {schema}"))
+        .unwrap();
+    let card: i64 = db
+        .query_one(
+            "INSERT INTO cards (name, birth, gender, address, prefecture, municipality, issued_on, expiry, key_alg, fee_yen, created_at)
+             VALUES ('山田 太郎', '1990-10-01', 'male', '東京都品川区', 'Tokyo-to', 'Shinagawa-ku', '2021-03-15', '2030-10-01', 'rsa2048', 0, 0)
+             RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let key: i64 = db
+        .query_one(
+            "INSERT INTO card_keys (digest, pkcs8) VALUES ('\\x00', '\\x00') RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // The reasons cycle as in the SQLite load: keyCompromise, affiliationChanged,
+    // cessationOfOperation, certificateHold, superseded.
+    db.execute(
+        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_id, revoked_at, cause, reason, recorded_at)
+         SELECT 33554432 + i, $1::bigint, 'sign', 1, 'Bench-ken',
+             'Town' || lpad((i % $2::bigint)::text, 4, '0') || '-shi',
+             $3::bigint - 86400, $3::bigint + 86400 * 365, '\\x00', $4::bigint,
+             $3::bigint - i % 86400, 'leak', (ARRAY[1, 3, 5, 6, 4])[i % 5 + 1],
+             $3::bigint - i % 86400
+         FROM generate_series(0::bigint, $5::bigint - 1) AS i",
+        &[&card, &i64::from(partitions.max(1)), &t, &key, &i64::from(n)],
+    )
+    .unwrap();
+    db.batch_execute("ANALYZE certificates").unwrap();
+    db
+}
+
+/// Builds the whole CRL (and each partition's) and prints the figures.
+fn measure(
+    mut authority: Authority,
+    n: u32,
+    partitions: u32,
+    out: Option<String>,
+    load_seconds: f64,
+    store: &str,
+) {
     let rss_before = peak_rss_mib();
     let start = Instant::now();
     let der = authority
@@ -124,7 +201,7 @@ fn main() {
         std::fs::write(path, &der).unwrap();
     }
     println!(
-        "jpki-mock entries={n} build_seconds={seconds:.3} crl_bytes={} peak_rss_mib={:.0}{partition_figures} (rss_before_build_mib={rss_before:.0}, bulk_load_seconds={load_seconds:.1})",
+        "jpki-mock store={store} entries={n} build_seconds={seconds:.3} crl_bytes={} peak_rss_mib={:.0}{partition_figures} (rss_before_build_mib={rss_before:.0}, bulk_load_seconds={load_seconds:.1})",
         der.len(),
         peak_rss_mib()
     );

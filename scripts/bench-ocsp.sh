@@ -30,13 +30,7 @@ closing_rounds=${CLOSING_ROUNDS:-2}
 command -v oha >/dev/null || cargo install oha --locked
 command -v cfssl >/dev/null || { apt-get update -qq && apt-get install -y -qq golang-cfssl; }
 bin=$(jpki_binary) || exit 2
-trivial=$(cargo bench --quiet --no-run --bench trivial_http --message-format=json 2>/dev/null |
-  python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "trivial_http" and m.get("executable"):
-        print(m["executable"])' | tail -1)
-[ -x "$trivial" ] || { echo "could not build benches/trivial_http.rs" >&2; exit 2; }
+trivial=$(bench_executable trivial_http) || exit 2
 
 work=$(mktemp -d)
 pids=()

@@ -20,7 +20,15 @@
 # acknowledged twice; the cRLNumber must never go backwards; and `PRAGMA
 # integrity_check` must say ok. Prints "N acknowledged, 0 lost"; exits 1 otherwise.
 #
-# Environment: JPKI_MOCK (a built binary; default: cargo build --release), CARDS (400),
+# On PostgreSQL (STORE=postgres://USER:PASSWORD@HOST:PORT/DB?schema=NAME, a schema of
+# its own: the script does not empty it), the killed server is one of two replicas: a
+# second replica on the same database serves throughout, never killed; the CRL watcher
+# and the verification ask it, so every revocation acknowledged by the killed replica
+# (or the CLI) must be in the other's CRL and OCSP answers. The integrity check is
+# SQLite's and is skipped.
+#
+# Environment: STORE (see above; default: SQLite in the work directory), JPKI_MOCK (a
+# built binary; default: cargo build --release), CARDS (400),
 # KILLS (5), THREADS (4), PHASE2_SECONDS (20), POOL (60), SAMPLE (50), SEED (random;
 # makes the kill points and the OCSP sample repeatable), KEEP=1 keeps the work directory.
 # Everything listens on and talks to 127.0.0.1 only; every wait is bounded.
@@ -63,23 +71,45 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ -n "${STORE:-}" ]; then
+  where=(--store "$STORE")
+  state_args=()
+else
+  where=(--state "$state")
+  state_args=(--state "$state")
+fi
+
 port=$(free_port)
 base=http://127.0.0.1:$port
-echo "crash-test: seed $seed, $cards cards, $kills kills, state $state, $base"
+echo "crash-test: seed $seed, $cards cards, $kills kills, ${STORE:+PostgreSQL, }state $state, $base"
 
-"$bin" --state "$state" init --base-url "$base" >/dev/null
+"$bin" "${where[@]}" init --base-url "$base" >/dev/null
 
-start_server() {
-  "$bin" --state "$state" serve --listen "127.0.0.1:$port" >>"$work/server.out" 2>>"$work/server.err" &
-  server_pid=$!
+# serve PORT: starts a server on PORT; prints its pid once it answers /healthz.
+serve() {
+  "$bin" "${where[@]}" serve --listen "127.0.0.1:$1" >>"$work/server.out" 2>>"$work/server.err" &
+  local pid=$!
   for _ in $(seq 200); do
-    if curl -sf -o /dev/null --max-time 1 "$base/healthz"; then return 0; fi
-    kill -0 "$server_pid" 2>/dev/null || { echo "crash-test: the server exited:" >&2; tail -5 "$work/server.err" >&2; return 1; }
+    if curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/healthz"; then echo "$pid"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { echo "crash-test: the server exited:" >&2; tail -5 "$work/server.err" >&2; return 1; }
     sleep 0.05
   done
   echo "crash-test: the server did not answer /healthz within 10 s" >&2
   return 1
 }
+
+start_server() {
+  server_pid=$(serve "$port")
+}
+
+# The port the watcher and the verification ask: on PostgreSQL, the replica never killed.
+watch_port=$port
+if [ -n "${STORE:-}" ]; then
+  watch_port=$(free_port)
+  replica_pid=$(serve "$watch_port")
+  bg_pids+=("$replica_pid")
+  echo "crash-test: second replica on port $watch_port (never killed)"
+fi
 
 kill_server() {
   kill -9 "$server_pid"
@@ -91,7 +121,7 @@ progress() { cat "$work/progress" 2>/dev/null || echo 0; }
 
 # ---------------------------------------------------------------- phase 1: kill -9
 start_server
-JPKI_LOAD_SEED=$seed "${py[@]}" crl-watch --port "$port" --out "$work/crl-log.jsonl" \
+JPKI_LOAD_SEED=$seed "${py[@]}" crl-watch --port "$watch_port" --out "$work/crl-log.jsonl" \
   --stop-file "$work/stop" --duration 900 >"$work/crl-watch.json" &
 watch_pid=$!
 bg_pids+=("$watch_pid")
@@ -140,7 +170,7 @@ echo "crash-test: CRL watcher: $(cat "$work/crl-watch.json")"
 echo "crash-test: phase 2: CLI and admin API writing together for ${phase2_seconds}s"
 "${py[@]}" make-pool --port "$port" --count "$pool_size" --out "$work/pool" --certs-dir "$certs"
 rm -f "$work/stop"
-"${py[@]}" crl-watch --port "$port" --out "$work/crl-log.jsonl" \
+"${py[@]}" crl-watch --port "$watch_port" --out "$work/crl-log.jsonl" \
   --stop-file "$work/stop" --duration $((phase2_seconds + 120)) >"$work/crl-watch2.json" &
 watch_pid=$!
 bg_pids+=("$watch_pid")
@@ -149,7 +179,7 @@ bg_pids+=("$watch_pid")
   >"$work/api-writer2.json" &
 api2_pid=$!
 bg_pids+=("$api2_pid")
-"${py[@]}" cli-writer --bin "$bin" --port "$port" --state "$state" --duration "$phase2_seconds" \
+"${py[@]}" cli-writer --bin "$bin" --port "$port" "${where[@]}" --duration "$phase2_seconds" \
   --acks "$work/acks-cli.jsonl" --certs-dir "$certs" --pool "$work/pool" \
   >"$work/cli-writer.json" 2>"$work/cli-writer.err" &
 cli_pid=$!
@@ -168,7 +198,7 @@ echo "crash-test: CRL watcher: $(cat "$work/crl-watch2.json")"
 # ---------------------------------------------------------------- verification
 # Against the running server (after all kills), then offline on the database.
 set +e
-"${py[@]}" verify --port "$port" --work "$work" --certs-dir "$certs" --state "$state" \
+"${py[@]}" verify --port "$watch_port" --work "$work" --certs-dir "$certs" "${state_args[@]}" \
   --acks "$work/acks-api.jsonl" "$work/acks-api2.jsonl" "$work/acks-cli.jsonl" \
   --crl-log "$work/crl-log.jsonl" --sample "$sample" --seed "$seed" >"$work/verify.out"
 rc=$?

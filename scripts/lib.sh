@@ -22,6 +22,19 @@ jpki_binary() {
   printf '%s\n' "$bin"
 }
 
+# bench_executable NAME: builds benches/NAME.rs (release) and prints its executable.
+bench_executable() {
+  local exe
+  exe=$(cd "$root" && cargo bench --quiet --no-run --bench "$1" --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$1" | tail -1)
+  [ -x "$exe" ] || { echo "could not build benches/$1.rs" >&2; return 1; }
+  printf '%s\n' "$exe"
+}
+
 # A port nobody listens on: the kernel's choice when python3 is there, else a random one
 # that refuses connections. If another process takes it before the server binds it, the
 # server exits and the next attempt picks another port.

@@ -42,6 +42,9 @@ pub enum Error {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("PostgreSQL error: {}", describe_postgres(.0))]
+    Postgres(#[from] ::postgres::Error),
     /// File I/O failed.
     #[error("{context}: {source}")]
     Io {
@@ -73,7 +76,7 @@ impl Error {
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::State(_) => "state",
-            Error::Database(_) => "database",
+            Error::Database(_) | Error::Postgres(_) => "database",
             Error::Io { .. } => "io",
             Error::ConcurrentChange(_) => "conflict",
             Error::Internal(_) => "internal",
@@ -93,6 +96,21 @@ impl From<der::Error> for Error {
     fn from(e: der::Error) -> Self {
         Error::Internal(format!("DER encoding: {e}"))
     }
+}
+
+/// A PostgreSQL error in one line: the server's own message when it sent one (the
+/// client's Display says only "db error"), else the error and its causes.
+pub(crate) fn describe_postgres(error: &::postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// The crate's result type.

@@ -109,6 +109,7 @@ pub mod internals {
     pub use crate::http::{router, AppState};
     pub use crate::pki::keys::KeyPair;
     pub use crate::pki::ocsp::parse_request;
+    pub use crate::store::postgres::testing::{TestSchema, TEST_SERVER};
     pub use crate::store::sqlite::{SqliteStore, DATABASE_FILE};
-    pub use crate::store::ChangeCounter;
+    pub use crate::store::{ChangeCounter, StoreLocation};
 }

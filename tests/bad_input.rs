@@ -279,6 +279,76 @@ fn help_separates_a_commands_options_from_the_global_ones() {
     );
 }
 
+/// `--state` and `--store` naming two states, or a store of no known kind, are usage
+/// errors (exit 2); either option on the command line wins over both variables, and
+/// JPKI_MOCK_STORE over JPKI_MOCK_STATE; a PostgreSQL server that cannot be reached is
+/// named without the password.
+#[test]
+fn store_options_that_disagree_or_name_no_store_are_usage_errors() {
+    let s = Scratch::new();
+    let (a, b) = (s.path("a"), s.path("b"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = Command::new(support::BIN);
+        clear_jpki_env(&mut command);
+        let output = command
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (output.status.code(), stderr)
+    };
+    let (code, stderr) = run(
+        &["--state", a, "--store", &format!("sqlite:{b}"), "list"],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("name two different states"), "{stderr}");
+    let (code, stderr) = run(&["--store", "mysql://u:pw@h/d", "list"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sqlite:DIR or postgres://") && !stderr.contains("pw"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["--store", "postgres://u@h/d?schema=No-Such", "list"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    // The same directory both ways is one state.
+    let (code, stderr) = run(
+        &["--state", a, "--store", &format!("sqlite:{a}"), "init"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // The command line wins over the variables; JPKI_MOCK_STORE over JPKI_MOCK_STATE.
+    let store_b = format!("sqlite:{b}");
+    let env = [
+        ("JPKI_MOCK_STORE", store_b.as_str()),
+        ("JPKI_MOCK_STATE", a),
+    ];
+    assert_eq!(run(&["--state", a, "list"], &env).0, Some(0));
+    let (code, stderr) = run(&["list"], &env);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no jpki-mock state in {b}")),
+        "{stderr}"
+    );
+    // Nothing listens on port 1.
+    let (code, stderr) = run(
+        &[
+            "--store",
+            "postgres://jpki:hunter2@127.0.0.1:1/mock",
+            "list",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to PostgreSQL at 127.0.0.1:1/mock")
+            && !stderr.contains("hunter2"),
+        "{stderr}"
+    );
+}
+
 /// A value outside a fixed set (a cause, a sex, a key algorithm) is a usage error, as
 /// clap reports it: exit 2, the possible values, and a tip for a near miss.
 #[test]

@@ -1523,3 +1523,88 @@ fn an_event_before_issuance_names_the_clock_it_took_its_time_from() {
     );
     assert_eq!(s.digest(), before);
 }
+
+/// Two `serve` replicas share one PostgreSQL state (`JPKI_MOCK_TEST_POSTGRES`, a schema
+/// of this test's own): they sign with one CA and take distinct serials; a revocation
+/// acknowledged by A is in B's very next OCSP answer (asked by `openssl ocsp`, after B
+/// cached the good answer) and CRL (read by `openssl crl`), every time; once A is
+/// killed (SIGKILL), B still answers, with nothing A acknowledged lost.
+#[test]
+fn two_replicas_on_postgres_answer_a_revocation_made_through_either_at_once() {
+    let Some(schema) = jpki_mock::internals::TestSchema::new("two_replicas") else {
+        return;
+    };
+    let s = Scratch::new();
+    let a = Binary::start_replica(schema.url(), None);
+    let b = Binary::start_replica(schema.url(), Some(&a.base));
+    let (ca_a, ca_b) = (a.get("/ca/sign.cer").body, b.get("/ca/sign.cer").body);
+    assert_eq!(ca_a, ca_b, "one CA for both replicas");
+    let ca = s.write("ca-sign.pem", to_pem("CERTIFICATE", &ca_a));
+    let ocsp_url = format!("{}/ocsp/sign", b.base);
+    // Without a nonce: answers B may cache.
+    let ask_b = |cert: &str| {
+        let (ok, text) = openssl(&[
+            "ocsp",
+            "-issuer",
+            &ca,
+            "-cert",
+            cert,
+            "-url",
+            &ocsp_url,
+            "-CAfile",
+            &ca,
+            "-no_nonce",
+        ]);
+        assert!(ok && text.contains("Response verify OK"), "{text}");
+        text
+    };
+    let crl_of_b = |name: &str| {
+        let crl = s.write(name, b.client().crl("sign"));
+        let (ok, text) = openssl(&[
+            "crl", "-inform", "DER", "-in", &crl, "-CAfile", &ca, "-noout", "-text",
+        ]);
+        assert!(ok && text.contains("verify OK"), "{text}");
+        text
+    };
+    let mut serials = std::collections::BTreeSet::new();
+    let mut stale = Vec::new();
+    for round in 0..5 {
+        // Issued through either replica: never the same serial.
+        let issuer = if round % 2 == 0 { &a } else { &b };
+        let card = issuer.client().issue(holder("p256"));
+        let sign = serial(&card, "sign");
+        assert!(serials.insert(sign) && serials.insert(serial(&card, "auth")));
+        let cert = s.write(
+            &format!("card-{round}.pem"),
+            card["sign"]["cert_pem"].as_str().unwrap(),
+        );
+        // B answers good twice (the second from its cache) and lists nothing.
+        for _ in 0..2 {
+            assert!(ask_b(&cert).contains(": good"));
+        }
+        let hex = format!("{sign:X}");
+        assert!(!crl_of_b("before.der").contains(&hex));
+        a.client()
+            .event(card["card_id"].as_i64().unwrap(), json!({"cause": "lost"}));
+        if !ask_b(&cert).contains(": revoked") {
+            stale.push(format!("OCSP of {hex} in round {round}"));
+        }
+        if !crl_of_b("after.der").contains(&hex) {
+            stale.push(format!("CRL without {hex} in round {round}"));
+        }
+    }
+    assert!(stale.is_empty(), "stale answers from replica B: {stale:?}");
+
+    // A revokes, acknowledges, and is killed: B has it, and carries on alone.
+    let card = a.client().issue(holder("p256"));
+    let cert = s.write("last.pem", card["sign"]["cert_pem"].as_str().unwrap());
+    a.client()
+        .event(card["card_id"].as_i64().unwrap(), json!({"cause": "lost"}));
+    drop(a);
+    assert!(ask_b(&cert).contains(": revoked"));
+    let after = b.client().issue(holder("p256"));
+    assert!(!serials.contains(&serial(&after, "sign")));
+    // Every signing certificate revoked through A: six.
+    let text = crl_of_b("alone.der");
+    assert_eq!(text.matches("Serial Number:").count(), 6, "{text}");
+}

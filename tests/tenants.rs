@@ -445,3 +445,51 @@ fn a_test_ca_gives_each_test_a_tenant_of_its_own() {
     server.block_on(two.stop());
     assert!(listed(&c).is_empty());
 }
+
+#[test]
+fn on_postgres_every_replica_serves_every_tenant() {
+    let Some(schema) = jpki_mock::internals::TestSchema::new("tenant_replicas") else {
+        return;
+    };
+    let s = Scratch::new();
+    let a = Binary::start_replica(schema.url(), None);
+    let b = Binary::start_replica(schema.url(), Some(&a.base));
+    // Made through A, served by B from the shared database.
+    let tenant = create(&a.client(), json!({"name": "shared"}));
+    assert_eq!(tenant["base_url"], format!("{}/t/shared", a.base));
+    assert_eq!(listed(&b.client()), ["shared"]);
+    let on_b = Client::tcp(&format!("{}/t/shared", b.base));
+    let issued = on_b.issue(holder("p256"));
+    let sign = s.write("sign.pem", issued["sign"]["cert_pem"].as_str().unwrap());
+    let ca = s.write("ca.pem", on_b.get("/ca/sign.pem").body);
+    let ask = |replica: &Binary| {
+        let url = format!("{}/t/shared/ocsp/sign", replica.base);
+        openssl(&[
+            "ocsp", "-issuer", &ca, "-cert", &sign, "-url", &url, "-CAfile", &ca,
+        ])
+        .1
+    };
+    assert!(ask(&a).contains(": good"), "{}", ask(&a));
+    // Revoked through A: B's next answer says so.
+    Client::tcp(&format!("{}/t/shared", a.base)).event(1, json!({"cause": "leak"}));
+    let answer = ask(&b);
+    assert!(
+        answer.contains(": revoked") && answer.contains("Response verify OK"),
+        "{answer}"
+    );
+    // The default tenants of the replicas saw nothing.
+    assert_eq!(a.client().get("/api/v1/cards/1").status, 404);
+    // Deleted through B: A stops serving it within its one-second recheck.
+    assert_eq!(
+        b.client()
+            .api("DELETE", "/api/v1/tenants/shared", None)
+            .status,
+        204
+    );
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        a.client().get("/t/shared/ca/sign.cer").status == 404
+    });
+    assert!(gone, "A still serves a tenant deleted through B");
+    assert!(listed(&a.client()).is_empty());
+}

@@ -5,8 +5,9 @@
               (POST /api/v1/cards/{id}/events {"cause":"leak"}) from several threads,
               retrying on connection errors; every ACKNOWLEDGED revocation (HTTP 200
               with a non-empty "revoked" list) is appended (fsync'd) to --acks.
-  cli-writer  the same through the CLI (`jpki-mock --state DIR issue/revoke`) in a
-              loop, writing the state directly while the server runs.
+  cli-writer  the same through the CLI (`jpki-mock --state DIR issue/revoke`, or
+              `--store URL`) in a loop, writing the state directly while the server
+              runs.
   make-pool   create cards that both writers then race to revoke.
   crl-watch   fetch both CRLs over and over, recording every cRLNumber seen.
   verify      every acknowledged revocation is in the CRL (openssl crl -text, with its
@@ -174,7 +175,7 @@ def cli_writer(args):
     if args.pool:
         with open(args.pool) as f:
             pool = [int(x) for x in f.read().split()]
-    base = [args.bin, "--state", args.state]
+    base = [args.bin, "--store", args.store] if args.store else [args.bin, "--state", args.state]
     n = 0
 
     def run(command):
@@ -452,7 +453,9 @@ def main():
     s = sub.add_parser("cli-writer")
     s.add_argument("--bin", required=True)
     s.add_argument("--port", type=int, help="also race the admin API on each pool card")
-    s.add_argument("--state", required=True)
+    where = s.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state")
+    where.add_argument("--store", help="a PostgreSQL URL instead of a state directory")
     s.add_argument("--duration", type=float, default=20)
     s.add_argument("--acks", required=True)
     s.add_argument("--certs-dir")

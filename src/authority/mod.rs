@@ -115,8 +115,23 @@ pub struct Options {
 impl Authority {
     /// Creates the CAs and responders that do not exist yet, and records the base URL:
     /// `base_url`, else the recorded one, else config's, else `fallback_base_url`, else
-    /// the default. Idempotent.
+    /// the default. Idempotent. One batch: two processes (replicas starting on one empty
+    /// database) initialising at once do not both create the CAs; the second waits, then
+    /// keeps the first's.
     pub fn init(
+        store: &mut dyn Store,
+        config: &Config,
+        options: &Options,
+        base_url: Option<&str>,
+        fallback_base_url: Option<&str>,
+    ) -> Result<InitReport> {
+        store.begin_batch()?;
+        let report = Self::init_in_batch(store, config, options, base_url, fallback_base_url);
+        store.end_batch(report.is_ok())?;
+        report
+    }
+
+    fn init_in_batch(
         store: &mut dyn Store,
         config: &Config,
         options: &Options,

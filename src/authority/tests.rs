@@ -1,7 +1,9 @@
-//! The authority over both stores: the same scenario gives the same results on SQLite
-//! and in memory (statuses, reasons, serials, CRL entries, PIN counters), refused
-//! operations change nothing in either, and two processes revoking one card at once
-//! both succeed.
+//! The authority over every store: the same scenario gives the same results in memory,
+//! on SQLite and on PostgreSQL (statuses, reasons, serials, CRL entries, PIN counters),
+//! refused operations change nothing in any, and two processes (or replicas) revoking
+//! one card at once both succeed. The PostgreSQL halves need a server
+//! (`JPKI_MOCK_TEST_POSTGRES`; see `TestSchema`). These stay unit tests: the scenario
+//! drives the crate's `Authority`, which is not public API.
 //!
 //! It also holds the one fixture the per-concern unit tests (`issue.rs`, `revoke.rs`,
 //! …) share: a memory-store authority at a fixed instant, and a holder.
@@ -13,8 +15,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::rules::{Cause, CertKind};
 use crate::store::memory::MemoryStore;
+use crate::store::postgres::testing::TestSchema;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{CardId, Store};
+use crate::store::{CardId, Store, StoreLocation};
 
 pub(super) fn at(text: &str) -> time::OffsetDateTime {
     crate::clock::parse_instant(text).unwrap()
@@ -221,11 +224,15 @@ fn scenario(make: impl Fn(&str) -> Authority) -> Vec<String> {
 }
 
 #[test]
-fn sqlite_and_memory_stores_behave_alike() {
+fn memory_sqlite_and_postgres_stores_behave_alike() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = scenario(|now| open(Box::new(SqliteStore::create(dir.path()).unwrap()), now));
     let memory = scenario(|now| open(Box::new(MemoryStore::new()), now));
     assert_eq!(sqlite, memory);
+    if let Some(schema) = TestSchema::new("scenario") {
+        let postgres = scenario(|now| open(schema.location().create().unwrap(), now));
+        assert_eq!(postgres, memory);
+    }
     // And the scenario says what domain.md wants.
     assert!(sqlite[2].contains("affiliationChanged") && sqlite[2].contains("\"sign\""));
     assert!(
@@ -241,12 +248,54 @@ fn sqlite_and_memory_stores_behave_alike() {
 
 #[test]
 fn two_processes_revoking_one_card_at_once_both_succeed_and_one_reports_it() {
-    use std::sync::{Arc, Barrier};
     let dir = tempfile::tempdir().unwrap();
+    two_revoking_one_card_at_once(&StoreLocation::Sqlite(dir.path().to_path_buf()));
+}
+
+#[test]
+fn two_replicas_revoking_one_card_at_once_on_postgres_both_succeed_and_one_reports_it() {
+    if let Some(schema) = TestSchema::new("revoke_at_once") {
+        two_revoking_one_card_at_once(schema.location());
+    }
+}
+
+#[test]
+fn replicas_initialising_one_empty_postgres_state_at_once_make_one_pair_of_cas() {
+    use std::sync::{Arc, Barrier};
+    let Some(schema) = TestSchema::new("init_at_once") else {
+        return;
+    };
+    drop(schema.location().create().unwrap());
+    let barrier = Arc::new(Barrier::new(3));
+    let replicas: Vec<_> = (0..3)
+        .map(|_| {
+            let (barrier, location) = (barrier.clone(), schema.location().clone());
+            std::thread::spawn(move || {
+                let mut store = location.open().unwrap();
+                barrier.wait();
+                let options = Options::default();
+                Authority::init(store.as_mut(), &p256_config(), &options, None, None)
+                    .map(|report| report.created.len())
+            })
+        })
+        .collect();
+    let created: Vec<usize> = replicas
+        .into_iter()
+        .map(|r| r.join().unwrap().unwrap())
+        .collect();
+    assert_eq!(created.iter().sum::<usize>(), 2, "{created:?}");
+    let store = schema.location().open().unwrap();
+    assert_eq!(store.authorities(CertKind::Sign).unwrap().len(), 1);
+}
+
+/// Two connections to the state at `location` (as two processes or replicas) revoke one
+/// card at the same moment, twenty times over.
+fn two_revoking_one_card_at_once(location: &StoreLocation) {
+    use std::sync::{Arc, Barrier};
     let options = Options::default();
-    let mut store = SqliteStore::create(dir.path()).unwrap();
-    Authority::init(&mut store, &Config::default(), &options, None, None).unwrap();
-    let mut setup = Authority::open(Box::new(store), Config::default(), options.clone()).unwrap();
+    let mut store = location.create().unwrap();
+    Authority::init(store.as_mut(), &Config::default(), &options, None, None).unwrap();
+    let mut setup = Authority::open(store, Config::default(), options.clone()).unwrap();
     let mut both_reported = 0;
     for _ in 0..20 {
         let card = issue(
@@ -262,13 +311,12 @@ fn two_processes_revoking_one_card_at_once_both_succeed_and_one_reports_it() {
         let barrier = Arc::new(Barrier::new(2));
         let handles: Vec<_> = (0..2)
             .map(|_| {
-                let (barrier, path, options) =
-                    (barrier.clone(), dir.path().to_path_buf(), options.clone());
+                let (barrier, location, options) =
+                    (barrier.clone(), location.clone(), options.clone());
                 std::thread::spawn(move || {
                     // Each thread has its own connection, like a second process.
-                    let store = SqliteStore::open(&path).unwrap();
-                    let mut authority =
-                        Authority::open(Box::new(store), Config::default(), options).unwrap();
+                    let store = location.open().unwrap();
+                    let mut authority = Authority::open(store, Config::default(), options).unwrap();
                     barrier.wait();
                     authority.revoke(card, &cause(Cause::Leak))
                 })

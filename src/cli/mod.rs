@@ -28,7 +28,7 @@ use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::tenants::{TenantHome, TenantName};
-use crate::store::{CardId, Store};
+use crate::store::{CardId, Store, StoreLocation};
 use healthcheck::healthcheck;
 use http::tenants::{self, TenantList, TenantRequest, TenantView};
 use output::{
@@ -59,6 +59,15 @@ pub struct Cli {
     /// [default: ./jpki-state].
     #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     state: Option<PathBuf>,
+    /// Where the state lives: sqlite:DIR (the same as --state DIR), or
+    /// postgres://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] for replicas sharing one
+    /// state (its tables and keys in schema NAME, default public, created if missing)
+    /// [env: JPKI_MOCK_STORE, which wins over JPKI_MOCK_STATE].
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
+    store: Option<String>,
+    /// Where the state lives, from --store, --state and their variables.
+    #[arg(skip)]
+    location: StoreLocation,
     /// Configuration file (default: the built-in config/jpki-mock.toml) [env:
     /// JPKI_MOCK_CONFIG].
     #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
@@ -83,9 +92,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The state directory when neither `--state` nor `JPKI_MOCK_STATE` names one.
-const DEFAULT_STATE: &str = "./jpki-state";
-
 impl Cli {
     /// Parses the command line, then fills the global options it does not give from
     /// their `JPKI_MOCK_*` variables. These are read here rather than by clap, whose
@@ -93,9 +99,15 @@ impl Cli {
     fn from_command_line() -> Self {
         let mut cli = Self::parse();
         let from_env = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
-        cli.state = cli
-            .state
-            .or_else(|| from_env("JPKI_MOCK_STATE").map(PathBuf::from));
+        let text = |value: std::ffi::OsString| value.to_string_lossy().into_owned();
+        cli.location = locate(
+            (cli.state.clone(), cli.store.clone()),
+            (
+                from_env("JPKI_MOCK_STATE").map(PathBuf::from),
+                from_env("JPKI_MOCK_STORE").map(text),
+            ),
+        )
+        .unwrap_or_else(|(kind, message)| Self::command().error(kind, message).exit());
         cli.config = cli
             .config
             .or_else(|| from_env("JPKI_MOCK_CONFIG").map(PathBuf::from));
@@ -135,9 +147,40 @@ impl Cli {
         cli
     }
 
-    /// The state directory.
-    pub fn state(&self) -> &Path {
-        self.state.as_deref().unwrap_or(Path::new(DEFAULT_STATE))
+    /// Where the state lives.
+    pub fn store(&self) -> &StoreLocation {
+        &self.location
+    }
+}
+
+/// Where the state lives, from `--state` and `--store` (`given`), else from
+/// `JPKI_MOCK_STATE` and `JPKI_MOCK_STORE` (`from_env`, the store winning: a container
+/// image's state directory does not stand in the way of a database), else
+/// `./jpki-state`. Both options at once must name one directory.
+fn locate(
+    given: (Option<PathBuf>, Option<String>),
+    from_env: (Option<PathBuf>, Option<String>),
+) -> std::result::Result<StoreLocation, (clap::error::ErrorKind, String)> {
+    use clap::error::ErrorKind;
+    let parse = |name: &str, url: &str| {
+        StoreLocation::parse(url).map_err(|e| (ErrorKind::ValueValidation, format!("{name}: {e}")))
+    };
+    match (given, from_env) {
+        ((Some(dir), Some(url)), _) => match parse("--store", &url)? {
+            StoreLocation::Sqlite(same) if same == dir => Ok(StoreLocation::Sqlite(dir)),
+            other => Err((
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "--state {} and --store {other} name two different states: give one                      (--store sqlite:DIR is --state DIR)",
+                    dir.display()
+                ),
+            )),
+        },
+        ((Some(dir), None), _) => Ok(StoreLocation::Sqlite(dir)),
+        ((None, Some(url)), _) => parse("--store", &url),
+        (_, (_, Some(url))) => parse("JPKI_MOCK_STORE", &url),
+        (_, (Some(dir), None)) => Ok(StoreLocation::Sqlite(dir)),
+        (_, (None, None)) => Ok(StoreLocation::default()),
     }
 }
 
@@ -577,14 +620,14 @@ fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
         key_seed: cli.seed.clone(),
     };
     let authority = match &cli.tenant {
-        None => Authority::open(Box::new(SqliteStore::open(cli.state())?), config, options)?,
+        None => Authority::open(cli.store().open()?, config, options)?,
         Some(name) => {
             let name: TenantName = name.parse()?;
-            let home = TenantHome::in_directory(cli.state());
+            let home = TenantHome::of(cli.store())?;
             let unknown = || {
                 Error::NotFound(format!(
                     "no tenant named {name} in {} (`jpki-mock tenant list` shows them)",
-                    cli.state().display()
+                    cli.store()
                 ))
             };
             match home.record(&name)? {
@@ -607,7 +650,7 @@ fn open_authority(cli: &Cli, config: Config) -> Result<Authority> {
 
 /// `tenant create|list|delete`, on the state directory.
 fn tenant(cli: &Cli, config: Config, options: Options, action: &TenantAction) -> Result<()> {
-    let home = TenantHome::in_directory(cli.state());
+    let home = TenantHome::of(cli.store())?;
     match action {
         TenantAction::Create {
             name,
@@ -616,10 +659,10 @@ fn tenant(cli: &Cli, config: Config, options: Options, action: &TenantAction) ->
         } => {
             // A tenant's URLs live under the default tenant's base URL: set it up first,
             // as `serve` would.
-            let mut store = SqliteStore::create(cli.state())?;
+            let mut store = cli.store().create()?;
             let derived = format!("http://{}", config.server.listen);
-            Authority::init(&mut store, &config, &options, None, Some(&derived))?;
-            let server = Authority::open(Box::new(store), config, options.clone())?;
+            Authority::init(store.as_mut(), &config, &options, None, Some(&derived))?;
+            let server = Authority::open(store, config, options.clone())?;
             let request = TenantRequest {
                 name: name.clone(),
                 ttl_seconds: *ttl_seconds,
@@ -679,8 +722,8 @@ fn run(cli: Cli) -> Result<()> {
         now: cli.now,
         key_seed: cli.seed.clone(),
     };
-    if let Some(out) = cli.command.out_path() {
-        refuse_out_inside_state(out, cli.state())?;
+    if let (Some(out), Some(state)) = (cli.command.out_path(), cli.store().state_dir()) {
+        refuse_out_inside_state(out, state)?;
     }
     match &cli.command {
         Command::Init { base_url, preset } => {
@@ -690,11 +733,11 @@ fn run(cli: Cli) -> Result<()> {
                     .apply_preset(name)
                     .map_err(|e| Error::BadInput(format!("--preset: {e}")))?;
             }
-            let mut store = SqliteStore::create(cli.state())?;
+            let mut store = cli.store().create()?;
             let mut report =
-                Authority::init(&mut store, &config, &options, base_url.as_deref(), None)?;
+                Authority::init(store.as_mut(), &config, &options, base_url.as_deref(), None)?;
             if let Some(url) = base_url {
-                let mut authority = Authority::open(Box::new(store), config, options)?;
+                let mut authority = Authority::open(store, config, options)?;
                 report.base_url = authority.set_base_url(url)?;
             }
             if cli.json {
@@ -706,7 +749,10 @@ fn run(cli: Cli) -> Result<()> {
                 for kind in &report.kept {
                     println!("kept the existing {kind} CA (init is idempotent)");
                 }
-                println!("state: {}", cli.state().display());
+                match cli.store().state_dir() {
+                    Some(dir) => println!("state: {}", dir.display()),
+                    None => println!("store: {}", cli.store()),
+                }
                 println!("base URL: {}", report.base_url);
                 let profile = &report.profile;
                 match &profile.preset {
@@ -748,16 +794,17 @@ fn run(cli: Cli) -> Result<()> {
             let local = listener
                 .local_addr()
                 .map_err(|e| Error::io("cannot read the listen address", e))?;
-            let state_dir = (!*ephemeral).then(|| cli.state());
-            let mut store: Box<dyn Store> = match state_dir {
+            let location = (!*ephemeral).then(|| cli.store());
+            let mut store: Box<dyn Store> = match location {
                 None => Box::new(MemoryStore::new()),
-                Some(dir) => {
+                Some(StoreLocation::Sqlite(dir)) => {
                     let store = SqliteStore::create(dir)?;
                     for warning in store.permission_warnings() {
                         eprintln!("jpki-mock: warning: {warning}");
                     }
                     Box::new(store)
                 }
+                Some(location) => location.create()?,
             };
             let derived = format!("http://{local}");
             let report = Authority::init(
@@ -799,13 +846,13 @@ fn run(cli: Cli) -> Result<()> {
                 let ready = http::Ready {
                     listen: local,
                     base_url: &base_url,
-                    state_dir,
+                    store: location,
                     admin_token_required: token_required,
                 };
                 println!("{}{}", ready.banner(), ready.line());
                 std::io::stdout().flush().ok();
-                let home = match state_dir {
-                    Some(dir) => TenantHome::in_directory(dir),
+                let home = match location {
+                    Some(location) => TenantHome::of(location)?,
                     None => TenantHome::in_memory(),
                 };
                 let tenants = tenants::Tenants::new(
@@ -862,7 +909,7 @@ fn run(cli: Cli) -> Result<()> {
             // Bad arguments are refused before the state is opened.
             args.plan()?;
             let mut authority = open_authority(&cli, config)?;
-            populate::run(&mut authority, cli.state(), args, cli.json)
+            populate::run(&mut authority, cli.store().state_dir(), args, cli.json)
         }
         Command::Revoke {
             card,

@@ -113,37 +113,28 @@ struct Summary {
     seconds: f64,
     /// Cards per second.
     cards_per_second: f64,
-    /// The state directory's files, in bytes, at the end.
-    state_bytes: u64,
-    /// What the state grew by, per card of this run.
-    bytes_per_card: u64,
+    /// The state directory's files, in bytes, at the end (null on PostgreSQL: not
+    /// measured).
+    state_bytes: Option<u64>,
+    /// What the state grew by, per card of this run (null on PostgreSQL).
+    bytes_per_card: Option<u64>,
     /// Whether Ctrl-C stopped the run (exit code 130).
     interrupted: bool,
 }
 
-/// Runs `populate` on an open authority.
+/// Runs `populate` on an open authority whose state is in `state` (a directory; `None`:
+/// a database, whose disk `populate` neither checks nor measures).
 pub(super) fn run(
     authority: &mut Authority,
-    state: &Path,
+    state: Option<&Path>,
     args: &PopulateArgs,
     json: bool,
 ) -> Result<()> {
     let plan = args.plan()?;
     let alg = plan.key_alg.unwrap_or(authority.config().profile.key_alg);
-    let before = state_bytes(state)?;
-    let need = plan.cards * bytes_per_card(alg) + HEADROOM_BYTES;
-    let free = free_bytes(state)?;
-    if need > free {
-        return Err(Error::Refused(format!(
-            "{} cards need about {} MB on disk ({} bytes a card, plus {} MB for the \
-             database's journal); {} has {} MB free",
-            plan.cards,
-            need / 1_000_000,
-            bytes_per_card(alg),
-            HEADROOM_BYTES / 1_000_000,
-            state.display(),
-            free / 1_000_000
-        )));
+    let before = state.map(state_bytes).transpose()?;
+    if let Some(state) = state {
+        check_free_space(state, plan.cards, alg)?;
     }
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_ctrl_c(stop.clone())?;
@@ -161,7 +152,7 @@ pub(super) fn run(
     })?;
     let seconds = started.elapsed().as_secs_f64();
     let interrupted = done.cards < plan.cards;
-    let after = state_bytes(state)?;
+    let after = state.map(state_bytes).transpose()?;
     let summary = Summary {
         cards: done.cards,
         certificates: done.certificates,
@@ -173,7 +164,9 @@ pub(super) fn run(
         seconds: (seconds * 1000.0).round() / 1000.0,
         cards_per_second: (done.cards as f64 / seconds).round(),
         state_bytes: after,
-        bytes_per_card: after.saturating_sub(before) / done.cards.max(1),
+        bytes_per_card: after
+            .zip(before)
+            .map(|(after, before)| after.saturating_sub(before) / done.cards.max(1)),
         interrupted,
     };
     if interrupted {
@@ -197,10 +190,35 @@ pub(super) fn run(
         summary.key_pool,
         summary.key_alg
     );
-    println!(
-        "{:.1} s, {} cards/s; state {} bytes ({} bytes a card)",
-        summary.seconds, summary.cards_per_second, summary.state_bytes, summary.bytes_per_card
-    );
+    match summary.state_bytes.zip(summary.bytes_per_card) {
+        Some((bytes, per_card)) => println!(
+            "{:.1} s, {} cards/s; state {bytes} bytes ({per_card} bytes a card)",
+            summary.seconds, summary.cards_per_second
+        ),
+        None => println!(
+            "{:.1} s, {} cards/s",
+            summary.seconds, summary.cards_per_second
+        ),
+    }
+    Ok(())
+}
+
+/// Refuses a run the disk of the state directory cannot hold.
+fn check_free_space(state: &Path, cards: u64, alg: KeyAlg) -> Result<()> {
+    let need = cards * bytes_per_card(alg) + HEADROOM_BYTES;
+    let free = free_bytes(state)?;
+    if need > free {
+        return Err(Error::Refused(format!(
+            "{} cards need about {} MB on disk ({} bytes a card, plus {} MB for the \
+             database's journal); {} has {} MB free",
+            cards,
+            need / 1_000_000,
+            bytes_per_card(alg),
+            HEADROOM_BYTES / 1_000_000,
+            state.display(),
+            free / 1_000_000
+        )));
+    }
     Ok(())
 }
 

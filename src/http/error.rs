@@ -20,9 +20,11 @@ pub(crate) fn status_of(error: &Error) -> StatusCode {
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::PinLocked(_) => StatusCode::LOCKED,
-        Error::State(_) | Error::Database(_) | Error::Io { .. } | Error::Internal(_) => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Error::State(_)
+        | Error::Database(_)
+        | Error::Postgres(_)
+        | Error::Io { .. }
+        | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -442,8 +442,8 @@ pub struct Ready<'a> {
     pub listen: SocketAddr,
     /// The base URL that certificates carry.
     pub base_url: &'a str,
-    /// The state directory; `None` for `--ephemeral`.
-    pub state_dir: Option<&'a std::path::Path>,
+    /// Where the state lives; `None` for `--ephemeral`.
+    pub store: Option<&'a crate::store::StoreLocation>,
     /// Whether the admin API wants a bearer token.
     pub admin_token_required: bool,
 }
@@ -464,17 +464,24 @@ impl Ready<'_> {
         } else {
             "open: loopback only"
         };
-        let (keys, state) = match self.state_dir {
-            Some(dir) => ("in plain files", dir.display().to_string()),
+        let (keys, state) = match self.store {
+            Some(crate::store::StoreLocation::Sqlite(dir)) => (
+                "in plain files",
+                format!("state directory: {}", dir.display()),
+            ),
+            Some(location) => (
+                "in the PostgreSQL database",
+                format!("store: {location} (shared by the replicas using it)"),
+            ),
             None => (
                 "in memory",
-                "none (--ephemeral: gone when the server stops)".into(),
+                "state directory: none (--ephemeral: gone when the server stops)".into(),
             ),
         };
         let mut text = format!(
             "jpki-mock: TEST CA, NOT FOR PRODUCTION. Its keys are {keys}.\n\
              listening on http://{listen}\n\
-             state directory: {state}\n\
+             {state}\n\
              base URL in certificates: {base_url}\n\
              CA certificates: {here}/ca/sign.cer  {here}/ca/auth.cer\n\
              CRLs:            {here}/crl/sign.crl  {here}/crl/auth.crl  (every one: {here}/crl/index.json)\n\
@@ -496,14 +503,21 @@ impl Ready<'_> {
     }
 
     /// One line of JSON, always the last thing `serve` prints before serving:
-    /// `{"jpki_mock": "ready", "listen", "base_url", "admin_token_required", "state"}`.
+    /// `{"jpki_mock": "ready", "listen", "base_url", "admin_token_required", "state",
+    /// "store"}`: `state` is the state directory (null in memory and on PostgreSQL),
+    /// `store` where the state lives (`sqlite:DIR`, the PostgreSQL URL without its
+    /// password, or null in memory).
     pub fn line(&self) -> String {
         serde_json::json!({
             "jpki_mock": "ready",
             "listen": self.listen.to_string(),
             "base_url": self.base_url,
             "admin_token_required": self.admin_token_required,
-            "state": self.state_dir.map(|d| d.display().to_string()),
+            "state": self
+                .store
+                .and_then(|s| s.state_dir())
+                .map(|d| d.display().to_string()),
+            "store": self.store.map(|s| s.to_string()),
         })
         .to_string()
     }

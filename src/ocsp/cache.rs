@@ -1,7 +1,9 @@
 //! The response cache: one signed answer per (CA generation, serial, CertID hash) for
 //! requests without a nonce, emptied whenever the state changes (any process) or a
 //! publication boundary passes, and refreshed at half its validity. Hits take no lock
-//! and run no query: the change counter tells whether the snapshot is still current.
+//! and run no query: the change counter tells whether the snapshot is still current
+//! (on PostgreSQL, whose counter is polled, a hit runs the one query that reads the
+//! stored revision, so that other replicas' changes count at once).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -118,7 +120,7 @@ impl ResponseCache {
     pub(super) fn hit(&self, request_der: &[u8]) -> Option<(CacheKey, CachedResponse)> {
         let guard = self.snapshot.load();
         let snapshot = guard.as_deref()?;
-        let now = snapshot.current_at(self.changes.load())?;
+        let now = snapshot.current_at(self.changes.load().ok()?)?;
         let key = *snapshot.answers.by_request.get(request_der)?;
         let cached = snapshot.answers.by_key.get(&key)?;
         is_fresh(&cached, now).then(|| (key, cached.clone()))
@@ -133,7 +135,7 @@ impl ResponseCache {
     /// published version moved (keeping the answers if it did not). Returns the version.
     pub(super) fn follow(&self, authority: &mut Authority) -> Result<CacheVersion> {
         // Read before the state: a change committed after this read bumps past it.
-        let stamp = self.changes.load();
+        let stamp = self.changes.load()?;
         let current = self.snapshot.load_full();
         // Nothing changed since the snapshot: the authority is in step with the state
         // (every change in this process bumps the counter too), no query needed.

@@ -7,6 +7,10 @@
 //! signal, not state: the server also compares the stored revision once a second, so a
 //! writer that died between its commit and its bump (or a deleted counter file) delays
 //! the news by at most that second.
+//!
+//! No memory crosses machines: the PostgreSQL store's counter is *polled*, each load is
+//! the stored revision (one indexed query), so that a replica sees another's change in
+//! its very next answer.
 
 use std::fs::OpenOptions;
 use std::path::Path;
@@ -24,12 +28,26 @@ pub const CHANGES_FILE: &str = "jpki-mock.changes";
 #[derive(Clone, Debug)]
 pub struct ChangeCounter(Arc<Place>);
 
-#[derive(Debug)]
+/// Reads the stored revision (a polled counter's source).
+pub type RevisionSource = Box<dyn Fn() -> Result<u64> + Send + Sync>;
+
 enum Place {
     /// Shared with every process that maps the same file.
     Mapped(MmapRaw),
     /// This process only.
     Local(AtomicU64),
+    /// The stored revision itself, read at each load.
+    Polled(RevisionSource),
+}
+
+impl std::fmt::Debug for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Mapped(map) => f.debug_tuple("Mapped").field(map).finish(),
+            Place::Local(counter) => f.debug_tuple("Local").field(counter).finish(),
+            Place::Polled(_) => f.write_str("Polled"),
+        }
+    }
 }
 
 impl Default for ChangeCounter {
@@ -65,26 +83,39 @@ impl ChangeCounter {
         Ok(Self(Arc::new(Place::Mapped(map))))
     }
 
-    fn atomic(&self) -> &AtomicU64 {
-        match &*self.0 {
+    /// A counter that reads the stored revision at every load (bumps are no-ops: the
+    /// writing transactions bump the revision).
+    pub fn polled(source: RevisionSource) -> Self {
+        Self(Arc::new(Place::Polled(source)))
+    }
+
+    fn atomic(&self) -> Option<&AtomicU64> {
+        Some(match &*self.0 {
             Place::Local(counter) => counter,
+            Place::Polled(_) => return None,
             // SAFETY: the mapping is at least 8 bytes long and page-aligned, so it holds
             // an aligned u64 for as long as `self` keeps the mapping; the file is never
             // shrunk. Every process touches it only through atomic operations, and
             // lock-free atomics on shared memory are address-free (the same word in two
             // mappings behaves as one atomic).
             Place::Mapped(map) => unsafe { &*(map.as_ptr() as *const AtomicU64) },
-        }
+        })
     }
 
-    /// The current count.
-    pub fn load(&self) -> u64 {
-        self.atomic().load(Ordering::Acquire)
+    /// The current count: one memory read (a polled counter: one query, which may fail).
+    pub fn load(&self) -> Result<u64> {
+        match (&*self.0, self.atomic()) {
+            (Place::Polled(source), _) => source(),
+            // Every other place is an atomic.
+            (_, counter) => Ok(counter.map_or(0, |c| c.load(Ordering::Acquire))),
+        }
     }
 
     /// Announces a committed change.
     pub fn bump(&self) {
-        self.atomic().fetch_add(1, Ordering::Release);
+        if let Some(counter) = self.atomic() {
+            counter.fetch_add(1, Ordering::Release);
+        }
     }
 }
 
@@ -97,12 +128,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = ChangeCounter::open(dir.path()).unwrap();
         let second = ChangeCounter::open(dir.path()).unwrap();
-        let before = second.load();
+        let before = second.load().unwrap();
         first.bump();
         first.bump();
-        assert_eq!(second.load(), before + 2);
+        assert_eq!(second.load().unwrap(), before + 2);
         let local = ChangeCounter::default();
         local.bump();
-        assert_eq!((local.load(), first.load()), (1, before + 2));
+        assert_eq!(
+            (local.load().unwrap(), first.load().unwrap()),
+            (1, before + 2)
+        );
+        let polled = ChangeCounter::polled(Box::new(|| Ok(7)));
+        polled.bump();
+        assert_eq!(polled.load().unwrap(), 7);
     }
 }

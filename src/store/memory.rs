@@ -9,9 +9,6 @@ use time::OffsetDateTime;
 use super::*;
 use crate::error::{Error, Result};
 
-const FIRST_SERIAL: u32 = 0x0100_0001;
-const LAST_SERIAL: u32 = 0x7FFF_FFFF;
-
 #[derive(Clone, Debug)]
 struct StoredCertificate {
     card_id: CardId,
@@ -426,7 +423,7 @@ impl Store for MemoryStore {
     }
 
     fn revision(&self) -> Result<u64> {
-        Ok(self.changes.load())
+        self.changes.load()
     }
 
     fn changes(&self) -> ChangeCounter {

@@ -1,18 +1,78 @@
 //! Persistence behind a trait. `sqlite` is the default (a state directory shared by the
-//! CLI and the server). The records hold facts; they make no decisions.
+//! CLI and the server); `postgres` keeps the state in a database schema that several
+//! server replicas share; `memory` lives and dies with the process. [`StoreLocation`]
+//! names where a state lives. The records hold facts; they make no decisions.
 
 pub mod changes;
+#[cfg(test)]
+mod contract;
+mod location;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 pub mod tenants;
 
 use time::{Date, OffsetDateTime};
 
 pub use changes::ChangeCounter;
+pub use location::StoreLocation;
 
 use crate::error::Result;
 use crate::rules::locality::Locality;
 use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
+
+/// The first serial handed out: the smallest positive 4-byte INTEGER above 0x01000000,
+/// so that every serial encodes in exactly four bytes.
+const FIRST_SERIAL: u32 = 0x0100_0001;
+/// The largest serial that still encodes as a positive 4-byte INTEGER.
+const LAST_SERIAL: u32 = 0x7FFF_FFFF;
+
+/// The text forms the SQL stores keep, read back (an error names what is wrong).
+mod fields {
+    use time::{Date, OffsetDateTime};
+
+    use crate::rules::{Cause, CrlReason};
+
+    pub(super) fn instant(seconds: i64) -> Result<OffsetDateTime, String> {
+        OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn date(text: &str) -> Result<Date, String> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Date::parse(text, &format).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn parsed<T: std::str::FromStr>(text: &str) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        text.parse().map_err(|e: T::Err| e.to_string())
+    }
+
+    pub(super) fn reason(code: i64) -> Result<CrlReason, String> {
+        u8::try_from(code)
+            .ok()
+            .and_then(CrlReason::from_code)
+            .ok_or_else(|| format!("{code} is not a CRLReason code"))
+    }
+
+    pub(super) fn cause(text: &str) -> Result<Cause, String> {
+        if text == Cause::Superseded.as_str() {
+            Ok(Cause::Superseded)
+        } else {
+            parsed(text)
+        }
+    }
+
+    /// The columns a card record is read from, `cards c` (the same SQL on both).
+    pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+
+    /// An event's revoked serials, as the `revoked` column keeps them (JSON).
+    pub(super) fn serials_json(revokes: &[(crate::rules::Serial, CrlReason)]) -> String {
+        let serials: Vec<u32> = revokes.iter().map(|(s, _)| s.0).collect();
+        serde_json::to_string(&serials).expect("a list of numbers serialises")
+    }
+}
 
 /// A card's identifier.
 #[derive(
@@ -321,6 +381,7 @@ pub trait Store: Send {
     /// any other process. One query.
     fn revision(&self) -> Result<u64>;
     /// The change signal: bumped after every commit that changes [`Store::revision`],
-    /// by this or any other process. One memory read.
+    /// by this or any other process. One memory read (PostgreSQL: one query, the
+    /// stored revision itself, since no memory is shared across machines).
     fn changes(&self) -> ChangeCounter;
 }

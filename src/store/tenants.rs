@@ -2,7 +2,9 @@
 //! faults) served by the same server under `/t/{tenant}`; here is only its name, its
 //! record (creation time, time to live, admin token) and its state: with a state
 //! directory, `DIR/tenants/{tenant}/` holds a SQLite state like the default one plus
-//! `tenant.json`, the record that makes the tenant exist; with `--ephemeral`, memory.
+//! `tenant.json`, the record that makes the tenant exist; on PostgreSQL, the schema
+//! `{schema}_t_{tenant}` and a row of the base schema's `jpki_mock_tenants`; with `--ephemeral`,
+//! memory.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,8 +14,9 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::memory::MemoryStore;
+use super::postgres::tenants::{tenant_schema, TenantRegistry};
 use super::sqlite::SqliteStore;
-use super::Store;
+use super::{Store, StoreLocation};
 use crate::error::{Error, Result};
 
 /// The folder of the state directory that holds the tenants' states.
@@ -118,12 +121,35 @@ pub enum TenantHome {
     /// In this process only (`serve --ephemeral`): the records; the states are the
     /// server's to keep.
     Memory(Mutex<BTreeMap<TenantName, TenantRecord>>),
+    /// In a PostgreSQL database, shared by every replica: a schema each.
+    Postgres {
+        /// The base store (each tenant's is its schema `t_{tenant}`).
+        location: StoreLocation,
+        /// The records.
+        registry: Box<TenantRegistry>,
+    },
 }
 
 impl TenantHome {
     /// The tenants of a state directory.
     pub fn in_directory(state: &Path) -> Self {
         Self::Directory(state.join(TENANTS_DIR))
+    }
+
+    /// The tenants of a store: a state directory's, or a PostgreSQL database's.
+    pub fn of(location: &StoreLocation) -> Result<Self> {
+        Ok(match location {
+            StoreLocation::Sqlite(directory) => Self::in_directory(directory),
+            StoreLocation::Postgres { url, schema } => Self::Postgres {
+                location: location.clone(),
+                registry: Box::new(TenantRegistry::new(url, schema)?),
+            },
+        })
+    }
+
+    fn parse(name: &TenantName, text: &str) -> Result<TenantRecord> {
+        serde_json::from_str(text)
+            .map_err(|e| Error::State(format!("the record of tenant {name} is unreadable: {e}")))
     }
 
     /// Tenants kept in memory.
@@ -135,7 +161,7 @@ impl TenantHome {
     pub fn state_dir(&self, name: &TenantName) -> Option<PathBuf> {
         match self {
             Self::Directory(root) => Some(root.join(name.as_str())),
-            Self::Memory(_) => None,
+            Self::Memory(_) | Self::Postgres { .. } => None,
         }
     }
 
@@ -151,6 +177,14 @@ impl TenantHome {
     pub fn records(&self) -> Result<Vec<TenantRecord>> {
         match self {
             Self::Memory(records) => Ok(Self::memory(records)?.values().cloned().collect()),
+            Self::Postgres { registry, .. } => registry
+                .records()?
+                .iter()
+                .map(|text| {
+                    serde_json::from_str(text)
+                        .map_err(|e| Error::State(format!("a tenant record is unreadable: {e}")))
+                })
+                .collect(),
             Self::Directory(root) => {
                 let entries = match std::fs::read_dir(root) {
                     Ok(entries) => entries,
@@ -182,6 +216,10 @@ impl TenantHome {
     pub fn record(&self, name: &TenantName) -> Result<Option<TenantRecord>> {
         match self {
             Self::Memory(records) => Ok(Self::memory(records)?.get(name).cloned()),
+            Self::Postgres { registry, .. } => registry
+                .record(name.as_str())?
+                .map(|text| Self::parse(name, &text))
+                .transpose(),
             Self::Directory(root) => {
                 let path = root.join(name.as_str()).join(RECORD_FILE);
                 let text = match std::fs::read_to_string(&path) {
@@ -207,6 +245,15 @@ impl TenantHome {
                     return Err(exists());
                 }
                 Ok(Box::new(MemoryStore::new()))
+            }
+            Self::Postgres { location, registry } => {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if !registry.reserve(name.as_str(), now)? {
+                    return Err(exists());
+                }
+                location
+                    .with_schema(&tenant_schema(schema_of(location), name.as_str()))?
+                    .create()
             }
             Self::Directory(root) => {
                 std::fs::create_dir_all(root)
@@ -234,6 +281,13 @@ impl TenantHome {
     pub fn open_store(&self, name: &TenantName) -> Result<Option<Box<dyn Store>>> {
         match self {
             Self::Memory(_) => Ok(None),
+            Self::Postgres { location, .. } => {
+                if self.record(name)?.is_none() {
+                    return Ok(None);
+                }
+                let schema = tenant_schema(schema_of(location), name.as_str());
+                Ok(Some(location.with_schema(&schema)?.open()?))
+            }
             Self::Directory(root) => {
                 if self.record(name)?.is_none() {
                     return Ok(None);
@@ -252,6 +306,11 @@ impl TenantHome {
             Self::Memory(records) => {
                 Self::memory(records)?.insert(record.name.clone(), record.clone());
                 Ok(())
+            }
+            Self::Postgres { registry, .. } => {
+                let text = serde_json::to_string(record)
+                    .map_err(|e| Error::Internal(format!("tenant record: {e}")))?;
+                registry.commit(record.name.as_str(), &text)
             }
             Self::Directory(root) => {
                 let dir = root.join(record.name.as_str());
@@ -274,6 +333,7 @@ impl TenantHome {
     pub fn remove(&self, name: &TenantName) -> Result<bool> {
         match self {
             Self::Memory(records) => Ok(Self::memory(records)?.remove(name).is_some()),
+            Self::Postgres { registry, .. } => registry.remove(name.as_str()),
             Self::Directory(root) => {
                 let dir = root.join(name.as_str());
                 let existed = dir.join(RECORD_FILE).exists();
@@ -292,6 +352,14 @@ impl TenantHome {
                 }
             }
         }
+    }
+}
+
+/// The schema of a PostgreSQL location (`""` for a directory, which has none).
+fn schema_of(location: &StoreLocation) -> &str {
+    match location {
+        StoreLocation::Postgres { schema, .. } => schema,
+        StoreLocation::Sqlite(_) => "",
     }
 }
 

@@ -135,6 +135,15 @@ pub fn command(state: &Path) -> Command {
     command
 }
 
+/// The binary as a `Command` on the store at `url` (`--store <url>` first: a
+/// PostgreSQL URL, say), with every `JPKI_MOCK_*` variable removed as by [`command`].
+pub fn store_command(url: &str) -> Command {
+    let mut command = Command::new(BIN);
+    clear_jpki_env(&mut command);
+    command.arg("--store").arg(url);
+    command
+}
+
 /// Removes every `JPKI_MOCK_*` variable of this process from a child's environment.
 pub fn clear_jpki_env(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
@@ -771,19 +780,31 @@ impl Binary {
     /// As [`Binary::start`], with environment variables set for the child (after
     /// every inherited `JPKI_MOCK_*` is removed).
     pub fn start_env(state: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        Self::spawn(state, extra, env, Stdio::null())
+        Self::spawn(command(state), extra, env, Stdio::null(), None)
     }
 
     /// As [`Binary::start`], with the server's log (warnings and above) in `log`.
     pub fn start_logging(state: &Path, log: &Path) -> Self {
         let file = std::fs::File::create(log).unwrap();
-        Self::spawn(state, &[], &[], Stdio::from(file))
+        Self::spawn(command(state), &[], &[], Stdio::from(file), None)
     }
 
-    fn spawn(state: &Path, extra: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Self {
+    /// One replica serving the state at `store` (`--store`: several replicas serve one
+    /// PostgreSQL state), recording `base_url` (one for all the replicas, as a load
+    /// balancer's would be; default: its own).
+    pub fn start_replica(store: &str, base_url: Option<&str>) -> Self {
+        Self::spawn(store_command(store), &[], &[], Stdio::null(), base_url)
+    }
+
+    fn spawn(
+        mut command: Command,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+        base_url: Option<&str>,
+    ) -> Self {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut command = command(state);
         command
             .args(extra)
             .args([
@@ -791,7 +812,7 @@ impl Binary {
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--base-url",
-                &base,
+                base_url.unwrap_or(&base),
             ])
             .env("JPKI_MOCK_LOG", "warn")
             .envs(env.iter().copied())

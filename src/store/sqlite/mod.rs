@@ -23,12 +23,6 @@ use crate::error::{Error, Result};
 /// The database file inside the state directory.
 pub const DATABASE_FILE: &str = "jpki-mock.sqlite3";
 
-/// The first serial handed out: the smallest positive 4-byte INTEGER above 0x01000000,
-/// so that every serial encodes in exactly four bytes.
-const FIRST_SERIAL: i64 = 0x0100_0001;
-/// The largest serial that still encodes as a positive 4-byte INTEGER.
-const LAST_SERIAL: i64 = 0x7FFF_FFFF;
-
 /// The SQLite store.
 pub struct SqliteStore {
     directory: PathBuf,
@@ -459,9 +453,9 @@ impl Store for SqliteStore {
             [],
             |r| r.get(0),
         )?;
-        let next = next.max(FIRST_SERIAL);
+        let next = next.max(i64::from(FIRST_SERIAL));
         let end = next + count as i64;
-        if end - 1 > LAST_SERIAL {
+        if end - 1 > i64::from(LAST_SERIAL) {
             return Err(Error::Refused(
                 "the 4-byte serial counter is exhausted".into(),
             ));

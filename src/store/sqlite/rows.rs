@@ -13,7 +13,7 @@ pub(super) fn unix(instant: OffsetDateTime) -> i64 {
 }
 
 pub(super) fn instant(seconds: i64) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| conversion(e.to_string()))
+    fields::instant(seconds).map_err(conversion)
 }
 
 pub(super) fn conversion(message: String) -> rusqlite::Error {
@@ -21,27 +21,22 @@ pub(super) fn conversion(message: String) -> rusqlite::Error {
 }
 
 pub(super) fn date(text: String) -> rusqlite::Result<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(&text, &format).map_err(|e| conversion(e.to_string()))
+    fields::date(&text).map_err(conversion)
 }
 
 pub(super) fn parsed<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|e: T::Err| conversion(e.to_string()))
+    fields::parsed(&text).map_err(conversion)
 }
 
 pub(super) fn reason_from_code(code: u8) -> rusqlite::Result<CrlReason> {
-    CrlReason::from_code(code).ok_or_else(|| conversion(format!("{code} is not a CRLReason code")))
+    fields::reason(code.into()).map_err(conversion)
 }
 
 pub(super) fn cause(text: String) -> rusqlite::Result<Cause> {
-    if text == Cause::Superseded.as_str() {
-        Ok(Cause::Superseded)
-    } else {
-        parsed(text)
-    }
+    fields::cause(&text).map_err(conversion)
 }
 
 pub(super) fn bump_revision(tx: &Connection) -> Result<()> {
@@ -96,14 +91,13 @@ fn key_id(tx: &Connection, pkcs8: &[u8]) -> Result<i64> {
 }
 
 pub(super) fn insert_event(tx: &Connection, event: &NewEvent) -> Result<i64> {
-    let revoked: Vec<u32> = event.revokes.iter().map(|(s, _)| s.0).collect();
     tx.execute(
         "INSERT INTO events (card_id, cause, at, revoked, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             event.card_id.0,
             event.cause.as_str(),
             unix(event.at),
-            serde_json::to_string(&revoked).expect("a list of numbers serialises"),
+            fields::serials_json(&event.revokes),
             unix(event.recorded_at),
         ],
     )?;
@@ -133,7 +127,7 @@ pub(super) fn insert_event(tx: &Connection, event: &NewEvent) -> Result<i64> {
     Ok(id)
 }
 
-pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
+pub(super) use fields::CARD_COLUMNS;
 
 pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> {
     Ok(CardRecord {

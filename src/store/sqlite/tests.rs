@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::contract;
 
 #[test]
 fn keys_are_0600_the_directory_0700_and_loose_modes_are_reported() {
@@ -111,127 +112,22 @@ fn a_state_from_before_generations_migrates_without_losing_anything() {
     assert_eq!(listed, [serial]);
 }
 
-/// A card of a holder in `locality`, recorded at the epoch.
-fn card_in(locality: &Locality) -> NewCard {
-    NewCard {
-        holder: HolderRecord {
-            name: "A B".into(),
-            birth: time::macros::date!(1990 - 10 - 01),
-            gender: Gender::Female,
-            address: "x".into(),
-            locality: locality.clone(),
-        },
-        issued_on: time::macros::date!(2021 - 03 - 15),
-        expiry: time::macros::date!(2031 - 10 - 01),
-        key_alg: KeyAlg::P256,
-        replaces: None,
-        fee_yen: 0,
-        created_at: OffsetDateTime::UNIX_EPOCH,
-    }
-}
-
 #[test]
 fn localities_lists_each_distribution_point_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::create(dir.path()).unwrap();
-    let at = OffsetDateTime::UNIX_EPOCH;
-    let locality = |prefecture: &str, municipality: &str| Locality {
-        prefecture: prefecture.into(),
-        municipality: municipality.into(),
-    };
-    let points = [
-        locality("Tokyo-to", "Shinagawa-ku"),
-        locality("Osaka-fu", "Osaka-shi"),
-        locality("Tokyo-to", "Kiyose-shi"),
-        locality("Tokyo-to", "Shinagawa-ku"),
-    ];
-    for (i, point) in points.iter().enumerate() {
-        let card = card_in(point);
-        let certificate = NewCertificate {
-            serial: Serial(0x0100_0010 + i as u32),
-            kind: CertKind::Sign,
-            generation: 1,
-            locality: point.clone(),
-            not_before: at,
-            not_after: at,
-            der: vec![],
-            key_pkcs8: vec![],
-        };
-        store.insert_card(&card, &[certificate], &[], None).unwrap();
-    }
-    let expected = [
-        locality("Osaka-fu", "Osaka-shi"),
-        locality("Tokyo-to", "Kiyose-shi"),
-        locality("Tokyo-to", "Shinagawa-ku"),
-    ];
-    assert_eq!(store.localities(CertKind::Sign, 1).unwrap(), expected);
-    assert!(store.localities(CertKind::Sign, 2).unwrap().is_empty());
-    assert!(store.localities(CertKind::Auth, 1).unwrap().is_empty());
-    assert!(store
-        .names_locality(CertKind::Sign, 1, &expected[1])
-        .unwrap());
-    assert!(!store
-        .names_locality(CertKind::Sign, 2, &expected[1])
-        .unwrap());
+    contract::localities_are_listed_once_in_order(&mut store);
 }
 
 #[test]
 fn a_shared_key_is_stored_once_and_a_batch_commits_or_undoes_all_its_writes() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::create(dir.path()).unwrap();
-    let at = OffsetDateTime::UNIX_EPOCH;
-    let point = Locality {
-        prefecture: "Tokyo-to".into(),
-        municipality: "Shinagawa-ku".into(),
-    };
-    let card = card_in(&point);
-    let certificate = |serial: u32, key: &[u8]| NewCertificate {
-        serial: Serial(serial),
-        kind: CertKind::Auth,
-        generation: 1,
-        locality: point.clone(),
-        not_before: at,
-        not_after: at,
-        der: vec![1],
-        key_pkcs8: key.to_vec(),
-    };
-    let key_rows = |store: &SqliteStore| -> i64 {
-        store
-            .connection
+    let database = dir.path().join(DATABASE_FILE);
+    contract::a_batch_commits_or_undoes_all_its_writes(&mut store, &|| {
+        Connection::open(&database)
+            .unwrap()
             .query_row("SELECT COUNT(*) FROM card_keys", [], |r| r.get(0))
             .unwrap()
-    };
-    store.begin_batch().unwrap();
-    for serial in [0x0100_0100, 0x0100_0101, 0x0100_0102] {
-        store
-            .insert_card(&card, &[certificate(serial, b"shared")], &[], None)
-            .unwrap();
-    }
-    store
-        .insert_card(&card, &[certificate(0x0100_0103, b"own")], &[], None)
-        .unwrap();
-    // A failing method inside the batch undoes its own writes only.
-    assert!(store
-        .insert_card(&card, &[certificate(0x0100_0100, b"again")], &[], None)
-        .is_err());
-    store.end_batch(true).unwrap();
-    assert_eq!(store.cards().unwrap().len(), 4);
-    assert_eq!(key_rows(&store), 2);
-    for (serial, key) in [
-        (0x0100_0100, "shared"),
-        (0x0100_0102, "shared"),
-        (0x0100_0103, "own"),
-    ] {
-        let record = store.certificate(Serial(serial)).unwrap().unwrap();
-        assert_eq!(record.certificate.key_pkcs8, key.as_bytes());
-    }
-
-    store.begin_batch().unwrap();
-    store
-        .insert_card(&card, &[certificate(0x0100_0104, b"new")], &[], None)
-        .unwrap();
-    store.end_batch(false).unwrap();
-    assert_eq!(store.cards().unwrap().len(), 4);
-    assert_eq!(key_rows(&store), 2);
-    assert!(store.certificate(Serial(0x0100_0104)).unwrap().is_none());
+    });
 }
