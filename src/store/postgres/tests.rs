@@ -46,18 +46,7 @@ fn two_replicas_never_take_the_same_serial_and_crl_numbers_never_go_back() {
     let mut setup = store_in(&schema);
     for kind in CertKind::ALL {
         setup
-            .put_authority(
-                kind,
-                &AuthorityRecord {
-                    generation: 1,
-                    issuing_from: OffsetDateTime::UNIX_EPOCH,
-                    revocation: None,
-                    ca_cert: vec![1],
-                    ca_key_pem: "ca".into(),
-                    responder_cert: vec![2],
-                    responder_key_pem: "responder".into(),
-                },
-            )
+            .put_authority(kind, &contract::authority_record())
             .unwrap();
     }
     let barrier = Arc::new(Barrier::new(2));
@@ -162,15 +151,7 @@ fn a_failed_write_reports_its_own_error_and_changes_nothing() {
         return;
     };
     let mut store = store_in(&schema);
-    let record = AuthorityRecord {
-        generation: 1,
-        issuing_from: OffsetDateTime::UNIX_EPOCH,
-        revocation: None,
-        ca_cert: vec![1],
-        ca_key_pem: "ca".into(),
-        responder_cert: vec![2],
-        responder_key_pem: "responder".into(),
-    };
+    let record = contract::authority_record();
     store.put_authority(CertKind::Auth, &record).unwrap();
     let revision = store.revision().unwrap();
     let err = store.put_authority(CertKind::Auth, &record).unwrap_err();
