@@ -25,6 +25,19 @@ fn card_in(locality: &Locality) -> NewCard {
     }
 }
 
+/// A CA generation 1 with placeholder certificates and keys ("secret").
+pub(super) fn authority_record() -> AuthorityRecord {
+    AuthorityRecord {
+        generation: 1,
+        issuing_from: OffsetDateTime::UNIX_EPOCH,
+        revocation: None,
+        ca_cert: vec![1],
+        ca_key_pem: "secret".into(),
+        responder_cert: vec![2],
+        responder_key_pem: "secret".into(),
+    }
+}
+
 /// `localities` and `names_locality`: each point once, in byte order.
 pub(super) fn localities_are_listed_once_in_order(store: &mut dyn Store) {
     let at = OffsetDateTime::UNIX_EPOCH;

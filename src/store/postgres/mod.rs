@@ -333,8 +333,6 @@ impl PostgresStore {
             } else {
                 format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, {key})")
             };
-            connection.client.batch_execute(&begin)?;
-            let result = work(connection);
             let (end, undo) = if in_batch {
                 (
                     "RELEASE SAVEPOINT write",
@@ -344,17 +342,22 @@ impl PostgresStore {
                 ("COMMIT", "ROLLBACK")
             };
             let bump = "UPDATE counters SET value = value + 1 WHERE name = 'revision'; ";
-            let ended = match &result {
-                Ok(_) if change => connection.client.batch_execute(&format!("{bump}{end}")),
-                Ok(_) => connection.client.batch_execute(end),
-                Err(_) => connection.client.batch_execute(undo),
-            };
-            if let Err(e) = ended {
-                // A failed COMMIT ends the transaction; a failed bump leaves it open.
+            let outcome = (|| {
+                connection.client.batch_execute(&begin)?;
+                let value = work(connection)?;
+                if change {
+                    connection.client.batch_execute(&format!("{bump}{end}"))?;
+                } else {
+                    connection.client.batch_execute(end)?;
+                }
+                Ok(value)
+            })();
+            if outcome.is_err() {
+                // Best effort: the error to report is the one that made it necessary
+                // (and a failed COMMIT has ended the transaction already).
                 let _ = connection.client.batch_execute(undo);
-                return Err(e.into());
             }
-            result
+            outcome
         })
     }
 }
@@ -458,9 +461,13 @@ impl Store for PostgresStore {
         }
         let key = self.lock_key;
         self.read(|c| {
-            Ok(c.client.batch_execute(&format!(
+            let begun = c.client.batch_execute(&format!(
                 "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, {key})"
-            ))?)
+            ));
+            if begun.is_err() {
+                let _ = c.client.batch_execute("ROLLBACK");
+            }
+            Ok(begun?)
         })?;
         self.in_batch = true;
         Ok(())

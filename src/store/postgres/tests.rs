@@ -1,7 +1,7 @@
 //! The PostgreSQL store against a real server (`JPKI_MOCK_TEST_POSTGRES`; each test in
 //! a schema of its own): the contract every store passes, two replicas allocating
 //! serials and cRLNumbers at once, schemas created by replicas opening at once, and
-//! the errors that name what was wrong.
+//! the errors that name what was wrong (a failed write reports its own, undone).
 
 use std::sync::{Arc, Barrier};
 
@@ -46,18 +46,7 @@ fn two_replicas_never_take_the_same_serial_and_crl_numbers_never_go_back() {
     let mut setup = store_in(&schema);
     for kind in CertKind::ALL {
         setup
-            .put_authority(
-                kind,
-                &AuthorityRecord {
-                    generation: 1,
-                    issuing_from: OffsetDateTime::UNIX_EPOCH,
-                    revocation: None,
-                    ca_cert: vec![1],
-                    ca_key_pem: "ca".into(),
-                    responder_cert: vec![2],
-                    responder_key_pem: "responder".into(),
-                },
-            )
+            .put_authority(kind, &contract::authority_record())
             .unwrap();
     }
     let barrier = Arc::new(Barrier::new(2));
@@ -154,4 +143,33 @@ fn errors_name_the_server_without_the_password() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("Bad-Name"), "{err}");
+}
+
+#[test]
+fn a_failed_write_reports_its_own_error_and_changes_nothing() {
+    let Some(schema) = TestSchema::new("failed_write") else {
+        return;
+    };
+    let mut store = store_in(&schema);
+    let record = contract::authority_record();
+    store.put_authority(CertKind::Auth, &record).unwrap();
+    let revision = store.revision().unwrap();
+    let err = store.put_authority(CertKind::Auth, &record).unwrap_err();
+    assert!(matches!(err, Error::ConcurrentChange(_)), "{err}");
+    // A database error is reported as the server said it.
+    let err = store
+        .record_event(&NewEvent {
+            card_id: CardId(42),
+            cause: crate::rules::Cause::Lost,
+            at: OffsetDateTime::UNIX_EPOCH,
+            recorded_at: OffsetDateTime::UNIX_EPOCH,
+            revokes: vec![],
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("foreign key"), "{err}");
+    assert_eq!(store.revision().unwrap(), revision);
+    // The connection is usable afterwards.
+    store.put_setting("k", "v").unwrap();
+    assert_eq!(store.setting("k").unwrap().as_deref(), Some("v"));
 }

@@ -8,18 +8,7 @@ fn keys_are_0600_the_directory_0700_and_loose_modes_are_reported() {
     let dir = parent.path().join("state");
     let mut store = SqliteStore::create(&dir).unwrap();
     store
-        .put_authority(
-            CertKind::Sign,
-            &AuthorityRecord {
-                generation: 1,
-                issuing_from: OffsetDateTime::UNIX_EPOCH,
-                revocation: None,
-                ca_cert: vec![1],
-                ca_key_pem: "secret".into(),
-                responder_cert: vec![2],
-                responder_key_pem: "secret".into(),
-            },
-        )
+        .put_authority(CertKind::Sign, &contract::authority_record())
         .unwrap();
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
