@@ -504,7 +504,7 @@ fn expected_for(cause: &str) -> Vec<(&'static str, u8, &'static str)> {
         "stolen" => both(KEY_COMPROMISE, "keyCompromise"),
         "leak" => both(KEY_COMPROMISE, "keyCompromise"),
         "card_invalidated" => both(CESSATION_OF_OPERATION, "cessationOfOperation"),
-        "name_change" | "address_change" => {
+        "name_change" | "address_change" | "emigration" => {
             vec![("sign", AFFILIATION_CHANGED, "affiliationChanged")]
         }
         "ex_officio" => both(AFFILIATION_CHANGED, "affiliationChanged"),
@@ -531,6 +531,7 @@ fn every_cause_revokes_exactly_the_certificates_and_reasons_of_the_profile() {
         "name_change",
         "address_change",
         "ex_officio",
+        "emigration",
     ] {
         let card = c.issue(holder("p256"));
         let id = card["card_id"].as_i64().unwrap();
@@ -1607,4 +1608,70 @@ fn two_replicas_on_postgres_answer_a_revocation_made_through_either_at_once() {
     // Every signing certificate revoked through A: six.
     let text = crl_of_b("alone.der");
     assert_eq!(text.matches("Serial Number:").count(), 6, "{text}");
+}
+
+#[test]
+fn emigration_revokes_the_signing_certificate_on_the_departure_date_and_keeps_the_card() {
+    let s = Scratch::new();
+    let server = InProcess::start(&s.state(), None, None);
+    let c = server.client();
+    c.set_clock("2026-04-01T10:00:00+09:00");
+    let card = c.issue(holder("p256"));
+    c.set_clock("2026-06-10T10:00:00+09:00");
+    // Reported after the departure: revoked as of the departure date.
+    let report = c.event(1, json!({"cause": "emigration", "at": "2026-06-01"}));
+    assert_eq!(report["revoked"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["revoked"][0]["kind"], "sign");
+    // A relying party asking by OCSP (openssl, at the mock's date) sees the signing
+    // certificate revoked on 1 June (00:00 JST), affiliationChanged; the auth one good.
+    let ca = |kind: &str| {
+        s.write(
+            &format!("ca-{kind}.pem"),
+            c.get(&format!("/ca/{kind}.pem")).body,
+        )
+    };
+    let ask = |kind: &str| {
+        let cert = s.write(
+            &format!("{kind}.pem"),
+            card[kind]["cert_pem"].as_str().unwrap(),
+        );
+        let ca = ca(kind);
+        let url = format!("{}/ocsp/{kind}", c.base());
+        let at = instant("2026-06-10T10:00:00+09:00")
+            .unix_timestamp()
+            .to_string();
+        openssl(&[
+            "ocsp",
+            "-issuer",
+            &ca,
+            "-cert",
+            &cert,
+            "-url",
+            &url,
+            "-CAfile",
+            &ca,
+            "-attime",
+            &at,
+            // The answer is dated by the mock's clock, not today's.
+            "-validity_period",
+            "31536000",
+        ])
+        .1
+    };
+    let sign = ask("sign");
+    assert!(sign.contains(": revoked"), "{sign}");
+    assert!(sign.contains("Reason: affiliationChanged"), "{sign}");
+    assert!(
+        sign.contains("Revocation Time: May 31 15:00:00 2026 GMT"),
+        "{sign}"
+    );
+    let auth = ask("auth");
+    assert!(auth.contains(": good"), "{auth}");
+    // Only the signing certificate can be named, like an address change.
+    let refused = c.api(
+        "POST",
+        "/api/v1/cards/1/events",
+        Some(json!({"cause": "emigration", "certs": ["auth"]})),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text());
 }

@@ -67,13 +67,16 @@ pub enum Cause {
     ExOfficio,
     /// Key or card information leaked.
     Leak,
+    /// The holder moved abroad (since 2024-05-27): the signing certificate is revoked on
+    /// the departure date; the card and its authentication certificate stay.
+    Emigration,
     /// Internal: the certificate was renewed.
     Superseded,
 }
 
 /// The accepted spellings of the user causes, for error messages.
 const USER_CAUSE_NAMES: &str =
-    "stop, lost, stolen, card_invalidated, name_change, address_change, ex_officio, leak";
+    "stop, lost, stolen, card_invalidated, name_change, address_change, ex_officio, leak, emigration";
 
 /// Formats a list of kinds as `sign`, `auth`, `sign and auth` or `nothing`.
 fn describe_kinds(kinds: &[CertKind]) -> String {
@@ -97,7 +100,7 @@ fn normalize(kinds: &[CertKind]) -> Vec<CertKind> {
 
 impl Cause {
     /// Every cause, the internal `Superseded` last.
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 10] = [
         Cause::Stop,
         Cause::Lost,
         Cause::Stolen,
@@ -106,11 +109,12 @@ impl Cause {
         Cause::AddressChange,
         Cause::ExOfficio,
         Cause::Leak,
+        Cause::Emigration,
         Cause::Superseded,
     ];
 
     /// The causes a user may request: all but the internal `Superseded`.
-    pub const USER_CAUSES: [Cause; 8] = [
+    pub const USER_CAUSES: [Cause; 9] = [
         Cause::Stop,
         Cause::Lost,
         Cause::Stolen,
@@ -119,6 +123,7 @@ impl Cause {
         Cause::AddressChange,
         Cause::ExOfficio,
         Cause::Leak,
+        Cause::Emigration,
     ];
 
     /// The API spelling, e.g. `"card_invalidated"`.
@@ -132,6 +137,7 @@ impl Cause {
             Cause::AddressChange => "address_change",
             Cause::ExOfficio => "ex_officio",
             Cause::Leak => "leak",
+            Cause::Emigration => "emigration",
             Cause::Superseded => "superseded",
         }
     }
@@ -147,7 +153,8 @@ impl Cause {
             Cause::AddressChange => 5,
             Cause::ExOfficio => 6,
             Cause::Leak => 7,
-            Cause::Superseded => 8,
+            Cause::Emigration => 8,
+            Cause::Superseded => 9,
         }
     }
 
@@ -155,7 +162,7 @@ impl Cause {
     pub fn fixed_targets(self) -> Option<&'static [CertKind]> {
         match self {
             Cause::Lost | Cause::Stolen | Cause::CardInvalidated => Some(&CertKind::ALL),
-            Cause::NameChange | Cause::AddressChange => Some(&[CertKind::Sign]),
+            Cause::NameChange | Cause::AddressChange | Cause::Emigration => Some(&[CertKind::Sign]),
             Cause::Stop | Cause::ExOfficio | Cause::Leak | Cause::Superseded => None,
         }
     }
@@ -168,7 +175,7 @@ impl Cause {
             Cause::Stop | Cause::CardInvalidated => CrlReason::CessationOfOperation,
             Cause::Lost => CrlReason::CertificateHold,
             Cause::Stolen | Cause::Leak => CrlReason::KeyCompromise,
-            Cause::NameChange | Cause::AddressChange | Cause::ExOfficio => {
+            Cause::NameChange | Cause::AddressChange | Cause::ExOfficio | Cause::Emigration => {
                 CrlReason::AffiliationChanged
             }
             Cause::Superseded => CrlReason::Superseded,
@@ -345,7 +352,7 @@ impl FromStr for CrlReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReasonMap {
     /// The reason for each cause, indexed like [`Cause::ALL`].
-    reasons: [CrlReason; 9],
+    reasons: [CrlReason; Cause::ALL.len()],
 }
 
 /// profile.md's table, for the rules' own tests; the running mock reads the reasons from
@@ -362,11 +369,11 @@ impl Default for ReasonMap {
 impl ReasonMap {
     /// A map with a reason for every cause; names the first cause left without one.
     pub fn from_entries(entries: &[(Cause, CrlReason)]) -> Result<Self, Cause> {
-        let mut reasons = [None; 9];
+        let mut reasons = [None; Cause::ALL.len()];
         for &(cause, reason) in entries {
             reasons[cause.index()] = Some(reason);
         }
-        let mut map = [CrlReason::Unspecified; 9];
+        let mut map = [CrlReason::Unspecified; Cause::ALL.len()];
         for cause in Cause::ALL {
             map[cause.index()] = reasons[cause.index()].ok_or(cause)?;
         }

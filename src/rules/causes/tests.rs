@@ -46,10 +46,11 @@ fn cause_names() {
             "address_change",
             "ex_officio",
             "leak",
+            "emigration",
             "superseded"
         ]
     );
-    assert_eq!(Cause::ALL[..8], Cause::USER_CAUSES);
+    assert_eq!(Cause::ALL[..9], Cause::USER_CAUSES);
     for (i, cause) in Cause::ALL.into_iter().enumerate() {
         assert_eq!(cause.index(), i);
     }
@@ -105,6 +106,7 @@ fn default_targets_of_every_cause() {
         (Cause::AddressChange, vec![Sign]),
         (Cause::ExOfficio, vec![Sign, Auth]),
         (Cause::Leak, vec![Sign, Auth]),
+        (Cause::Emigration, vec![Sign]),
         (Cause::Superseded, vec![Sign, Auth]),
     ];
     for (cause, targets) in expected {
@@ -157,7 +159,7 @@ fn fixed_causes_accept_exactly_their_targets_in_any_order() {
         assert_eq!(cause.targets(Some(&[Sign, Auth])), Ok(vec![Sign, Auth]));
         assert_eq!(cause.targets(Some(&[Auth, Sign])), Ok(vec![Sign, Auth]));
     }
-    for cause in [Cause::NameChange, Cause::AddressChange] {
+    for cause in [Cause::NameChange, Cause::AddressChange, Cause::Emigration] {
         assert_eq!(cause.fixed_targets(), Some(&[Sign][..]));
         assert_eq!(cause.targets(Some(&[Sign])), Ok(vec![Sign]));
     }
@@ -178,7 +180,7 @@ fn fixed_causes_refuse_other_lists() {
             );
         }
     }
-    for cause in [Cause::NameChange, Cause::AddressChange] {
+    for cause in [Cause::NameChange, Cause::AddressChange, Cause::Emigration] {
         for chosen in [&[Auth][..], &[Sign, Auth][..], &[][..]] {
             assert!(
                 matches!(
@@ -280,6 +282,7 @@ fn default_reason_of_every_cause_follows_profile_table() {
         (Cause::NameChange, CrlReason::AffiliationChanged, 3),
         (Cause::AddressChange, CrlReason::AffiliationChanged, 3),
         (Cause::ExOfficio, CrlReason::AffiliationChanged, 3),
+        (Cause::Emigration, CrlReason::AffiliationChanged, 3),
         (Cause::Superseded, CrlReason::Superseded, 4),
     ];
     for (cause, reason, code) in expected {
@@ -287,7 +290,7 @@ fn default_reason_of_every_cause_follows_profile_table() {
         assert_eq!(map.reason(cause).code(), code, "{cause}");
         assert_eq!(cause.default_reason(), reason, "{cause}");
     }
-    assert_eq!(map.entries().count(), 9);
+    assert_eq!(map.entries().count(), 10);
 }
 
 #[test]

@@ -451,7 +451,7 @@ class JpkiMock:
                at: Optional[TimeLike] = None) -> Dict[str, Any]:
         """Records an event that revokes certificates (`POST /api/v1/cards/{id}/events`):
         `cause` is `lost`, `stolen`, `address_change`, `name_change`,
-        `card_invalidated`, `stop`, `ex_officio`, `leak`, …; `certs` (`"sign"`,
+        `card_invalidated`, `stop`, `ex_officio`, `leak`, `emigration`; `certs` (`"sign"`,
         `"auth"` or a list) where the cause allows a choice; `at` the event's time.
         Returns the report: `{card_id, cause, revoked: [{serial, kind, reason,
         revoked_at}], message}`."""

@@ -575,7 +575,7 @@ public final class JpkiMock implements AutoCloseable {
 
     /**
      * Applies a cause to a card ({@code POST /api/v1/cards/{id}/events}): stop, lost,
-     * stolen, card_invalidated, name_change, address_change, ex_officio, leak. Returns
+     * stolen, card_invalidated, name_change, address_change, ex_officio, leak, emigration. Returns
      * {@code {card_id, cause, revoked: [{serial, kind, reason, revoked_at}], message}}.
      */
     public Map<String, Object> revoke(long cardId, String cause) {
