@@ -2366,3 +2366,60 @@ fn the_dashboard_renders_its_data_in_the_html_and_asks_for_the_token_off_loopbac
     );
     assert_eq!(g.get("/api/v1/clock").status, 401);
 }
+
+#[test]
+fn links_follow_a_certificate_through_renewal_and_card_reissue() {
+    let s = Scratch::new();
+    let server = InProcess::start(&s.state(), None, None);
+    let c = server.client();
+    c.set_clock("2021-03-15T10:00:00+09:00");
+    let first = c.issue(holder("p256"));
+    let window = c.card(1)["certificates"][0]["renewal_window"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.set_clock(&format!("{window}T10:00:00+09:00"));
+    let renewed = c.api("POST", "/api/v1/cards/1/renew", None);
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+    let renewed = renewed.json();
+    let reissued = c.api("POST", "/api/v1/cards/1/reissue", None);
+    assert_eq!(reissued.status, 201, "{}", reissued.text());
+    let reissued = reissued.json();
+    let serial = |card: &Value, kind: &str| card[kind]["serial"].as_u64().unwrap();
+    let (s1, a1) = (serial(&first, "sign"), serial(&first, "auth"));
+    let (s2, a2) = (serial(&renewed, "sign"), serial(&renewed, "auth"));
+    let (s3, a3) = (serial(&reissued, "sign"), serial(&reissued, "auth"));
+    let links = |serial: u64| {
+        let reply = c.get(&format!("/api/v1/certs/{serial}/links"));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    };
+    assert_eq!(
+        links(s1),
+        json!({"serial": s1, "pair": a1, "predecessor": null,
+               "successors": [{"serial": s2, "event": "superseded"}], "current": s3})
+    );
+    assert_eq!(
+        links(s2),
+        json!({"serial": s2, "pair": a2, "predecessor": s1,
+               "successors": [{"serial": s3, "event": "card_invalidated"}], "current": s3})
+    );
+    assert_eq!(
+        links(a3),
+        json!({"serial": a3, "pair": s3, "predecessor": a2, "successors": [], "current": a3})
+    );
+    // The chain is one holder's, as the certificates themselves say (openssl).
+    let name = |pem: &str| {
+        let file = s.write("cert.pem", pem);
+        let text = openssl(&["x509", "-in", &file, "-noout", "-text", "-nameopt", "utf8"]).1;
+        let start = text.find("1.2.392.200149.8.5.5.1::").expect("the name otherName");
+        text[start..].split(',').next().unwrap().to_string()
+    };
+    let pem = |card: &Value| card["sign"]["cert_pem"].as_str().unwrap().to_string();
+    assert_eq!(name(&pem(&first)), name(&pem(&reissued)));
+    // Bad input: not a serial, no such certificate.
+    assert_eq!(c.get("/api/v1/certs/abc/links").status, 400);
+    let unknown = c.get("/api/v1/certs/999/links");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"], "not_found");
+}

@@ -477,3 +477,96 @@ mod tests {
         assert_eq!(due[0].renewal_window, ["2025-03-01", "2025-05-31"]);
     }
 }
+
+/// A certificate that followed another, and the event that linked them.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct SuccessorView {
+    /// The newer certificate.
+    pub serial: u32,
+    /// `superseded` (renewal, on the same card) or `card_invalidated` (card reissue, on
+    /// the card that replaced it).
+    pub event: Cause,
+}
+
+/// A certificate's links, as J-LIS's link services give them to platform operators: the
+/// other certificate of its set (証明書紐付け), and the old and new certificates across
+/// renewals and card reissues (新旧紐付け).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct LinksView {
+    /// The certificate asked about.
+    pub serial: u32,
+    /// The other certificate issued with it (signing ↔ authentication), if any.
+    pub pair: Option<u32>,
+    /// The certificate it followed, if any.
+    pub predecessor: Option<u32>,
+    /// The certificates that followed it.
+    pub successors: Vec<SuccessorView>,
+    /// The newest certificate of its chain (itself if none followed).
+    pub current: u32,
+}
+
+impl Authority {
+    /// A certificate's links. A chain is the holder's certificates of one kind across
+    /// renewals (the same card) and reissues (the cards that replaced it), in issue
+    /// order; a pair is the other kind issued on the same card at the same instant.
+    pub fn links(&self, serial: Serial) -> Result<LinksView> {
+        let asked = self
+            .store
+            .certificate(serial)?
+            .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+        let mut first = self.card_record(asked.card_id)?;
+        while let Some(older) = first.card.replaces {
+            first = self.card_record(older)?;
+        }
+        let kind = asked.certificate.kind;
+        let mut chain: Vec<(CardId, CertificateRecord)> = Vec::new();
+        let mut card = Some(first);
+        while let Some(record) = card {
+            for cert in self.store.card_certificates(record.id)? {
+                if cert.certificate.kind == kind {
+                    chain.push((record.id, cert));
+                }
+            }
+            card = record
+                .replaced_by
+                .map(|newer| self.card_record(newer))
+                .transpose()?;
+        }
+        let at = chain
+            .iter()
+            .position(|(_, c)| c.certificate.serial == serial)
+            .ok_or_else(|| Error::Internal(format!("certificate {serial} not in its chain")))?;
+        let successors = chain
+            .get(at + 1)
+            .map(|(card, next)| SuccessorView {
+                serial: next.certificate.serial.0,
+                event: if *card == asked.card_id {
+                    Cause::Superseded
+                } else {
+                    Cause::CardInvalidated
+                },
+            })
+            .into_iter()
+            .collect();
+        let pair = self
+            .store
+            .card_certificates(asked.card_id)?
+            .into_iter()
+            .find(|c| {
+                c.certificate.kind != kind
+                    && c.certificate.not_before == asked.certificate.not_before
+            })
+            .map(|c| c.certificate.serial.0);
+        Ok(LinksView {
+            serial: serial.0,
+            pair,
+            predecessor: at
+                .checked_sub(1)
+                .map(|before| chain[before].1.certificate.serial.0),
+            successors,
+            current: chain
+                .last()
+                .map_or(serial.0, |(_, c)| c.certificate.serial.0),
+        })
+    }
+}

@@ -29,7 +29,8 @@ use super::tenants::{CreatedTenant, TenantList, TenantRequest, TenantView, Tenan
 use super::AppState;
 use crate::authority::{
     cert_kinds, CaView, CardRequest, CardView, CertView, ClockView, IssueRequest, IssuedCard,
-    NoticeView, PublicationView, RawRevokeRequest, RevocationReport, RevokeRequest, SignatureView,
+    LinksView, NoticeView, PublicationView, RawRevokeRequest, RevocationReport, RevokeRequest,
+    SignatureView,
 };
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cards/{id}/authenticate", post(authenticate))
         .route("/cards/{id}/pin-reset", post(pin_reset))
         .route("/certs/{serial}", get(certificate))
+        .route("/certs/{serial}/links", get(certificate_links))
         .route("/notices", get(notices))
         .route("/requests", get(requests_get).delete(requests_delete))
         .route(
@@ -107,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         authenticate,
         pin_reset,
         certificate,
+        certificate_links,
         notices,
         requests_get,
         requests_delete,
@@ -545,6 +548,26 @@ async fn certificate(
     let view = state
         .blocking(move |s| s.authority.certificate_view(serial))
         .await?;
+    Ok(JsonReply(view).into_response())
+}
+
+/// A certificate's links (as J-LIS's link services give them): the other certificate
+/// of its set, its predecessor, its successors with the event that linked them
+/// (`superseded`: renewal; `card_invalidated`: card reissue), and the newest certificate
+/// of its chain.
+#[utoipa::path(get, path = "/certs/{serial}/links", tag = "certificates",
+    params(("serial" = String, Path, description = "Decimal, or hex with 0x.")),
+    responses(
+        (status = 200, description = "The links.", body = LinksView),
+        (status = 400, description = "bad_input: not a serial number."),
+        (status = 404, description = "not_found: no such certificate."),
+    ))]
+async fn certificate_links(
+    State(state): State<AppState>,
+    PathParam(serial): PathParam<String>,
+) -> Result<Response> {
+    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
+    let view = state.blocking(move |s| s.authority.links(serial)).await?;
     Ok(JsonReply(view).into_response())
 }
 
