@@ -33,6 +33,9 @@ pub enum Error {
     /// The admin API needs `Authorization: Bearer <token>` (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The holder has not consented to what was asked (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// A request body over the limit (413).
     #[error("{0}")]
     TooLarge(String),
@@ -73,6 +76,7 @@ impl Error {
             Error::WrongPin { .. } => "wrong_pin",
             Error::PinLocked(_) => "pin_locked",
             Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
             Error::TooLarge(_) => "too_large",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::State(_) => "state",

@@ -2412,7 +2412,9 @@ fn links_follow_a_certificate_through_renewal_and_card_reissue() {
     let name = |pem: &str| {
         let file = s.write("cert.pem", pem);
         let text = openssl(&["x509", "-in", &file, "-noout", "-text", "-nameopt", "utf8"]).1;
-        let start = text.find("1.2.392.200149.8.5.5.1::").expect("the name otherName");
+        let start = text
+            .find("1.2.392.200149.8.5.5.1::")
+            .expect("the name otherName");
         text[start..].split(',').next().unwrap().to_string()
     };
     let pem = |card: &Value| card["sign"]["cert_pem"].as_str().unwrap().to_string();
@@ -2422,4 +2424,84 @@ fn links_follow_a_certificate_through_renewal_and_card_reissue() {
     let unknown = c.get("/api/v1/certs/999/links");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"], "not_found");
+}
+
+#[test]
+fn latest_facts_are_given_only_with_the_cards_consent_as_the_certificate_carries_them() {
+    let s = Scratch::new();
+    let server = InProcess::start(&s.state(), None, None);
+    let c = server.client();
+    let card = c.issue(holder("p256"));
+    let serial = card["sign"]["serial"].as_u64().unwrap();
+    let facts = |serial: u64| c.get(&format!("/api/v1/certs/{serial}/latest-facts"));
+    // No consent by default: 403, saying how to give it.
+    let refused = facts(serial);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.json()["error"], "forbidden");
+    assert!(refused.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("/api/v1/cards/1/latest-facts-consent"));
+    // Bad input changes nothing.
+    for body in [
+        json!({"consent": "yes"}),
+        json!({}),
+        json!({"consent": true, "x": 1}),
+    ] {
+        let reply = c.api("PUT", "/api/v1/cards/1/latest-facts-consent", Some(body));
+        assert_eq!(reply.status, 400, "{}", reply.text());
+    }
+    assert_eq!(facts(serial).status, 403);
+    let unknown = c.api(
+        "PUT",
+        "/api/v1/cards/9/latest-facts-consent",
+        Some(json!({"consent": true})),
+    );
+    assert_eq!(unknown.status, 404);
+    let given = c.api(
+        "PUT",
+        "/api/v1/cards/1/latest-facts-consent",
+        Some(json!({"consent": true})),
+    );
+    assert_eq!(given.status, 200, "{}", given.text());
+    assert_eq!(
+        given.json(),
+        json!({"card_id": 1, "latest_facts_consent": true})
+    );
+    let view = facts(serial).json();
+    // The same four facts as the certificate's subjectAltName (read by openssl).
+    let pem = s.write("sign.pem", card["sign"]["cert_pem"].as_str().unwrap());
+    let text = openssl(&["x509", "-in", &pem, "-noout", "-text", "-nameopt", "utf8"]).1;
+    let other_name = |oid: &str| {
+        let start = text.find(&format!("{oid}::")).expect(oid) + oid.len() + 2;
+        text[start..]
+            .split(", othername")
+            .next()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(view["name"], other_name("1.2.392.200149.8.5.5.1"));
+    assert_eq!(view["birth_date"], other_name("1.2.392.200149.8.5.5.4"));
+    assert_eq!(view["gender"], other_name("1.2.392.200149.8.5.5.3"));
+    assert_eq!(view["address"], other_name("1.2.392.200149.8.5.5.5"));
+    assert_eq!(view["card_id"], 1);
+    // After a reissue the facts come from the newest card; consent can be withdrawn.
+    let reissued = c.api("POST", "/api/v1/cards/1/reissue", None);
+    assert_eq!(reissued.status, 201);
+    assert_eq!(facts(serial).json()["card_id"], 2);
+    c.api(
+        "PUT",
+        "/api/v1/cards/1/latest-facts-consent",
+        Some(json!({"consent": false})),
+    );
+    assert_eq!(facts(serial).status, 403);
+    // Consent given at issuance.
+    let mut consenting = holder("p256");
+    consenting["latest_facts_consent"] = json!(true);
+    let issued = c.issue(consenting);
+    assert_eq!(
+        facts(issued["auth"]["serial"].as_u64().unwrap()).status,
+        200
+    );
 }

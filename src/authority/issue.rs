@@ -128,10 +128,19 @@ pub(super) fn parallel_map<T: Sync, R: Send>(
 impl Authority {
     /// Issues a new card and its certificates.
     pub fn issue(&mut self, request: &CardRequest) -> Result<IssuedCard> {
+        // The consent is stored with the card, in one transaction.
+        self.store.begin_batch()?;
         let stored = self
-            .issue_cards(std::slice::from_ref(request), None)?
-            .pop()
-            .expect("one card per request");
+            .issue_cards(std::slice::from_ref(request), None)
+            .and_then(|mut cards| cards.pop().ok_or_else(|| Error::Internal("no card".into())))
+            .and_then(|stored| {
+                if request.latest_facts_consent {
+                    self.put_latest_facts_consent(stored.id, true)?;
+                }
+                Ok(stored)
+            });
+        self.store.end_batch(stored.is_ok())?;
+        let stored = stored?;
         self.issued_card(stored.id, &stored.card, &stored.certificates, vec![])
     }
 

@@ -43,8 +43,9 @@ pub use recorded::RecordedProfile;
 pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
 pub use responder::FaultyResponder;
 pub use views::{
-    CardView, CertState, CertView, IssuedCard, IssuedCertificate, LinksView, NoticeView,
-    RevocationReport, RevokedView, SignatureAlgorithm, SignatureView, UnchangedView,
+    CardView, CertState, CertView, ConsentView, IssuedCard, IssuedCertificate, LatestFactsView,
+    LinksView, NoticeView, RevocationReport, RevokedView, SignatureAlgorithm, SignatureView,
+    UnchangedView,
 };
 pub use virtual_clock::{ClockMode, ClockView};
 

@@ -48,6 +48,10 @@ pub struct IssueRequest {
     /// rsa2048 | p256.
     #[serde(default)]
     pub key_alg: Option<String>,
+    /// The holder consents to platform operators receiving their latest basic four
+    /// facts (`GET /certs/{serial}/latest-facts`); default false.
+    #[serde(default)]
+    pub latest_facts_consent: bool,
 }
 
 /// A card issuance with every field parsed. The rules that depend on the day of issue
@@ -82,6 +86,8 @@ pub struct CardRequest {
     pub force_sign: bool,
     /// Key algorithm (`None`: the configured one).
     pub key_alg: Option<KeyAlg>,
+    /// Consent to the latest-facts service.
+    pub latest_facts_consent: bool,
 }
 
 fn bad(field: &str, message: impl std::fmt::Display) -> Error {
@@ -138,6 +144,7 @@ impl TryFrom<&IssueRequest> for CardRequest {
             })?,
             force_sign: raw.force_sign,
             key_alg: optional("key_alg", raw.key_alg.as_deref(), str::parse)?,
+            latest_facts_consent: raw.latest_facts_consent,
         })
     }
 }

@@ -570,3 +570,92 @@ impl Authority {
         })
     }
 }
+
+/// The setting that holds a card's consent to the latest-facts service.
+fn consent_setting(card: CardId) -> String {
+    format!("latest_facts_consent:{card}")
+}
+
+/// A card's consent to the latest-facts service.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct ConsentView {
+    /// The card.
+    pub card_id: CardId,
+    /// Whether platform operators may receive the holder's latest basic four facts.
+    pub latest_facts_consent: bool,
+}
+
+/// The holder's latest basic four facts (最新の基本4情報), as a signing certificate's
+/// subjectAltName carries them.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
+pub struct LatestFactsView {
+    /// The certificate asked about.
+    pub serial: u32,
+    /// The holder's newest card (after reissues), whose facts these are.
+    pub card_id: CardId,
+    /// Surname, U+3000, given name.
+    pub name: String,
+    /// `EYYYYMMDD`: the era digit, then the Gregorian date.
+    pub birth_date: String,
+    /// `1` male, `2` female, `3` unknown.
+    pub gender: String,
+    /// The address, digits full-width.
+    pub address: String,
+}
+
+impl Authority {
+    /// Records a card's consent to the latest-facts service.
+    pub(super) fn put_latest_facts_consent(&mut self, card: CardId, consent: bool) -> Result<()> {
+        self.store.put_setting(
+            &consent_setting(card),
+            if consent { "true" } else { "false" },
+        )
+    }
+
+    /// Sets a card's consent to the latest-facts service.
+    pub fn set_latest_facts_consent(&mut self, card: CardId, consent: bool) -> Result<ConsentView> {
+        self.card_record(card)?;
+        self.put_latest_facts_consent(card, consent)?;
+        Ok(ConsentView {
+            card_id: card,
+            latest_facts_consent: consent,
+        })
+    }
+
+    /// Whether a card's holder consented (default: no).
+    pub fn latest_facts_consent(&self, card: CardId) -> Result<bool> {
+        Ok(self.store.setting(&consent_setting(card))?.as_deref() == Some("true"))
+    }
+
+    /// The holder's latest basic four facts, from the newest card of the certificate's
+    /// chain; refused (403) unless the certificate's card consents.
+    pub fn latest_facts(&self, serial: Serial) -> Result<LatestFactsView> {
+        let asked = self
+            .store
+            .certificate(serial)?
+            .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
+        if !self.latest_facts_consent(asked.card_id)? {
+            return Err(Error::Forbidden(format!(
+                "card {} has not consented to the latest-facts service: set it with PUT \
+                 /api/v1/cards/{}/latest-facts-consent {{\"consent\": true}}",
+                asked.card_id, asked.card_id
+            )));
+        }
+        let mut card = self.card_record(asked.card_id)?;
+        while let Some(newer) = card.replaced_by {
+            card = self.card_record(newer)?;
+        }
+        let holder = &card.card.holder;
+        let name = crate::rules::holder::HolderName::parse(&holder.name)
+            .map_err(|e| Error::Internal(format!("a stored name does not parse: {e}")))?;
+        let facts = super::holder_facts(&name, holder);
+        Ok(LatestFactsView {
+            serial: serial.0,
+            card_id: card.id,
+            name: facts.name,
+            birth_date: facts.birth_date,
+            gender: facts.gender_code.to_string(),
+            address: facts.address,
+        })
+    }
+}

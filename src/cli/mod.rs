@@ -536,6 +536,10 @@ pub struct IssueArgs {
     /// Issue a signing certificate even to a holder under 15.
     #[arg(long)]
     pub force_sign: bool,
+    /// The holder consents to platform operators receiving their latest basic four
+    /// facts (GET /api/v1/certs/{serial}/latest-facts).
+    #[arg(long)]
+    pub latest_facts_consent: bool,
     /// Key algorithm (default from config).
     #[arg(long, value_parser = one_of(KeyAlg::ALL.map(KeyAlg::as_str)))]
     pub key_alg: Option<String>,
@@ -559,6 +563,7 @@ impl IssueArgs {
             only: self.only.map(|k| CertKind::from(k).as_str().to_string()),
             force_sign: self.force_sign,
             key_alg: self.key_alg.clone(),
+            latest_facts_consent: self.latest_facts_consent,
         }
     }
 }

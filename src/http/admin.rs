@@ -28,9 +28,9 @@ use super::json::JsonReply;
 use super::tenants::{CreatedTenant, TenantList, TenantRequest, TenantView, Tenants};
 use super::AppState;
 use crate::authority::{
-    cert_kinds, CaView, CardRequest, CardView, CertView, ClockView, IssueRequest, IssuedCard,
-    LinksView, NoticeView, PublicationView, RawRevokeRequest, RevocationReport, RevokeRequest,
-    SignatureView,
+    cert_kinds, CaView, CardRequest, CardView, CertView, ClockView, ConsentView, IssueRequest,
+    IssuedCard, LatestFactsView, LinksView, NoticeView, PublicationView, RawRevokeRequest,
+    RevocationReport, RevokeRequest, SignatureView,
 };
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
@@ -70,6 +70,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cards/{id}/pin-reset", post(pin_reset))
         .route("/certs/{serial}", get(certificate))
         .route("/certs/{serial}/links", get(certificate_links))
+        .route("/certs/{serial}/latest-facts", get(latest_facts))
+        .route(
+            "/cards/{id}/latest-facts-consent",
+            axum::routing::put(latest_facts_consent),
+        )
         .route("/notices", get(notices))
         .route("/requests", get(requests_get).delete(requests_delete))
         .route(
@@ -110,6 +115,8 @@ pub fn routes() -> Router<AppState> {
         pin_reset,
         certificate,
         certificate_links,
+        latest_facts,
+        latest_facts_consent,
         notices,
         requests_get,
         requests_delete,
@@ -568,6 +575,59 @@ async fn certificate_links(
 ) -> Result<Response> {
     let serial: Serial = serial.parse().map_err(Error::BadInput)?;
     let view = state.blocking(move |s| s.authority.links(serial)).await?;
+    Ok(JsonReply(view).into_response())
+}
+
+/// The holder's latest basic four facts (最新の基本4情報) as the signing certificate's
+/// subjectAltName carries them, from the newest card of the certificate's chain; 403
+/// unless the certificate's card consents.
+#[utoipa::path(get, path = "/certs/{serial}/latest-facts", tag = "certificates",
+    params(("serial" = String, Path, description = "Decimal, or hex with 0x.")),
+    responses(
+        (status = 200, description = "The facts.", body = LatestFactsView),
+        (status = 400, description = "bad_input: not a serial number.", body = ErrorReply),
+        (status = 403, description = "forbidden: the card has not consented.", body = ErrorReply),
+        (status = 404, description = "not_found: no such certificate.", body = ErrorReply),
+    ))]
+async fn latest_facts(
+    State(state): State<AppState>,
+    PathParam(serial): PathParam<String>,
+) -> Result<Response> {
+    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
+    let view = state
+        .blocking(move |s| s.authority.latest_facts(serial))
+        .await?;
+    Ok(JsonReply(view).into_response())
+}
+
+/// A card's consent to the latest-facts service.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    /// Whether platform operators may receive the holder's latest facts.
+    consent: bool,
+}
+
+/// Sets a card's consent to the latest-facts service (default: not given).
+#[utoipa::path(put, path = "/cards/{id}/latest-facts-consent", tag = "cards",
+    params(("id" = i64, Path, description = "The card.")),
+    request_body = ConsentBody,
+    responses(
+        (status = 200, description = "The consent.", body = ConsentView),
+        (status = 400, description = "bad_input: not a boolean.", body = ErrorReply),
+        (status = 404, description = "not_found: no such card.", body = ErrorReply),
+    ))]
+async fn latest_facts_consent(
+    State(state): State<AppState>,
+    PathParam(id): PathParam<i64>,
+    JsonBody(body): JsonBody<ConsentBody>,
+) -> Result<Response> {
+    let view = state
+        .blocking(move |s| {
+            s.authority
+                .set_latest_facts_consent(CardId(id), body.consent)
+        })
+        .await?;
     Ok(JsonReply(view).into_response())
 }
 

@@ -14,7 +14,7 @@ pub(crate) fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::BadInput(_) => StatusCode::BAD_REQUEST,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        Error::WrongPin { .. } => StatusCode::FORBIDDEN,
+        Error::WrongPin { .. } | Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Refused(_) | Error::ConcurrentChange(_) => StatusCode::CONFLICT,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
