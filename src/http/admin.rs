@@ -28,9 +28,9 @@ use super::json::JsonReply;
 use super::tenants::{CreatedTenant, TenantList, TenantRequest, TenantView, Tenants};
 use super::AppState;
 use crate::authority::{
-    cert_kinds, CaView, CardRequest, CardView, CertView, ClockView, ConsentView, IssueRequest,
-    IssuedCard, LatestFactsView, LinksView, NoticeView, PublicationView, RawRevokeRequest,
-    RevocationReport, RevokeRequest, SignatureView,
+    cert_kinds, Authority, CaView, CardRequest, CardView, CertView, ClockView, ConsentView,
+    IssueRequest, IssuedCard, LatestFactsView, LinksView, NoticeView, PublicationView,
+    RawRevokeRequest, RevocationReport, RevokeRequest, SignatureView,
 };
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
@@ -551,10 +551,17 @@ async fn certificate(
     State(state): State<AppState>,
     PathParam(serial): PathParam<String>,
 ) -> Result<Response> {
+    about_certificate(&state, &serial, Authority::certificate_view).await
+}
+
+/// What the authority says about the certificate a path names (decimal or 0x hex).
+async fn about_certificate<T: Serialize + Send + 'static>(
+    state: &AppState,
+    serial: &str,
+    view: fn(&Authority, Serial) -> Result<T>,
+) -> Result<Response> {
     let serial: Serial = serial.parse().map_err(Error::BadInput)?;
-    let view = state
-        .blocking(move |s| s.authority.certificate_view(serial))
-        .await?;
+    let view = state.blocking(move |s| view(&s.authority, serial)).await?;
     Ok(JsonReply(view).into_response())
 }
 
@@ -573,9 +580,7 @@ async fn certificate_links(
     State(state): State<AppState>,
     PathParam(serial): PathParam<String>,
 ) -> Result<Response> {
-    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
-    let view = state.blocking(move |s| s.authority.links(serial)).await?;
-    Ok(JsonReply(view).into_response())
+    about_certificate(&state, &serial, Authority::links).await
 }
 
 /// The holder's latest basic four facts (最新の基本4情報) as the signing certificate's
@@ -593,11 +598,7 @@ async fn latest_facts(
     State(state): State<AppState>,
     PathParam(serial): PathParam<String>,
 ) -> Result<Response> {
-    let serial: Serial = serial.parse().map_err(Error::BadInput)?;
-    let view = state
-        .blocking(move |s| s.authority.latest_facts(serial))
-        .await?;
-    Ok(JsonReply(view).into_response())
+    about_certificate(&state, &serial, Authority::latest_facts).await
 }
 
 /// A card's consent to the latest-facts service.
