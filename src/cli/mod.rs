@@ -683,11 +683,9 @@ fn tenant(cli: &Cli, config: Config, options: Options, action: &TenantAction) ->
             print_json(&tenants::CreatedTenant::from(&record))
         }
         TenantAction::List => {
-            let now = tenants::real_now();
             let tenants = home
-                .records()?
+                .live_records(tenants::real_now())?
                 .iter()
-                .filter(|r| !r.expired_at(now))
                 .map(TenantView::from)
                 .collect();
             print_json(&TenantList { tenants })

@@ -152,6 +152,14 @@ impl AppState {
         &self.0.admin_tokens
     }
 
+    /// Whether `given` is one of the admin API's tokens (compared in constant time).
+    pub(crate) fn accepts_token(&self, given: &str) -> bool {
+        self.0
+            .admin_tokens
+            .iter()
+            .any(|token| admin::constant_time_eq(given.as_bytes(), token.as_bytes()))
+    }
+
     /// The tenants this server serves, if it serves any.
     pub fn tenants(&self) -> Option<&Arc<tenants::Tenants>> {
         self.0.tenants.as_ref()

@@ -151,12 +151,7 @@ pub fn create_tenant(
         return Err(Error::Refused(format!("a tenant named {name} exists")));
     }
     let max = template.server.max_tenants;
-    let count = home
-        .records()?
-        .iter()
-        .filter(|r| !r.expired_at(real_now()))
-        .count();
-    if count >= max {
+    if home.live_records(real_now())?.len() >= max {
         return Err(Error::Refused(format!(
             "this server holds its cap of {max} tenants (server.max_tenants): delete one \
              (DELETE /api/v1/tenants/{{tenant}}) or raise the cap"
@@ -341,13 +336,7 @@ impl Tenants {
 
     /// Every tenant that has not expired (blocking).
     pub fn list(&self) -> Result<Vec<TenantRecord>> {
-        let now = real_now();
-        Ok(self
-            .home
-            .records()?
-            .into_iter()
-            .filter(|r| !r.expired_at(now))
-            .collect())
+        self.home.live_records(real_now())
     }
 
     /// Deletes a tenant and its state (blocking); false if there was none.

@@ -105,9 +105,9 @@ impl ChangeCounter {
     /// The current count: one memory read (a polled counter: one query, which may fail).
     pub fn load(&self) -> Result<u64> {
         match (&*self.0, self.atomic()) {
-            (Place::Polled(source), _) => source(),
-            // Every other place is an atomic.
-            (_, counter) => Ok(counter.map_or(0, |c| c.load(Ordering::Acquire))),
+            (_, Some(counter)) => Ok(counter.load(Ordering::Acquire)),
+            (Place::Polled(source), None) => source(),
+            (_, None) => Err(Error::Internal("a change counter with no count".into())),
         }
     }
 

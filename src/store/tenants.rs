@@ -212,6 +212,14 @@ impl TenantHome {
         }
     }
 
+    /// Every tenant whose time to live has not run out at `now` (Unix seconds, real
+    /// time), by name.
+    pub fn live_records(&self, now: i64) -> Result<Vec<TenantRecord>> {
+        let mut records = self.records()?;
+        records.retain(|r| !r.expired_at(now));
+        Ok(records)
+    }
+
     /// One tenant's record, if it exists.
     pub fn record(&self, name: &TenantName) -> Result<Option<TenantRecord>> {
         match self {

@@ -18,8 +18,9 @@ function body(form) {
     }
     const value = field.value.trim();
     if (value === "") continue;
-    out[field.name] = field.type === "number" || /^\d+$/.test(value) && field.name === "status"
-      ? Number(value) : value;
+    // A fault's HTTP status is a number; its OCSP status is a name.
+    const numeric = field.type === "number" || (field.name === "status" && /^\d+$/.test(value));
+    out[field.name] = numeric ? Number(value) : value;
   }
   return out;
 }
@@ -48,9 +49,7 @@ async function send(form) {
   }
   if (form.dataset.append) {
     // PUT replaces the list: send the faults in force with the new one.
-    const fault = payload;
-    if (fault.serial !== undefined) fault.serial = Number(fault.serial);
-    payload = JSON.parse(form.dataset.current).concat([fault]);
+    payload = JSON.parse(form.dataset.current).concat([payload]);
   }
   const method = form.dataset.method;
   const init = { method, headers: {}, credentials: "same-origin" };

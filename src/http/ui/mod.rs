@@ -89,13 +89,6 @@ pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-fn accepted(state: &AppState, given: &str) -> bool {
-    state
-        .admin_tokens()
-        .iter()
-        .any(|token| super::admin::constant_time_eq(given.as_bytes(), token.as_bytes()))
-}
-
 /// Pages need the session cookie when the admin API needs a token.
 async fn require_session(
     State(state): State<AppState>,
@@ -104,7 +97,7 @@ async fn require_session(
     next: Next,
 ) -> Response {
     if state.admin_tokens().is_empty()
-        || cookie_token(request.headers()).is_some_and(|t| accepted(&state, &t))
+        || cookie_token(request.headers()).is_some_and(|t| state.accepts_token(&t))
     {
         return next.run(request).await;
     }
@@ -128,7 +121,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let links = Links::of(prefix);
-    if state.admin_tokens().is_empty() || accepted(&state, &form.token) {
+    if state.admin_tokens().is_empty() || state.accepts_token(&form.token) {
         let value =
             percent_encoding::utf8_percent_encode(&form.token, percent_encoding::NON_ALPHANUMERIC);
         let cookie = format!("{TOKEN_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict");

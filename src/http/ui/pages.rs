@@ -122,10 +122,6 @@ fn html_page(markup: Markup) -> Page {
     Ok(Html(markup.into_string()))
 }
 
-fn links(prefix: Option<Extension<MountPrefix>>) -> Links {
-    Links::of(prefix)
-}
-
 /// The login page (off loopback).
 pub(super) fn login(links: &Links, error: Option<&str>) -> Markup {
     layout(
@@ -175,7 +171,7 @@ pub(super) async fn cards(
     prefix: Option<Extension<MountPrefix>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let (cards, now) = state
         .blocking(|s| {
             s.authority.sync()?;
@@ -322,7 +318,7 @@ pub(super) async fn card(
     prefix: Option<Extension<MountPrefix>>,
     Path(id): Path<String>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let id: i64 = id
         .parse()
         .map_err(|_| Error::BadInput(format!("card id {id:?} is not a number")))?;
@@ -503,7 +499,7 @@ pub(super) async fn clock(
     prefix: Option<Extension<MountPrefix>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let from = query
         .get("from")
         .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
@@ -600,7 +596,7 @@ pub(super) async fn revocation(
     State(state): State<AppState>,
     prefix: Option<Extension<MountPrefix>>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let (rows, partitions_left, now) = state
         .blocking(|s| {
             s.authority.sync()?;
@@ -719,7 +715,7 @@ pub(super) async fn requests(
     prefix: Option<Extension<MountPrefix>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let serial = query.get("serial").cloned().unwrap_or_default();
     let wanted = if serial.is_empty() {
         None
@@ -755,7 +751,7 @@ pub(super) async fn faults(
     State(state): State<AppState>,
     prefix: Option<Extension<MountPrefix>>,
 ) -> Page {
-    let links = links(prefix);
+    let links = Links::of(prefix);
     let (faults, now) = state
         .blocking(|s| Ok((s.faults.list().to_vec(), s.now())))
         .await?;
