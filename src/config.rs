@@ -13,7 +13,9 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::rules::locality::DesignatedCityWards;
 use crate::rules::publication::Schedule;
-use crate::rules::{Cause, CrlLayout, CrlReason, Feb29Rule, KeyAlg, ReasonMap, ValidityRules};
+use crate::rules::{
+    Cause, CrlLayout, CrlReason, Feb29Rule, KeyAlg, PhoneValidity, ReasonMap, ValidityRules,
+};
 
 /// The default configuration file, as committed.
 pub const DEFAULT_TOML: &str = include_str!("../config/jpki-mock.toml");
@@ -108,6 +110,18 @@ pub struct LocalityConfig {
     pub designated_city_wards: DesignatedCityWards,
 }
 
+/// Phone certificates (スマホ用電子証明書): their profile is not published, so each
+/// fact is a setting whose default is the card's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhonesConfig {
+    /// How long they run.
+    pub validity: PhoneValidity,
+    /// Policy OID of phone signing certificates (`None`: the card's).
+    pub sign_policy: Option<ObjectIdentifier>,
+    /// Policy OID of phone auth certificates (`None`: the card's).
+    pub auth_policy: Option<ObjectIdentifier>,
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -129,6 +143,8 @@ pub struct Config {
     pub reasons: ReasonMap,
     /// Localities.
     pub locality: LocalityConfig,
+    /// Phone certificates.
+    pub phones: PhonesConfig,
     /// Faults in force from start-up (fault injection; none by default).
     pub faults: Vec<crate::faults::Fault>,
     /// The preset applied to `profile`, if any.
@@ -161,6 +177,7 @@ struct RawConfig {
     ocsp: RawOcsp,
     reasons: std::collections::BTreeMap<String, String>,
     locality: RawLocality,
+    phones: RawPhones,
     // The one section the default file leaves empty: no faults unless listed.
     #[serde(default)]
     faults: Vec<crate::faults::Fault>,
@@ -177,6 +194,14 @@ struct RawProfile {
     crl_dp_uri: bool,
     key_alg: String,
     responder_validity_days: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhones {
+    validity: String,
+    sign_policy_oid: String,
+    auth_policy_oid: String,
 }
 
 #[derive(Deserialize)]
@@ -446,6 +471,22 @@ impl Config {
                 .map_err(|e| bad("locality.designated_city_wards", e))?,
         };
 
+        let phone_policy = |key: &str, text: &str| {
+            Some(text)
+                .filter(|t| !t.is_empty())
+                .map(|t| oid(key, t))
+                .transpose()
+        };
+        let phones = PhonesConfig {
+            validity: raw
+                .phones
+                .validity
+                .parse()
+                .map_err(|e| bad("phones.validity", e))?,
+            sign_policy: phone_policy("phones.sign_policy_oid", &raw.phones.sign_policy_oid)?,
+            auth_policy: phone_policy("phones.auth_policy_oid", &raw.phones.auth_policy_oid)?,
+        };
+
         let mut presets = BTreeMap::new();
         for (name, preset) in raw.presets {
             let key = |field: &str| format!("presets.{name}.{field}");
@@ -471,6 +512,7 @@ impl Config {
             ocsp,
             reasons,
             locality,
+            phones,
             faults: raw.faults,
             preset: None,
             presets,

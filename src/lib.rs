@@ -78,8 +78,9 @@ mod testca;
 
 pub use authority::{
     CaRevocationView, CaView, CardView, CertState, CertView, ClockMode, ClockView, CrlScope,
-    IssueRequest, IssuedCard, IssuedCertificate, NoticeView, RevocationReport, RevokedView,
-    SignatureAlgorithm, SignatureView, UnchangedView,
+    IssueRequest, IssuedCard, IssuedCertificate, LatestFactsView, LinksView, NoticeView,
+    RawPhoneRequest, RawSignRequest, RevocationReport, RevokedView, SignatureAlgorithm,
+    SignatureView, SuccessorView, UnchangedView,
 };
 pub use config::Config;
 pub use error::{Error, Result};
@@ -88,7 +89,7 @@ pub use http::observe::RequestRecord;
 pub use http::tenants::TenantRequest;
 pub use ocsp::LoggedCertId;
 pub use rules::locality::Locality;
-pub use rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
+pub use rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Platform, Serial};
 pub use store::CardId;
 pub use testca::{TestCa, TestCaBuilder};
 

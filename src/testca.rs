@@ -12,7 +12,8 @@ use tokio::sync::oneshot;
 
 use crate::authority::{
     Authority, CaView, CardRequest, CardView, ClockView, CrlScope, IssueRequest, IssuedCard,
-    Options, RevocationReport, RevokeRequest,
+    LatestFactsView, LinksView, Options, PhoneRequest, RawPhoneRequest, RawSignRequest,
+    RevocationReport, RevokeRequest, SignRequest,
 };
 use crate::clock::Clock;
 use crate::config::Config;
@@ -23,7 +24,7 @@ use crate::http::publish::{current_list, List};
 use crate::http::tenants::{TenantRequest, Tenants};
 use crate::http::{router, serve, AppState, Lane, Shared};
 use crate::rules::Serial;
-use crate::rules::{Cause, CertKind};
+use crate::rules::{Cause, CertKind, Platform};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::tenants::{TenantHome, TenantName};
@@ -114,9 +115,101 @@ impl TestCa {
     ) -> Result<RevocationReport> {
         self.state
             .blocking(move |s| {
-                s.authority
-                    .revoke(card, &RevokeRequest { cause, certs, at })
+                s.authority.revoke(
+                    card,
+                    &RevokeRequest {
+                        cause,
+                        certs,
+                        at,
+                        platform: None,
+                    },
+                )
             })
+            .await
+    }
+
+    /// Applies a phone cause (`PhoneLost`, `PhoneStolen`, `DeviceChange`,
+    /// `DeviceDisposed`) to a phone's certificates, now.
+    pub async fn revoke_phone(
+        &self,
+        card: CardId,
+        platform: Platform,
+        cause: Cause,
+    ) -> Result<RevocationReport> {
+        self.state
+            .blocking(move |s| {
+                s.authority.revoke(
+                    card,
+                    &RevokeRequest {
+                        cause,
+                        certs: None,
+                        at: None,
+                        platform: Some(platform),
+                    },
+                )
+            })
+            .await
+    }
+
+    /// Issues a phone's signing and auth certificates for the card's holder (a set
+    /// already on the platform is revoked: `device_change`), as `POST
+    /// /api/v1/cards/{id}/phones` does.
+    pub async fn issue_phone(&self, card: CardId, request: RawPhoneRequest) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| {
+                s.authority
+                    .issue_phone(card, &PhoneRequest::try_from(&request)?)
+            })
+            .await
+    }
+
+    /// Suspends a lost phone: both its certificates held (`phone_lost`).
+    pub async fn suspend_phone(
+        &self,
+        card: CardId,
+        platform: Platform,
+    ) -> Result<RevocationReport> {
+        self.state
+            .blocking(move |s| s.authority.suspend_phone(card, platform))
+            .await
+    }
+
+    /// Resumes a suspended phone: the auth hold lifted, the signing certificate
+    /// re-issued (returned as `sign`; `lifted` names the auth certificate).
+    pub async fn resume_phone(&self, card: CardId, platform: Platform) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| s.authority.resume_phone(card, platform))
+            .await
+    }
+
+    /// A new signing certificate on a card whose signing certificate was revoked or
+    /// expired, with the holder's new facts (name, address), as `POST
+    /// /api/v1/cards/{id}/certs/sign` does.
+    pub async fn issue_signing_certificate(
+        &self,
+        card: CardId,
+        request: RawSignRequest,
+    ) -> Result<IssuedCard> {
+        self.state
+            .blocking(move |s| {
+                s.authority
+                    .issue_signing_certificate(card, &SignRequest::try_from(&request)?)
+            })
+            .await
+    }
+
+    /// A certificate's links: its pair, predecessor, successors and the current one.
+    pub async fn links(&self, serial: Serial) -> Result<LinksView> {
+        self.state
+            .blocking(move |s| s.authority.links(serial))
+            .await
+    }
+
+    /// The holder's latest basic four facts (403 `Forbidden` without the card's
+    /// consent).
+    pub async fn latest_facts(&self, serial: Serial) -> Result<LatestFactsView> {
+        self.state
+            .blocking(move |s| s.authority.latest_facts(serial))
             .await
     }
 

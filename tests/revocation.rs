@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use support::{
     adult, adult_at, crl_entries, crl_number, crl_times, epoch, etag_of, from_pem, holder,
-    http_date, instant, now_seconds, openssl, p, rfc3339, rsa_sha256_verifies, serial_of_pem, strs,
-    subject_key_id, to_pem, Binary, Client, InProcess, Scratch,
+    http_date, instant, now_seconds, openssl, openssl_crl_entries, openssl_ocsp, p, rfc3339,
+    rsa_sha256_verifies, serial_of_pem, strs, subject_key_id, to_pem, Binary, Client, InProcess,
+    Scratch,
 };
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
 
@@ -173,24 +174,6 @@ fn four_cards() -> Revoked {
     Revoked { s, server, cards }
 }
 
-/// The revoked entries `openssl crl -text` lists: serial (hex, as printed) → reason.
-fn openssl_entries(text: &str) -> BTreeMap<String, String> {
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let mut entries = BTreeMap::new();
-    for (i, line) in lines.iter().enumerate() {
-        if let Some(serial) = line.strip_prefix("Serial Number: ") {
-            let reason = lines[i + 1..]
-                .iter()
-                .take_while(|l| !l.starts_with("Serial Number: "))
-                .skip_while(|l| **l != "X509v3 CRL Reason Code:")
-                .nth(1)
-                .unwrap_or(&"(none)");
-            entries.insert(serial.to_string(), reason.to_string());
-        }
-    }
-    entries
-}
-
 #[test]
 fn openssl_crl_text_shows_reasons_the_crl_number_and_the_idp_names() {
     let r = four_cards();
@@ -250,7 +233,7 @@ fn openssl_crl_text_shows_reasons_the_crl_number_and_the_idp_names() {
                 (hex(2, "auth"), "Key Compromise".to_string()),
             ])
         };
-        assert_eq!(openssl_entries(&text), expected, "{text}");
+        assert_eq!(openssl_crl_entries(&text), expected, "{text}");
     }
 }
 
@@ -1624,39 +1607,9 @@ fn emigration_revokes_the_signing_certificate_on_the_departure_date_and_keeps_th
     assert_eq!(report["revoked"][0]["kind"], "sign");
     // A relying party asking by OCSP (openssl, at the mock's date) sees the signing
     // certificate revoked on 1 June (00:00 JST), affiliationChanged; the auth one good.
-    let ca = |kind: &str| {
-        s.write(
-            &format!("ca-{kind}.pem"),
-            c.get(&format!("/ca/{kind}.pem")).body,
-        )
-    };
     let ask = |kind: &str| {
-        let cert = s.write(
-            &format!("{kind}.pem"),
-            card[kind]["cert_pem"].as_str().unwrap(),
-        );
-        let ca = ca(kind);
-        let url = format!("{}/ocsp/{kind}", c.base());
-        let at = instant("2026-06-10T10:00:00+09:00")
-            .unix_timestamp()
-            .to_string();
-        openssl(&[
-            "ocsp",
-            "-issuer",
-            &ca,
-            "-cert",
-            &cert,
-            "-url",
-            &url,
-            "-CAfile",
-            &ca,
-            "-attime",
-            &at,
-            // The answer is dated by the mock's clock, not today's.
-            "-validity_period",
-            "31536000",
-        ])
-        .1
+        let pem = card[kind]["cert_pem"].as_str().unwrap();
+        openssl_ocsp(&s, &c, kind, pem, "2026-06-10T10:00:00+09:00")
     };
     let sign = ask("sign");
     assert!(sign.contains(": revoked"), "{sign}");

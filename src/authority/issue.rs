@@ -11,10 +11,10 @@ use super::views::{IssuedCard, IssuedCertificate, RevokedView};
 use super::{bad, new_key, pem, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::issuer::Issuer;
-use crate::pki::cert::{self, CrlPoint, HolderFacts, LeafParams};
+use crate::pki::cert::{self, CertProfile, CrlPoint, HolderFacts, LeafParams};
 use crate::pki::keys::KeyPair;
 use crate::rules::{holder, jst, CertKind, HolderName, Issuance, KeyAlg, Serial};
-use crate::store::{CardId, HolderRecord, NewCard, NewCertificate};
+use crate::store::{CardId, HolderRecord, NewCard, NewCertificate, PhoneBinding};
 
 /// What a card issuance checked and planned, before anything is signed or stored.
 struct CardPlan {
@@ -35,12 +35,15 @@ pub(super) struct StoredCard {
 }
 
 /// One card's certificates to build: `current_auth_expiry` caps a signing certificate
-/// issued without a new auth one.
+/// issued without a new auth one; `phone` binds them to a phone (else the card);
+/// `ends` fixes the notAfter of a kind instead of the validity rules.
 pub(super) struct CertOrder<'a> {
     pub card: &'a NewCard,
     pub facts: &'a HolderFacts,
     pub kinds: &'a [CertKind],
     pub current_auth_expiry: Option<Date>,
+    pub phone: Option<&'a PhoneBinding>,
+    pub ends: &'a [(CertKind, OffsetDateTime)],
 }
 
 /// End-entity keys that certificates share instead of a new key each
@@ -165,6 +168,8 @@ impl Authority {
                 facts: &plan.facts,
                 kinds: &plan.kinds,
                 current_auth_expiry: None,
+                phone: None,
+                ends: &[],
             })
             .collect();
         let certificates = self.build_certificates(&orders, Issuance::New, now, pool)?;
@@ -305,10 +310,14 @@ impl Authority {
                     }
                 };
                 let generation = self.issuing_generation(kind, now)?;
+                let end = order
+                    .ends
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map_or(jst::end_of_day(expiry), |(_, end)| *end);
                 // No certificate outlives its CA generation (real ones are sized so that
                 // this never binds; with backdated mock CAs it may).
-                let not_after =
-                    jst::end_of_day(expiry).min(self.generation(kind, generation)?.not_after());
+                let not_after = end.min(self.generation(kind, generation)?.not_after());
                 if not_after <= now {
                     return Err(Error::Refused(format!(
                         "a {kind} certificate issued on {today} would already be expired ({expiry})"
@@ -325,6 +334,19 @@ impl Authority {
             }
         }
         let profile = self.profile()?;
+        let phone_profile = CertProfile {
+            sign_policy: self
+                .config
+                .phones
+                .sign_policy
+                .unwrap_or(profile.sign_policy),
+            auth_policy: self
+                .config
+                .phones
+                .auth_policy
+                .unwrap_or(profile.auth_policy),
+            ..profile.clone()
+        };
         let serials = self.store.allocate_serials(planned.len())?;
         let jobs = planned
             .into_iter()
@@ -362,9 +384,15 @@ impl Authority {
                 generation: job.generation,
                 locality: &card.holder.locality,
             };
+            let phone = orders[job.order].phone;
+            let profile = if phone.is_some() {
+                &phone_profile
+            } else {
+                &profile
+            };
             let tbs = match job.kind {
                 CertKind::Sign => cert::sign_tbs(
-                    &profile,
+                    profile,
                     job.ca.certificate(),
                     params,
                     &point,
@@ -372,7 +400,7 @@ impl Authority {
                     orders[job.order].facts,
                 )?,
                 CertKind::Auth => cert::auth_tbs(
-                    &profile,
+                    profile,
                     job.ca.certificate(),
                     params,
                     &point,
@@ -388,6 +416,7 @@ impl Authority {
                 not_after: job.not_after,
                 der: job.ca.sign_tbs(&tbs)?,
                 key_pkcs8: key.pkcs8_der().to_vec(),
+                phone: phone.cloned(),
             })
         })?;
         let mut certificates: Vec<Vec<NewCertificate>> = orders
@@ -427,6 +456,9 @@ impl Authority {
             sign: None,
             auth: None,
             revoked,
+            platform: None,
+            device_id: None,
+            lifted: vec![],
         };
         for certificate in certificates {
             let cert_pem = pem("CERTIFICATE", &certificate.der);

@@ -4,8 +4,10 @@
 //! the CLI and HTTP layers only parse and print.
 
 mod crl;
+mod facts;
 mod generations;
 mod issue;
+mod phones;
 mod pin;
 mod populate;
 mod recorded;
@@ -29,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::issuer::{sign_with, Issuer};
 use crate::pki::cert::{self, CaParams, CertProfile, LeafParams};
 use crate::pki::keys::KeyPair;
-use crate::rules::{jst, CertKind, KeyAlg, Serial};
+use crate::rules::{jst, Carrier, CertKind, KeyAlg, Platform, Serial};
 use crate::store::{AuthorityRecord, CardId, CardRecord, CertificateRecord, Store};
 
 pub use crl::{
@@ -40,12 +42,15 @@ pub use generations::{CaGeneration, CaRevocationView, CaView};
 pub(crate) use issue::holder_facts;
 pub use populate::{PopulatePlan, PopulateProgress};
 pub use recorded::RecordedProfile;
-pub use request::{cert_kinds, CardRequest, IssueRequest, RawRevokeRequest, RevokeRequest};
+pub use request::{
+    cert_kinds, CardRequest, IssueRequest, PhoneRequest, RawPhoneRequest, RawRevokeRequest,
+    RawSignRequest, RevokeRequest, SignRequest,
+};
 pub use responder::FaultyResponder;
 pub use views::{
     CardView, CertState, CertView, ConsentView, IssuedCard, IssuedCertificate, LatestFactsView,
     LinksView, NoticeView, RevocationReport, RevokedView, SignatureAlgorithm, SignatureView,
-    UnchangedView,
+    SuccessorView, UnchangedView,
 };
 pub use virtual_clock::{ClockMode, ClockView};
 
@@ -365,14 +370,44 @@ impl Authority {
 
     /// The newest certificate of each kind on a card.
     fn current_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>> {
-        let mut current: Vec<CertificateRecord> = Vec::new();
-        for record in self.store.card_certificates(id)? {
-            current.retain(|c| c.certificate.kind != record.certificate.kind);
-            current.push(record);
-        }
-        current.sort_by_key(|c| c.certificate.kind);
-        Ok(current)
+        Ok(newest_of_each_kind(
+            self.store
+                .card_certificates(id)?
+                .into_iter()
+                .filter(|c| c.certificate.phone.is_none()),
+        ))
     }
+
+    /// The current certificates of a holder's phone on a platform (the newest of each
+    /// kind, sign first), issued on this card or on the cards it replaced.
+    fn current_phone_set(&self, id: CardId, platform: Platform) -> Result<Vec<CertificateRecord>> {
+        let mut certificates = Vec::new();
+        let mut card = Some(id);
+        while let Some(id) = card {
+            certificates.extend(
+                self.store
+                    .card_certificates(id)?
+                    .into_iter()
+                    .filter(|c| c.certificate.carrier() == Carrier::Phone(platform)),
+            );
+            card = self.card_record(id)?.card.replaces;
+        }
+        certificates.sort_by_key(|c| c.certificate.serial);
+        Ok(newest_of_each_kind(certificates.into_iter()))
+    }
+}
+
+/// The newest certificate of each kind, sign first, from certificates in issue order.
+fn newest_of_each_kind(
+    certificates: impl Iterator<Item = CertificateRecord>,
+) -> Vec<CertificateRecord> {
+    let mut current: Vec<CertificateRecord> = Vec::new();
+    for record in certificates {
+        current.retain(|c| c.certificate.kind != record.certificate.kind);
+        current.push(record);
+    }
+    current.sort_by_key(|c| c.certificate.kind);
+    current
 }
 
 fn stored_clock(store: &dyn Store) -> Result<Clock> {

@@ -353,6 +353,7 @@ impl Authority {
                 cause,
                 certs: None,
                 at: None,
+                platform: None,
             };
             revoked += self.revoke(stored[index].id, &request)?.revoked.len() as u64;
         }

@@ -70,6 +70,8 @@ impl Authority {
             facts: &facts,
             kinds: &kinds,
             current_auth_expiry,
+            phone: None,
+            ends: &[],
         };
         let certificates = self.build_card_certificates(order, Issuance::Renewal, now)?;
         let reason = self.config.reasons.reason(Cause::Superseded);
@@ -146,6 +148,8 @@ impl Authority {
             facts: &facts,
             kinds: &kinds,
             current_auth_expiry: None,
+            phone: None,
+            ends: &[],
         };
         let certificates = self.build_card_certificates(order, Issuance::New, now)?;
         let event = NewEvent {

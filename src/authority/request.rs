@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::rules::locality::ResolvedLocality;
-use crate::rules::{Cause, CertKind, Gender, HolderName, KeyAlg, Pin};
+use crate::rules::{Cause, CertKind, Gender, HolderName, KeyAlg, Pin, Platform};
 
 /// The fields of a card issuance, as text, exactly as the CLI and the admin API take
 /// them (`POST /api/v1/cards`). [`CardRequest::try_from`] parses them once.
@@ -162,6 +162,9 @@ pub struct RawRevokeRequest {
     /// When (RFC 3339 or a date; default: now).
     #[serde(default)]
     pub at: Option<String>,
+    /// The phone's platform (android | ios), for the phone causes.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 /// A revocation cause with its fields parsed.
@@ -173,17 +176,159 @@ pub struct RevokeRequest {
     pub certs: Option<Vec<CertKind>>,
     /// When (`None`: now).
     pub at: Option<OffsetDateTime>,
+    /// The phone's platform: given exactly for the phone causes.
+    pub platform: Option<Platform>,
 }
 
 impl TryFrom<&RawRevokeRequest> for RevokeRequest {
     type Error = Error;
 
     fn try_from(raw: &RawRevokeRequest) -> Result<Self> {
+        let cause: Cause = raw.cause.parse().map_err(|e| bad("cause", e))?;
+        let platform = optional("platform", raw.platform.as_deref(), |t| {
+            t.parse()
+                .map_err(|e: crate::rules::phones::UnknownPlatform| e.to_string())
+        })?;
+        match (cause.is_phone(), platform) {
+            (true, None) => {
+                return Err(bad(
+                    "platform",
+                    format!("{cause} is about a phone: name its platform, android or ios"),
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(bad(
+                    "platform",
+                    format!(
+                        "only the phone causes (phone_lost, phone_stolen, device_change, \
+                         device_disposed) take a platform, not {cause}"
+                    ),
+                ))
+            }
+            _ => {}
+        }
         Ok(RevokeRequest {
-            cause: raw.cause.parse().map_err(|e| bad("cause", e))?,
+            cause,
             certs: cert_kinds(raw.certs.as_deref())?,
             at: optional("at", raw.at.as_deref(), |t| {
                 clock::parse_instant(t).map_err(|e| e.to_string())
+            })?,
+            platform,
+        })
+    }
+}
+
+/// A phone's certificates to issue (`POST /api/v1/cards/{id}/phones`), as text.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhoneRequest {
+    /// android | ios.
+    pub platform: String,
+    /// The device's id (default: made up from the platform and the signing serial).
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+/// A phone's certificates to issue, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneRequest {
+    /// The platform.
+    pub platform: Platform,
+    /// The device's id (`None`: made up).
+    pub device_id: Option<String>,
+}
+
+/// The longest device id taken.
+const DEVICE_ID_MAX: usize = 128;
+
+impl TryFrom<&RawPhoneRequest> for PhoneRequest {
+    type Error = Error;
+
+    fn try_from(raw: &RawPhoneRequest) -> Result<Self> {
+        let platform = raw
+            .platform
+            .parse()
+            .map_err(|e: crate::rules::phones::UnknownPlatform| bad("platform", e))?;
+        let device_id = optional("device_id", raw.device_id.as_deref(), |t| {
+            let fits = !t.is_empty()
+                && t.len() <= DEVICE_ID_MAX
+                && t.bytes().all(|b| b.is_ascii_graphic());
+            if fits {
+                Ok(t.to_string())
+            } else {
+                Err(format!(
+                    "{t:?}: 1 to {DEVICE_ID_MAX} printable ASCII characters without spaces"
+                ))
+            }
+        })?;
+        Ok(PhoneRequest {
+            platform,
+            device_id,
+        })
+    }
+}
+
+/// A new signing certificate on a card whose signing certificate was revoked or has
+/// expired (`POST /api/v1/cards/{id}/certs/sign`), with the holder's new facts, as text.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSignRequest {
+    /// A new name, "surname given" (default: the card's).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new address (default: the card's). Free text: an address abroad needs `locality`.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The locality of the new address (PREF/MUNI, a code or a Japanese name).
+    #[serde(default)]
+    pub locality: Option<String>,
+    /// A new signing PIN (default: the card's stays).
+    #[serde(default)]
+    pub sign_pin: Option<String>,
+}
+
+/// A new signing certificate's facts, parsed.
+#[derive(Clone, Debug)]
+pub struct SignRequest {
+    /// The new name as entered and split (`None`: the card's).
+    pub name: Option<(String, HolderName)>,
+    /// The new address and its locality (`None`: the card's).
+    pub address: Option<(String, ResolvedLocality)>,
+    /// A new signing PIN.
+    pub sign_pin: Option<Pin>,
+}
+
+impl TryFrom<&RawSignRequest> for SignRequest {
+    type Error = Error;
+
+    fn try_from(raw: &RawSignRequest) -> Result<Self> {
+        let name = raw
+            .name
+            .as_deref()
+            .map(|text| {
+                HolderName::parse(text)
+                    .map(|name| (text.trim().to_string(), name))
+                    .map_err(|e| bad("name", e))
+            })
+            .transpose()?;
+        let address = match (raw.address.as_deref().map(str::trim), &raw.locality) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(bad("locality", "give it with the new address")),
+            (Some(""), _) => return Err(bad("address", "must not be empty")),
+            (Some(address), Some(text)) => Some((
+                address.to_string(),
+                ResolvedLocality::parse_override(text).map_err(|e| bad("locality", e))?,
+            )),
+            (Some(address), None) => Some((
+                address.to_string(),
+                ResolvedLocality::from_address(address).map_err(|e| bad("address", e))?,
+            )),
+        };
+        Ok(SignRequest {
+            name,
+            address,
+            sign_pin: optional("sign_pin", raw.sign_pin.as_deref(), |t| {
+                Pin::parse(CertKind::Sign, t).map_err(|e| e.to_string())
             })?,
         })
     }
@@ -322,6 +467,7 @@ mod tests {
             cause: "leak".into(),
             certs: Some(vec!["sign".into(), " auth".into()]),
             at: Some("2025-01-01".into()),
+            platform: None,
         };
         let typed = RevokeRequest::try_from(&raw).unwrap();
         assert_eq!(typed.cause, Cause::Leak);

@@ -51,12 +51,10 @@ impl Authority {
         match self.store.status(serial)? {
             Some(record) if record.kind == kind && record.generation == generation => {
                 Ok(match record.revocation {
-                    Some(r) if cutoff.is_none_or(|cutoff| r.recorded_at < cutoff) => {
-                        OcspStatus::Revoked {
-                            at: r.at,
-                            reason: r.reason,
-                        }
-                    }
+                    Some(r) if r.in_force(cutoff) => OcspStatus::Revoked {
+                        at: r.at,
+                        reason: r.reason,
+                    },
                     _ => OcspStatus::Good,
                 })
             }

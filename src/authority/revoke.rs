@@ -5,7 +5,8 @@ use super::views::{CertStatus, RevocationReport, RevokedView, UnchangedView};
 use super::virtual_clock::MOVE_THE_CLOCK;
 use super::{bad, rfc3339, Authority};
 use crate::error::{Error, Result};
-use crate::store::{CardId, NewCertificate, NewEvent};
+use crate::rules::{Carrier, Cause, CrlReason, Platform, Serial};
+use crate::store::{CardId, CertificateRecord, NewCertificate, NewEvent};
 use time::OffsetDateTime;
 
 impl Authority {
@@ -24,16 +25,24 @@ impl Authority {
                 format!("{} is in the future (now is {})", rfc3339(at), rfc3339(now)),
             ));
         }
+        if let Some(platform) = request.platform {
+            if self.current_phone_set(id, platform)?.is_empty() {
+                return Err(Error::Refused(format!(
+                    "card {id} has no {platform} phone certificates (issue them with phone issue)"
+                )));
+            }
+        }
         let reason = self.config.reasons.reason(cause);
         // Another process may revoke the same certificates between our look and our
         // write; the write then fails whole, and a second look sees them revoked.
         let mut attempts = 0;
         let (revoked, unchanged) = loop {
             attempts += 1;
-            let mut revokes = Vec::new();
+            // The certificates may sit on the cards this one replaced (a phone's).
+            let mut revokes: Vec<(CardId, Serial)> = Vec::new();
             let mut revoked = Vec::new();
             let mut unchanged = Vec::new();
-            for record in self.current_certificates(id)? {
+            for record in self.reached_certificates(id, cause, request.platform)? {
                 let c = &record.certificate;
                 if !targets.contains(&c.kind) {
                     continue;
@@ -43,7 +52,7 @@ impl Authority {
                         if at < c.not_before {
                             return Err(self.before_issuance(request.at.is_some(), at, c));
                         }
-                        revokes.push((c.serial, reason));
+                        revokes.push((record.card_id, c.serial));
                         revoked.push(RevokedView {
                             serial: c.serial.0,
                             kind: c.kind,
@@ -58,18 +67,9 @@ impl Authority {
                     }),
                 }
             }
-            if revokes.is_empty() {
-                break (revoked, unchanged);
-            }
-            let event = NewEvent {
-                card_id: id,
-                cause,
-                at,
-                recorded_at: self.now(),
-                revokes,
-            };
-            match self.store.record_event(&event) {
-                Ok(_) => break (revoked, unchanged),
+            let events: Vec<NewEvent> = self.events_by_card(&revokes, cause, at, reason);
+            match self.record_events(&events) {
+                Ok(()) => break (revoked, unchanged),
                 Err(Error::ConcurrentChange(_)) if attempts < 3 => continue,
                 Err(e) => return Err(e),
             }
@@ -97,6 +97,67 @@ impl Authority {
 }
 
 impl Authority {
+    /// The certificates a cause applied to a card reaches: the card's current ones,
+    /// and the current set of each phone it reaches (of `platform` only, when given).
+    fn reached_certificates(
+        &self,
+        id: CardId,
+        cause: Cause,
+        platform: Option<Platform>,
+    ) -> Result<Vec<CertificateRecord>> {
+        let mut reached = Vec::new();
+        if cause.reaches(Carrier::Card) {
+            reached.extend(self.current_certificates(id)?);
+        }
+        for phone in Platform::ALL {
+            if cause.reaches(Carrier::Phone(phone)) && platform.is_none_or(|p| p == phone) {
+                reached.extend(self.current_phone_set(id, phone)?);
+            }
+        }
+        Ok(reached)
+    }
+
+    /// One event per card whose certificates are revoked, in card order.
+    pub(super) fn events_by_card(
+        &self,
+        revokes: &[(CardId, Serial)],
+        cause: Cause,
+        at: OffsetDateTime,
+        reason: CrlReason,
+    ) -> Vec<NewEvent> {
+        let mut events: Vec<NewEvent> = Vec::new();
+        for &(card_id, serial) in revokes {
+            match events.iter_mut().find(|e| e.card_id == card_id) {
+                Some(event) => event.revokes.push((serial, reason)),
+                None => events.push(NewEvent {
+                    card_id,
+                    cause,
+                    at,
+                    recorded_at: self.now(),
+                    revokes: vec![(serial, reason)],
+                }),
+            }
+        }
+        events.sort_by_key(|e| e.card_id);
+        events
+    }
+
+    /// Records events in one transaction.
+    pub(super) fn record_events(&mut self, events: &[NewEvent]) -> Result<()> {
+        match events {
+            [] => Ok(()),
+            [one] => self.store.record_event(one).map(drop),
+            several => {
+                self.store.begin_batch()?;
+                let recorded = several
+                    .iter()
+                    .try_for_each(|e| self.store.record_event(e).map(drop));
+                self.store.end_batch(recorded.is_ok())?;
+                recorded
+            }
+        }
+    }
+
     /// The refusal of an event dated before a certificate was issued: names `at` when
     /// the caller sent it, else the clock the event took its time from.
     fn before_issuance(&self, at_was_sent: bool, at: OffsetDateTime, c: &NewCertificate) -> Error {

@@ -32,6 +32,7 @@ pub(super) fn cause(cause: Cause) -> RevokeRequest {
         cause,
         certs: None,
         at: None,
+        platform: None,
     }
 }
 

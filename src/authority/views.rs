@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{pem, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::pki::keys::KeyPair;
-use crate::rules::{jst, renewal, Cause, CertKind, CrlReason, Gender, Serial};
+use crate::rules::{jst, renewal, Carrier, Cause, CertKind, CrlReason, Gender, Platform, Serial};
 use crate::store::{CardId, CertificateRecord};
 
 /// A certificate's status at a given instant.
@@ -63,12 +63,12 @@ impl CertStatus {
     /// The status of a stored certificate at `now`.
     pub fn of(record: &CertificateRecord, now: OffsetDateTime) -> Self {
         match record.revocation {
-            Some(r) => CertStatus::Revoked {
+            Some(r) if r.lifted_at.is_none() => CertStatus::Revoked {
                 at: r.at,
                 reason: r.reason,
             },
-            None if now > record.certificate.not_after => CertStatus::Expired,
-            None => CertStatus::Good,
+            _ if now > record.certificate.not_after => CertStatus::Expired,
+            _ => CertStatus::Good,
         }
     }
 }
@@ -110,9 +110,19 @@ pub struct IssuedCard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<IssuedCertificate>,
     /// Certificates revoked by this operation (renewal: superseded; reissue:
-    /// card_invalidated).
+    /// card_invalidated; a new phone: device_change).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub revoked: Vec<RevokedView>,
+    /// The phone's platform, for phone certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// The phone's device id, for phone certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// Certificates whose hold this operation lifted (`phone resume`: the phone's auth
+    /// certificate is good again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lifted: Vec<u32>,
 }
 
 /// One revocation, as reported.
@@ -188,6 +198,15 @@ pub struct CertView {
     /// Renewal window (first, last day), while the certificate is good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renewal_window: Option<[String; 2]>,
+    /// The phone's platform, for phone certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// The phone's device id, for phone certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// RFC 3339: when its hold was lifted (it was held, and is good again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_lifted_at: Option<String>,
     /// The certificate, PEM.
     pub cert_pem: String,
 }
@@ -267,7 +286,8 @@ impl Authority {
         let mut notices = Vec::new();
         for record in self.store.certificates_expiring(from, to)? {
             let expiry = jst::date_of(record.certificate.not_after);
-            if renewal::notice_date(expiry) != on || record.revocation.is_some() {
+            let good = CertStatus::of(&record, record.certificate.not_after) == CertStatus::Good;
+            if renewal::notice_date(expiry) != on || !good {
                 continue;
             }
             let (first, last) = renewal::renewal_window(expiry);
@@ -343,6 +363,7 @@ impl Authority {
 fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
     let c = &record.certificate;
     let status = CertStatus::of(record, now);
+    let revocation = record.revocation.filter(|r| r.lifted_at.is_none());
     let expiry = jst::date_of(c.not_after);
     let (first, last) = renewal::renewal_window(expiry);
     CertView {
@@ -355,10 +376,14 @@ fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
         not_after: rfc3339(c.not_after),
         expiry: expiry.to_string(),
         status: status.state(),
-        reason: record.revocation.map(|r| r.reason),
-        cause: record.revocation.map(|r| r.cause),
-        revoked_at: record.revocation.map(|r| rfc3339(r.at)),
-        renewal_window: (status == CertStatus::Good).then(|| [first.to_string(), last.to_string()]),
+        reason: revocation.map(|r| r.reason),
+        cause: revocation.map(|r| r.cause),
+        revoked_at: revocation.map(|r| rfc3339(r.at)),
+        renewal_window: (status == CertStatus::Good && c.phone.is_none())
+            .then(|| [first.to_string(), last.to_string()]),
+        platform: c.phone.as_ref().map(|p| p.platform),
+        device_id: c.phone.as_ref().map(|p| p.device_id.clone()),
+        hold_lifted_at: record.revocation.and_then(|r| r.lifted_at).map(rfc3339),
         cert_pem: pem("CERTIFICATE", &c.der),
     }
 }
@@ -483,19 +508,22 @@ mod tests {
 pub struct SuccessorView {
     /// The newer certificate.
     pub serial: u32,
-    /// `superseded` (renewal, on the same card) or `card_invalidated` (card reissue, on
-    /// the card that replaced it).
+    /// `card_invalidated` for a card reissue, else the cause that revoked the older one:
+    /// `superseded` (renewal), `name_change`, `address_change` or `emigration` (a new signing
+    /// certificate with the new facts), `device_change` (a new phone), `phone_lost`
+    /// (a held phone's signing certificate re-issued on resume), …
     pub event: Cause,
 }
 
 /// A certificate's links, as J-LIS's link services give them to platform operators: the
 /// other certificate of its set (証明書紐付け), and the old and new certificates across
-/// renewals and card reissues (新旧紐付け).
+/// renewals, reissues, new facts and new phones (新旧紐付け).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct LinksView {
     /// The certificate asked about.
     pub serial: u32,
-    /// The other certificate issued with it (signing ↔ authentication), if any.
+    /// The other certificate of its set (signing ↔ authentication) on the same card or
+    /// phone: the newest of the other kind issued with it or before it.
     pub pair: Option<u32>,
     /// The certificate it followed, if any.
     pub predecessor: Option<u32>,
@@ -506,9 +534,9 @@ pub struct LinksView {
 }
 
 impl Authority {
-    /// A certificate's links. A chain is the holder's certificates of one kind across
-    /// renewals (the same card) and reissues (the cards that replaced it), in issue
-    /// order; a pair is the other kind issued on the same card at the same instant.
+    /// A certificate's links. A chain is the holder's certificates of one kind on one
+    /// carrier (the card, or a phone platform) across all the holder's cards, in issue
+    /// order; the event linking two is the cause that revoked the older one.
     pub fn links(&self, serial: Serial) -> Result<LinksView> {
         let asked = self
             .store
@@ -518,43 +546,49 @@ impl Authority {
         while let Some(older) = first.card.replaces {
             first = self.card_record(older)?;
         }
-        let kind = asked.certificate.kind;
-        let mut chain: Vec<(CardId, CertificateRecord)> = Vec::new();
+        let carrier = asked.certificate.carrier();
+        let mut line: Vec<CertificateRecord> = Vec::new();
         let mut card = Some(first);
         while let Some(record) = card {
-            for cert in self.store.card_certificates(record.id)? {
-                if cert.certificate.kind == kind {
-                    chain.push((record.id, cert));
-                }
-            }
+            line.extend(
+                self.store
+                    .card_certificates(record.id)?
+                    .into_iter()
+                    .filter(|c| c.certificate.carrier() == carrier),
+            );
             card = record
                 .replaced_by
                 .map(|newer| self.card_record(newer))
                 .transpose()?;
         }
+        line.sort_by_key(|c| c.certificate.serial);
+        let kind = asked.certificate.kind;
+        let chain: Vec<&CertificateRecord> =
+            line.iter().filter(|c| c.certificate.kind == kind).collect();
         let at = chain
             .iter()
-            .position(|(_, c)| c.certificate.serial == serial)
+            .position(|c| c.certificate.serial == serial)
             .ok_or_else(|| Error::Internal(format!("certificate {serial} not in its chain")))?;
         let successors = chain
             .get(at + 1)
-            .map(|(card, next)| SuccessorView {
+            .map(|next| SuccessorView {
                 serial: next.certificate.serial.0,
-                event: if *card == asked.card_id {
-                    Cause::Superseded
-                } else {
-                    Cause::CardInvalidated
+                event: match asked.revocation {
+                    // A card reissue links the old card's certificates to the new card's.
+                    _ if next.card_id != asked.card_id && carrier == Carrier::Card => {
+                        Cause::CardInvalidated
+                    }
+                    Some(r) if r.lifted_at.is_none() => r.cause,
+                    _ => Cause::Superseded,
                 },
             })
             .into_iter()
             .collect();
-        let pair = self
-            .store
-            .card_certificates(asked.card_id)?
-            .into_iter()
-            .find(|c| {
+        let pair = line
+            .iter()
+            .rfind(|c| {
                 c.certificate.kind != kind
-                    && c.certificate.not_before == asked.certificate.not_before
+                    && c.certificate.not_before <= asked.certificate.not_before
             })
             .map(|c| c.certificate.serial.0);
         Ok(LinksView {
@@ -562,11 +596,9 @@ impl Authority {
             pair,
             predecessor: at
                 .checked_sub(1)
-                .map(|before| chain[before].1.certificate.serial.0),
+                .map(|before| chain[before].certificate.serial.0),
             successors,
-            current: chain
-                .last()
-                .map_or(serial.0, |(_, c)| c.certificate.serial.0),
+            current: chain.last().map_or(serial.0, |c| c.certificate.serial.0),
         })
     }
 }

@@ -15,8 +15,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use time::OffsetDateTime;
 
 use crate::authority::{
-    cert_kinds, Authority, CardRequest, ClockMode, CrlScope, IssueRequest, Options,
-    RawRevokeRequest, RevokeRequest,
+    cert_kinds, Authority, CardRequest, ClockMode, CrlScope, IssueRequest, Options, PhoneRequest,
+    RawPhoneRequest, RawRevokeRequest, RawSignRequest, RevokeRequest, SignRequest,
 };
 use crate::clock::{self, Clock};
 use crate::config::Config;
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::export::export;
 use crate::http;
 use crate::rules::locality::Locality;
-use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
+use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Platform, Serial};
 use crate::store::memory::MemoryStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::tenants::{TenantHome, TenantName};
@@ -279,6 +279,36 @@ pub enum Command {
         /// Revocation time, RFC 3339 or a date (default: now).
         #[arg(long)]
         at: Option<String>,
+        /// For the phone causes: the phone's platform.
+        #[arg(long, value_parser = one_of(Platform::ALL.map(Platform::as_str)))]
+        platform: Option<String>,
+    },
+    /// A new signing certificate on a card whose signing certificate was revoked or
+    /// expired: after a name or address change (give the new facts), or for use abroad
+    /// after emigration (an address abroad is free text: give --locality too).
+    IssueSign {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// The new name, "surname given".
+        #[arg(long)]
+        name: Option<String>,
+        /// The new address.
+        #[arg(long)]
+        address: Option<String>,
+        /// The new address's locality, PREF/MUNI (needed for an address the built-in
+        /// table cannot resolve, such as one abroad).
+        #[arg(long)]
+        locality: Option<String>,
+        /// A new signing PIN.
+        #[arg(long)]
+        sign_pin: Option<String>,
+    },
+    /// Phone certificates (スマホ用電子証明書): issue, suspend, resume.
+    Phone {
+        /// What to do.
+        #[command(subcommand)]
+        action: PhoneAction,
     },
     /// Renew certificates inside their renewal window.
     Renew {
@@ -369,6 +399,42 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: TenantAction,
+    },
+}
+
+/// `phone` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PhoneAction {
+    /// Issue a phone's signing and auth certificates for the card's holder (a set already
+    /// on the platform is revoked: device_change); prints them as JSON.
+    Issue {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// The platform.
+        #[arg(long, value_parser = one_of(Platform::ALL.map(Platform::as_str)))]
+        platform: String,
+        /// The device's id (default: made up).
+        #[arg(long)]
+        device_id: Option<String>,
+    },
+    /// Suspend a lost phone (一時利用停止): both its certificates on hold (phone_lost).
+    Suspend {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// The platform.
+        #[arg(long, value_parser = one_of(Platform::ALL.map(Platform::as_str)))]
+        platform: String,
+    },
+    /// Resume a found phone: the auth hold is lifted, the signing certificate re-issued.
+    Resume {
+        /// The card.
+        #[arg(long)]
+        card: i64,
+        /// The platform.
+        #[arg(long, value_parser = one_of(Platform::ALL.map(Platform::as_str)))]
+        platform: String,
     },
 }
 
@@ -919,15 +985,59 @@ fn run(cli: Cli) -> Result<()> {
             cause,
             certs,
             at,
+            platform,
         } => {
             let request = RevokeRequest::try_from(&RawRevokeRequest {
                 cause: cause.clone(),
                 certs: certs.clone(),
                 at: at.clone(),
+                platform: platform.clone(),
             })?;
             let mut authority = open_authority(&cli, config)?;
             let report = authority.revoke(CardId(*card), &request)?;
             print_json(&report)
+        }
+        Command::IssueSign {
+            card,
+            name,
+            address,
+            locality,
+            sign_pin,
+        } => {
+            let request = SignRequest::try_from(&RawSignRequest {
+                name: name.clone(),
+                address: address.clone(),
+                locality: locality.clone(),
+                sign_pin: sign_pin.clone(),
+            })?;
+            let mut authority = open_authority(&cli, config)?;
+            print_json(&authority.issue_signing_certificate(CardId(*card), &request)?)
+        }
+        Command::Phone { action } => {
+            let platform_of = |text: &str| -> Result<Platform> {
+                text.parse()
+                    .map_err(|e| Error::BadInput(format!("--platform: {e}")))
+            };
+            let mut authority = open_authority(&cli, config)?;
+            match action {
+                PhoneAction::Issue {
+                    card,
+                    platform,
+                    device_id,
+                } => {
+                    let request = PhoneRequest::try_from(&RawPhoneRequest {
+                        platform: platform.clone(),
+                        device_id: device_id.clone(),
+                    })?;
+                    print_json(&authority.issue_phone(CardId(*card), &request)?)
+                }
+                PhoneAction::Suspend { card, platform } => {
+                    print_json(&authority.suspend_phone(CardId(*card), platform_of(platform)?)?)
+                }
+                PhoneAction::Resume { card, platform } => {
+                    print_json(&authority.resume_phone(CardId(*card), platform_of(platform)?)?)
+                }
+            }
         }
         Command::Renew { card, certs } => {
             let kinds = cert_kinds(certs.as_deref())?;

@@ -29,14 +29,15 @@ use super::tenants::{CreatedTenant, TenantList, TenantRequest, TenantView, Tenan
 use super::AppState;
 use crate::authority::{
     cert_kinds, Authority, CaView, CardRequest, CardView, CertView, ClockView, ConsentView,
-    IssueRequest, IssuedCard, LatestFactsView, LinksView, NoticeView, PublicationView,
-    RawRevokeRequest, RevocationReport, RevokeRequest, SignatureView,
+    IssueRequest, IssuedCard, LatestFactsView, LinksView, NoticeView, PhoneRequest,
+    PublicationView, RawPhoneRequest, RawRevokeRequest, RawSignRequest, RevocationReport,
+    RevokeRequest, SignRequest, SignatureView,
 };
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
 use crate::faults::Fault;
 use crate::http::observe::RequestRecord;
-use crate::rules::{CertKind, CrlReason, Serial};
+use crate::rules::{CertKind, CrlReason, Platform, Serial};
 use crate::store::tenants::TenantName;
 use crate::store::CardId;
 
@@ -65,6 +66,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cards/{id}/events", post(event))
         .route("/cards/{id}/renew", post(renew))
         .route("/cards/{id}/reissue", post(reissue))
+        .route("/cards/{id}/certs/sign", post(issue_signing_certificate))
+        .route("/cards/{id}/phones", post(phone_issue))
+        .route("/cards/{id}/phones/{platform}/suspend", post(phone_suspend))
+        .route("/cards/{id}/phones/{platform}/resume", post(phone_resume))
         .route("/cards/{id}/sign", post(sign))
         .route("/cards/{id}/authenticate", post(authenticate))
         .route("/cards/{id}/pin-reset", post(pin_reset))
@@ -110,6 +115,10 @@ pub fn routes() -> Router<AppState> {
         event,
         renew,
         reissue,
+        issue_signing_certificate,
+        phone_issue,
+        phone_suspend,
+        phone_resume,
         sign,
         authenticate,
         pin_reset,
@@ -421,6 +430,111 @@ async fn reissue(
     let id = card_id(&id)?;
     let issued = state.blocking(move |s| s.authority.reissue(id)).await?;
     Ok((StatusCode::CREATED, JsonReply(issued)).into_response())
+}
+
+/// A new signing certificate on the card, after its signing certificate was revoked or
+/// expired: with the holder's new name or address, which the card keeps from now on
+/// (after name_change or address_change), or for use abroad (after emigration; an
+/// address abroad is free text and needs `locality`).
+#[utoipa::path(post, path = "/cards/{id}/certs/sign", tag = "cards",
+    params(("id" = i64, Path, description = "The card.")),
+    request_body = RawSignRequest,
+    responses(
+        (status = 201, description = "The new signing certificate.", body = IssuedCard),
+        (status = 400, description = "bad_input: not a card id, or a field is malformed."),
+        (status = 404, description = "not_found: no such card."),
+        (status = 409, description = "refused: the card's signing certificate is still good, or the card was replaced or expired."),
+    ))]
+async fn issue_signing_certificate(
+    State(state): State<AppState>,
+    PathParam(id): PathParam<String>,
+    JsonBody(body): JsonBody<RawSignRequest>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let request = SignRequest::try_from(&body)?;
+    let issued = state
+        .blocking(move |s| s.authority.issue_signing_certificate(id, &request))
+        .await?;
+    Ok((StatusCode::CREATED, JsonReply(issued)).into_response())
+}
+
+/// Issue a phone's signing and auth certificates (スマホ用電子証明書) for the card's holder.
+#[utoipa::path(post, path = "/cards/{id}/phones", tag = "phones",
+    params(("id" = i64, Path, description = "The card.")),
+    request_body = RawPhoneRequest,
+    responses(
+        (status = 201, description = "The phone's certificates; `revoked` lists the set it replaced (device_change).", body = IssuedCard),
+        (status = 400, description = "bad_input: not a card id, or a field is malformed."),
+        (status = 404, description = "not_found: no such card."),
+        (status = 409, description = "refused: the card's signing certificate is not good, or the card was replaced or expired."),
+    ))]
+async fn phone_issue(
+    State(state): State<AppState>,
+    PathParam(id): PathParam<String>,
+    JsonBody(body): JsonBody<RawPhoneRequest>,
+) -> Result<Response> {
+    let id = card_id(&id)?;
+    let request = PhoneRequest::try_from(&body)?;
+    let issued = state
+        .blocking(move |s| s.authority.issue_phone(id, &request))
+        .await?;
+    Ok((StatusCode::CREATED, JsonReply(issued)).into_response())
+}
+
+fn platform(text: &str) -> Result<Platform> {
+    text.parse()
+        .map_err(|e: crate::rules::phones::UnknownPlatform| Error::BadInput(e.to_string()))
+}
+
+/// Suspend a lost phone (一時利用停止): both its certificates on hold (phone_lost).
+#[utoipa::path(post, path = "/cards/{id}/phones/{platform}/suspend", tag = "phones",
+    params(
+        ("id" = i64, Path, description = "The card."),
+        ("platform" = String, Path, description = "android or ios."),
+    ),
+    request_body = Empty,
+    responses(
+        (status = 200, description = "What the hold did.", body = RevocationReport),
+        (status = 400, description = "bad_input: not a card id or a platform."),
+        (status = 404, description = "not_found: no such card."),
+        (status = 409, description = "refused: the card has no phone certificates on that platform."),
+    ))]
+async fn phone_suspend(
+    State(state): State<AppState>,
+    PathParam((id, platform_name)): PathParam<(String, String)>,
+    JsonBody(_): JsonBody<Empty>,
+) -> Result<Response> {
+    let (id, platform) = (card_id(&id)?, platform(&platform_name)?);
+    let report = state
+        .blocking(move |s| s.authority.suspend_phone(id, platform))
+        .await?;
+    Ok(JsonReply(report).into_response())
+}
+
+/// Resume a found phone: the hold on its auth certificate is lifted (removeFromCRL: OCSP
+/// says good again) and its signing certificate, still held, is re-issued.
+#[utoipa::path(post, path = "/cards/{id}/phones/{platform}/resume", tag = "phones",
+    params(
+        ("id" = i64, Path, description = "The card."),
+        ("platform" = String, Path, description = "android or ios."),
+    ),
+    request_body = Empty,
+    responses(
+        (status = 200, description = "The re-issued signing certificate (`sign`) and the serials whose hold was lifted (`lifted`).", body = IssuedCard),
+        (status = 400, description = "bad_input: not a card id or a platform."),
+        (status = 404, description = "not_found: no such card."),
+        (status = 409, description = "refused: the phone is not suspended."),
+    ))]
+async fn phone_resume(
+    State(state): State<AppState>,
+    PathParam((id, platform_name)): PathParam<(String, String)>,
+    JsonBody(_): JsonBody<Empty>,
+) -> Result<Response> {
+    let (id, platform) = (card_id(&id)?, platform(&platform_name)?);
+    let issued = state
+        .blocking(move |s| s.authority.resume_phone(id, platform))
+        .await?;
+    Ok(JsonReply(issued).into_response())
 }
 
 /// Data to sign with a card key, and its PIN.

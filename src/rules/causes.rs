@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::phones::Carrier;
+
 /// The two JPKI certificates on a card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CertKind {
@@ -70,13 +72,23 @@ pub enum Cause {
     /// The holder moved abroad (since 2024-05-27): the signing certificate is revoked on
     /// the departure date; the card and its authentication certificate stay.
     Emigration,
+    /// A phone was reported lost: its two certificates are held (一時利用停止) until
+    /// `phone resume`.
+    PhoneLost,
+    /// A phone was reported stolen.
+    PhoneStolen,
+    /// A new phone on the same platform replaced it (issuing on the platform does this).
+    DeviceChange,
+    /// The phone was sold, handed on or sent for repair.
+    DeviceDisposed,
     /// Internal: the certificate was renewed.
     Superseded,
 }
 
 /// The accepted spellings of the user causes, for error messages.
-const USER_CAUSE_NAMES: &str =
-    "stop, lost, stolen, card_invalidated, name_change, address_change, ex_officio, leak, emigration";
+const USER_CAUSE_NAMES: &str = "stop, lost, stolen, card_invalidated, name_change, \
+     address_change, ex_officio, leak, emigration, phone_lost, phone_stolen, device_change, \
+     device_disposed";
 
 /// Formats a list of kinds as `sign`, `auth`, `sign and auth` or `nothing`.
 fn describe_kinds(kinds: &[CertKind]) -> String {
@@ -100,7 +112,7 @@ fn normalize(kinds: &[CertKind]) -> Vec<CertKind> {
 
 impl Cause {
     /// Every cause, the internal `Superseded` last.
-    pub const ALL: [Cause; 10] = [
+    pub const ALL: [Cause; 14] = [
         Cause::Stop,
         Cause::Lost,
         Cause::Stolen,
@@ -110,11 +122,15 @@ impl Cause {
         Cause::ExOfficio,
         Cause::Leak,
         Cause::Emigration,
+        Cause::PhoneLost,
+        Cause::PhoneStolen,
+        Cause::DeviceChange,
+        Cause::DeviceDisposed,
         Cause::Superseded,
     ];
 
     /// The causes a user may request: all but the internal `Superseded`.
-    pub const USER_CAUSES: [Cause; 9] = [
+    pub const USER_CAUSES: [Cause; 13] = [
         Cause::Stop,
         Cause::Lost,
         Cause::Stolen,
@@ -124,6 +140,10 @@ impl Cause {
         Cause::ExOfficio,
         Cause::Leak,
         Cause::Emigration,
+        Cause::PhoneLost,
+        Cause::PhoneStolen,
+        Cause::DeviceChange,
+        Cause::DeviceDisposed,
     ];
 
     /// The API spelling, e.g. `"card_invalidated"`.
@@ -138,6 +158,10 @@ impl Cause {
             Cause::ExOfficio => "ex_officio",
             Cause::Leak => "leak",
             Cause::Emigration => "emigration",
+            Cause::PhoneLost => "phone_lost",
+            Cause::PhoneStolen => "phone_stolen",
+            Cause::DeviceChange => "device_change",
+            Cause::DeviceDisposed => "device_disposed",
             Cause::Superseded => "superseded",
         }
     }
@@ -154,16 +178,45 @@ impl Cause {
             Cause::ExOfficio => 6,
             Cause::Leak => 7,
             Cause::Emigration => 8,
-            Cause::Superseded => 9,
+            Cause::PhoneLost => 9,
+            Cause::PhoneStolen => 10,
+            Cause::DeviceChange => 11,
+            Cause::DeviceDisposed => 12,
+            Cause::Superseded => 13,
         }
     }
 
     /// The certificates this cause always revokes, or `None` when the caller chooses them.
     pub fn fixed_targets(self) -> Option<&'static [CertKind]> {
         match self {
-            Cause::Lost | Cause::Stolen | Cause::CardInvalidated => Some(&CertKind::ALL),
+            Cause::Lost
+            | Cause::Stolen
+            | Cause::CardInvalidated
+            | Cause::PhoneLost
+            | Cause::PhoneStolen
+            | Cause::DeviceChange
+            | Cause::DeviceDisposed => Some(&CertKind::ALL),
             Cause::NameChange | Cause::AddressChange | Cause::Emigration => Some(&[CertKind::Sign]),
             Cause::Stop | Cause::ExOfficio | Cause::Leak | Cause::Superseded => None,
+        }
+    }
+
+    /// Whether the cause is about a phone (it needs a platform).
+    pub fn is_phone(self) -> bool {
+        matches!(
+            self,
+            Cause::PhoneLost | Cause::PhoneStolen | Cause::DeviceChange | Cause::DeviceDisposed
+        )
+    }
+
+    /// Whether the cause reaches certificates on this carrier: a phone cause the phone's,
+    /// a change of the holder's name or address (or moving abroad) every signing
+    /// certificate, card and phone alike, and the other causes the card's only (a lost
+    /// card leaves the phones alone).
+    pub fn reaches(self, carrier: Carrier) -> bool {
+        match self {
+            Cause::NameChange | Cause::AddressChange | Cause::Emigration => true,
+            _ => self.is_phone() == matches!(carrier, Carrier::Phone(_)),
         }
     }
 
@@ -172,9 +225,11 @@ impl Cause {
     #[cfg(test)]
     pub fn default_reason(self) -> CrlReason {
         match self {
-            Cause::Stop | Cause::CardInvalidated => CrlReason::CessationOfOperation,
-            Cause::Lost => CrlReason::CertificateHold,
-            Cause::Stolen | Cause::Leak => CrlReason::KeyCompromise,
+            Cause::Stop | Cause::CardInvalidated | Cause::DeviceChange | Cause::DeviceDisposed => {
+                CrlReason::CessationOfOperation
+            }
+            Cause::Lost | Cause::PhoneLost => CrlReason::CertificateHold,
+            Cause::Stolen | Cause::Leak | Cause::PhoneStolen => CrlReason::KeyCompromise,
             Cause::NameChange | Cause::AddressChange | Cause::ExOfficio | Cause::Emigration => {
                 CrlReason::AffiliationChanged
             }

@@ -12,6 +12,7 @@ pub mod holder;
 pub mod identifiers;
 pub mod jst;
 pub mod locality;
+pub mod phones;
 pub mod pin;
 pub mod publication;
 pub mod renewal;
@@ -20,6 +21,7 @@ pub mod validity;
 pub use causes::{Cause, CauseError, CertKind, CrlReason, ReasonMap};
 pub use holder::{Gender, HolderName};
 pub use identifiers::{CrlLayout, KeyAlg, Serial};
+pub use phones::{Carrier, PhoneValidity, Platform};
 pub use pin::Pin;
 pub use validity::{Feb29Rule, Issuance, ValidityRules};
 
@@ -49,4 +51,4 @@ macro_rules! written_as_name {
         impl utoipa::ToSchema for $name {}
     )+};
 }
-written_as_name!(CertKind, Cause, CrlReason, Gender, KeyAlg);
+written_as_name!(CertKind, Cause, CrlReason, Gender, KeyAlg, Platform);

@@ -62,7 +62,9 @@ impl MemoryStore {
     fn check_event(&self, event: &NewEvent) -> Result<()> {
         for (serial, _) in &event.revokes {
             match self.certificates.get(serial) {
-                Some(c) if c.card_id == event.card_id && c.revocation.is_none() => {}
+                Some(c)
+                    if c.card_id == event.card_id
+                        && c.revocation.is_none_or(|r| r.lifted_at.is_some()) => {}
                 _ => {
                     return Err(Error::ConcurrentChange(format!(
                         "certificate {serial} of card {} is not revocable (already revoked, or not this card's)",
@@ -83,6 +85,7 @@ impl MemoryStore {
                     cause: event.cause,
                     reason: *reason,
                     recorded_at: event.recorded_at,
+                    lifted_at: None,
                 });
             }
         }
@@ -276,6 +279,42 @@ impl Store for MemoryStore {
         Ok(id)
     }
 
+    fn lift_holds(&mut self, serials: &[Serial], lifted_at: OffsetDateTime) -> Result<()> {
+        for serial in serials {
+            let held = self
+                .certificates
+                .get(serial)
+                .and_then(|c| c.revocation)
+                .is_some_and(|r| r.lifted_at.is_none());
+            if !held {
+                return Err(Error::ConcurrentChange(format!(
+                    "certificate {serial} is not held (not revoked, or its hold was lifted)"
+                )));
+            }
+        }
+        for serial in serials {
+            if let Some(r) = self
+                .certificates
+                .get_mut(serial)
+                .and_then(|c| c.revocation.as_mut())
+            {
+                r.lifted_at = Some(lifted_at);
+            }
+        }
+        self.changes.bump();
+        Ok(())
+    }
+
+    fn put_holder(&mut self, card_id: CardId, holder: &HolderRecord) -> Result<()> {
+        let card = self
+            .cards
+            .get_mut(&card_id)
+            .ok_or_else(|| Error::NotFound(format!("no card {card_id}")))?;
+        card.holder = holder.clone();
+        self.changes.bump();
+        Ok(())
+    }
+
     fn card(&self, id: CardId) -> Result<Option<CardRecord>> {
         Ok(self.cards.get(&id).map(|card| CardRecord {
             id,
@@ -341,9 +380,7 @@ impl Store for MemoryStore {
                 && certificate.generation == query.generation
                 && query.locality.is_none_or(|l| *l == certificate.locality)
                 && certificate.not_after >= query.unexpired_at
-                && query
-                    .recorded_before
-                    .is_none_or(|before| r.recorded_at < before)
+                && r.in_force(query.recorded_before)
             {
                 each(RevokedEntry {
                     serial: *serial,
@@ -428,5 +465,16 @@ impl Store for MemoryStore {
 
     fn changes(&self) -> ChangeCounter {
         self.changes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::contract;
+    use super::MemoryStore;
+
+    #[test]
+    fn holds_are_lifted_and_phones_and_holders_are_kept() {
+        contract::holds_are_lifted_and_phones_and_holders_are_kept(&mut MemoryStore::new());
     }
 }

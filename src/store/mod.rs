@@ -19,7 +19,7 @@ pub use location::StoreLocation;
 
 use crate::error::Result;
 use crate::rules::locality::Locality;
-use crate::rules::{Cause, CertKind, CrlReason, Gender, KeyAlg, Serial};
+use crate::rules::{Carrier, Cause, CertKind, CrlReason, Gender, KeyAlg, Platform, Serial};
 
 /// The first serial handed out: the smallest positive 4-byte INTEGER above 0x01000000,
 /// so that every serial encodes in exactly four bytes.
@@ -61,6 +61,21 @@ mod fields {
             Ok(Cause::Superseded)
         } else {
             parsed(text)
+        }
+    }
+
+    /// A phone binding from its two columns (both NULL: the card).
+    pub(super) fn phone(
+        platform: Option<&str>,
+        device_id: Option<String>,
+    ) -> Result<Option<super::PhoneBinding>, String> {
+        match (platform, device_id) {
+            (None, None) => Ok(None),
+            (Some(platform), Some(device_id)) => Ok(Some(super::PhoneBinding {
+                platform: parsed(platform)?,
+                device_id,
+            })),
+            _ => Err("a phone certificate lacks its platform or device".into()),
         }
     }
 
@@ -152,6 +167,26 @@ pub struct NewCertificate {
     /// The card's private key, PKCS#8 DER (the virtual card signs with it). Certificates
     /// may share a key (`populate --key-pool`); the SQLite store keeps each key once.
     pub key_pkcs8: Vec<u8>,
+    /// The phone it was issued to; `None`: the card.
+    pub phone: Option<PhoneBinding>,
+}
+
+impl NewCertificate {
+    /// What carries it: the card or a phone.
+    pub fn carrier(&self) -> Carrier {
+        self.phone
+            .as_ref()
+            .map_or(Carrier::Card, |p| Carrier::Phone(p.platform))
+    }
+}
+
+/// The phone a certificate was issued to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneBinding {
+    /// Its platform.
+    pub platform: Platform,
+    /// The device id given at issuance (or made up).
+    pub device_id: String,
 }
 
 /// A revocation as recorded.
@@ -165,6 +200,22 @@ pub struct Revocation {
     pub reason: CrlReason,
     /// When it was recorded (the virtual now): publication schedules count from this.
     pub recorded_at: OffsetDateTime,
+    /// When its hold was lifted (recorded, the virtual now): the entry leaves the CRL
+    /// and OCSP says good again (removeFromCRL). Only a phone's auth hold is lifted.
+    pub lifted_at: Option<OffsetDateTime>,
+}
+
+impl Revocation {
+    /// Whether it is in force in the data published with this cutoff (`None`: the
+    /// state as it is): recorded before the cutoff and not lifted before it.
+    pub fn in_force(&self, cutoff: Option<OffsetDateTime>) -> bool {
+        match cutoff {
+            None => self.lifted_at.is_none(),
+            Some(cutoff) => {
+                self.recorded_at < cutoff && self.lifted_at.is_none_or(|lifted| lifted >= cutoff)
+            }
+        }
+    }
 }
 
 /// A stored certificate.
@@ -333,8 +384,15 @@ pub trait Store: Send {
         certificates: &[NewCertificate],
         event: Option<&NewEvent>,
     ) -> Result<()>;
-    /// Records an event and the revocations it causes.
+    /// Records an event and the revocations it causes (a certificate whose hold was
+    /// lifted may be revoked again).
     fn record_event(&mut self, event: &NewEvent) -> Result<i64>;
+    /// Lifts the holds on these revoked certificates at `lifted_at` (recorded, the
+    /// virtual now); fails whole if one is not revoked or already lifted.
+    fn lift_holds(&mut self, serials: &[Serial], lifted_at: OffsetDateTime) -> Result<()>;
+    /// Replaces a card's holder facts (a new name or address, from the next certificate
+    /// on).
+    fn put_holder(&mut self, card_id: CardId, holder: &HolderRecord) -> Result<()>;
     /// One card.
     fn card(&self, id: CardId) -> Result<Option<CardRecord>>;
     /// All cards, by id.

@@ -853,6 +853,55 @@ pub fn openssl(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// `openssl ocsp`'s text for one certificate (PEM) of a CA (`sign` or `auth`), asked of
+/// the server `c` serves and checked at `at` (RFC 3339, the mock's clock): the
+/// "…: good" or "…: revoked" line, the reason and the revocation time.
+pub fn openssl_ocsp(s: &Scratch, c: &Client, kind: &str, cert_pem: &str, at: &str) -> String {
+    let ca = s.write(
+        &format!("ca-{kind}.pem"),
+        c.get(&format!("/ca/{kind}.pem")).body,
+    );
+    let cert = s.write("asked.pem", cert_pem);
+    let url = format!("{}/ocsp/{kind}", c.base());
+    let at = instant(at).unix_timestamp().to_string();
+    let (ok, text) = openssl(&[
+        "ocsp",
+        "-issuer",
+        &ca,
+        "-cert",
+        &cert,
+        "-url",
+        &url,
+        "-CAfile",
+        &ca,
+        "-attime",
+        &at,
+        // The answer is dated by the mock's clock, not today's.
+        "-validity_period",
+        "31536000",
+    ]);
+    assert!(ok, "openssl ocsp failed: {text}");
+    text
+}
+
+/// The revoked entries `openssl crl -text` lists: serial (hex, as printed) → reason.
+pub fn openssl_crl_entries(text: &str) -> std::collections::BTreeMap<String, String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut entries = std::collections::BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(serial) = line.strip_prefix("Serial Number: ") {
+            let reason = lines[i + 1..]
+                .iter()
+                .take_while(|l| !l.starts_with("Serial Number: "))
+                .skip_while(|l| **l != "X509v3 CRL Reason Code:")
+                .nth(1)
+                .unwrap_or(&"(none)");
+            entries.insert(serial.to_string(), reason.to_string());
+        }
+    }
+    entries
+}
+
 /// PEM of a DER blob.
 pub fn to_pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

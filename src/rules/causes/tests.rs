@@ -47,10 +47,14 @@ fn cause_names() {
             "ex_officio",
             "leak",
             "emigration",
+            "phone_lost",
+            "phone_stolen",
+            "device_change",
+            "device_disposed",
             "superseded"
         ]
     );
-    assert_eq!(Cause::ALL[..9], Cause::USER_CAUSES);
+    assert_eq!(Cause::ALL[..13], Cause::USER_CAUSES);
     for (i, cause) in Cause::ALL.into_iter().enumerate() {
         assert_eq!(cause.index(), i);
     }
@@ -107,6 +111,10 @@ fn default_targets_of_every_cause() {
         (Cause::ExOfficio, vec![Sign, Auth]),
         (Cause::Leak, vec![Sign, Auth]),
         (Cause::Emigration, vec![Sign]),
+        (Cause::PhoneLost, vec![Sign, Auth]),
+        (Cause::PhoneStolen, vec![Sign, Auth]),
+        (Cause::DeviceChange, vec![Sign, Auth]),
+        (Cause::DeviceDisposed, vec![Sign, Auth]),
         (Cause::Superseded, vec![Sign, Auth]),
     ];
     for (cause, targets) in expected {
@@ -283,6 +291,10 @@ fn default_reason_of_every_cause_follows_profile_table() {
         (Cause::AddressChange, CrlReason::AffiliationChanged, 3),
         (Cause::ExOfficio, CrlReason::AffiliationChanged, 3),
         (Cause::Emigration, CrlReason::AffiliationChanged, 3),
+        (Cause::PhoneLost, CrlReason::CertificateHold, 6),
+        (Cause::PhoneStolen, CrlReason::KeyCompromise, 1),
+        (Cause::DeviceChange, CrlReason::CessationOfOperation, 5),
+        (Cause::DeviceDisposed, CrlReason::CessationOfOperation, 5),
         (Cause::Superseded, CrlReason::Superseded, 4),
     ];
     for (cause, reason, code) in expected {
@@ -290,7 +302,7 @@ fn default_reason_of_every_cause_follows_profile_table() {
         assert_eq!(map.reason(cause).code(), code, "{cause}");
         assert_eq!(cause.default_reason(), reason, "{cause}");
     }
-    assert_eq!(map.entries().count(), 10);
+    assert_eq!(map.entries().count(), 14);
 }
 
 #[test]
@@ -306,4 +318,27 @@ fn reason_map_override_changes_only_that_cause() {
     }
     map.set(Cause::Lost, CrlReason::CertificateHold);
     assert_eq!(map, ReasonMap::default());
+}
+
+// ---- carriers ----
+
+#[test]
+fn phone_causes_reach_phones_and_a_change_of_facts_reaches_every_signing_certificate() {
+    use crate::rules::{Carrier, Platform};
+    let phone = Carrier::Phone(Platform::Ios);
+    for cause in Cause::USER_CAUSES {
+        let (card, phones) = match cause {
+            Cause::NameChange | Cause::AddressChange | Cause::Emigration => (true, true),
+            Cause::PhoneLost | Cause::PhoneStolen | Cause::DeviceChange | Cause::DeviceDisposed => {
+                (false, true)
+            }
+            _ => (true, false),
+        };
+        assert_eq!(cause.reaches(Carrier::Card), card, "{cause}");
+        assert_eq!(cause.reaches(phone), phones, "{cause}");
+        assert_eq!(cause.is_phone(), phones && !card, "{cause}");
+    }
+    assert_eq!("iOS".parse(), Ok(Platform::Ios));
+    let message = "windows".parse::<Platform>().unwrap_err().to_string();
+    assert!(message.contains("android or ios"), "{message}");
 }

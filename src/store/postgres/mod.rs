@@ -387,8 +387,8 @@ fn insert_certificates(
     for c in certificates {
         let key_id = key_id(connection, &c.key_pkcs8)?;
         connection.execute(
-            "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_id, platform, device_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 &i64::from(c.serial.0),
                 &card_id.0,
@@ -400,6 +400,8 @@ fn insert_certificates(
                 &unix(c.not_after),
                 &c.der,
                 &key_id,
+                &c.phone.as_ref().map(|p| p.platform.as_str()),
+                &c.phone.as_ref().map(|p| p.device_id.as_str()),
             ],
         )?;
     }
@@ -422,8 +424,8 @@ fn insert_event(connection: &mut Connection, event: &NewEvent) -> Result<i64> {
         .try_get(0)?;
     for (serial, reason) in &event.revokes {
         let changed = connection.execute(
-            "UPDATE certificates SET revoked_at = $1, cause = $2, reason = $3, revoked_by = $4, recorded_at = $7
-             WHERE serial = $5 AND card_id = $6 AND revoked_at IS NULL",
+            "UPDATE certificates SET revoked_at = $1, cause = $2, reason = $3, revoked_by = $4, recorded_at = $7, lifted_at = NULL
+             WHERE serial = $5 AND card_id = $6 AND (revoked_at IS NULL OR lifted_at IS NOT NULL)",
             &[
                 &unix(event.at),
                 &event.cause.as_str(),
@@ -685,6 +687,43 @@ impl Store for PostgresStore {
         self.write(true, |c| insert_event(c, event))
     }
 
+    fn lift_holds(&mut self, serials: &[Serial], lifted_at: OffsetDateTime) -> Result<()> {
+        self.write(true, |c| {
+            for serial in serials {
+                let changed = c.execute(
+                    "UPDATE certificates SET lifted_at = $1
+                     WHERE serial = $2 AND revoked_at IS NOT NULL AND lifted_at IS NULL",
+                    &[&unix(lifted_at), &i64::from(serial.0)],
+                )?;
+                if changed != 1 {
+                    return Err(Error::ConcurrentChange(format!(
+                        "certificate {serial} is not held (not revoked, or its hold was lifted)"
+                    )));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn put_holder(&mut self, card_id: CardId, holder: &HolderRecord) -> Result<()> {
+        self.write(false, |c| {
+            let changed = c.execute(
+                "UPDATE cards SET name = $1, address = $2, prefecture = $3, municipality = $4 WHERE id = $5",
+                &[
+                    &holder.name,
+                    &holder.address,
+                    &holder.locality.prefecture,
+                    &holder.locality.municipality,
+                    &card_id.0,
+                ],
+            )?;
+            if changed != 1 {
+                return Err(Error::NotFound(format!("no card {card_id}")));
+            }
+            Ok(())
+        })
+    }
+
     fn card(&self, id: CardId) -> Result<Option<CardRecord>> {
         self.read(|c| {
             c.query_opt(
@@ -772,7 +811,7 @@ impl Store for PostgresStore {
     fn status(&self, serial: Serial) -> Result<Option<StatusRecord>> {
         self.read(|c| {
             c.query_opt(
-                "SELECT kind, generation, not_after, revoked_at, cause, reason, recorded_at
+                "SELECT kind, generation, not_after, revoked_at, cause, reason, recorded_at, lifted_at
                  FROM certificates WHERE serial = $1",
                 &[&i64::from(serial.0)],
             )?
@@ -809,9 +848,15 @@ impl Store for PostgresStore {
                 &locality.municipality,
             ]);
         }
-        if let Some(before) = &recorded_before {
-            sql += &format!(" AND recorded_at < ${}", values.len() + 1);
-            values.push(before);
+        match &recorded_before {
+            Some(before) => {
+                let n = values.len() + 1;
+                sql += &format!(
+                    " AND recorded_at < ${n} AND (lifted_at IS NULL OR lifted_at >= ${n})"
+                );
+                values.push(before);
+            }
+            None => sql += " AND lifted_at IS NULL",
         }
         sql += " ORDER BY serial";
         self.read(|c| {

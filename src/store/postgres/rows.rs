@@ -74,12 +74,14 @@ pub(super) fn card_row(row: &Row) -> Result<CardRecord> {
 /// The columns `certificate_row` reads, from `certificates c` joined with `card_keys k`.
 pub(super) const CERT_COLUMNS: &str =
     "c.serial, c.card_id, c.kind, c.not_before, c.not_after, c.der, k.pkcs8, \
-     c.revoked_at, c.cause, c.reason, c.recorded_at, c.generation, c.prefecture, c.municipality";
+     c.revoked_at, c.cause, c.reason, c.recorded_at, c.lifted_at, c.generation, c.prefecture, \
+     c.municipality, c.platform, c.device_id";
 
 /// The certificates with their keys.
 pub(super) const CERT_TABLES: &str = "certificates c JOIN card_keys k ON k.id = c.key_id";
 
-/// The revocation in the columns `revoked_at, cause, reason, recorded_at` from `first`.
+/// The revocation in the columns `revoked_at, cause, reason, recorded_at, lifted_at` from
+/// `first`.
 pub(super) fn revocation(row: &Row, first: usize) -> Result<Option<Revocation>> {
     if column::<Option<i64>>(row, first)?.is_none() {
         return Ok(None);
@@ -89,6 +91,10 @@ pub(super) fn revocation(row: &Row, first: usize) -> Result<Option<Revocation>> 
         cause: fields::cause(column(row, first + 1)?).map_err(corrupt)?,
         reason: reason(row, first + 2)?,
         recorded_at: instant(row, first + 3)?,
+        lifted_at: match column::<Option<i64>>(row, first + 4)? {
+            Some(_) => Some(instant(row, first + 4)?),
+            None => None,
+        },
     }))
 }
 
@@ -98,15 +104,16 @@ pub(super) fn certificate_row(row: &Row) -> Result<CertificateRecord> {
         certificate: NewCertificate {
             serial: serial(row, 0)?,
             kind: parsed(row, 2)?,
-            generation: small(row, 11)?,
+            generation: small(row, 12)?,
             locality: Locality {
-                prefecture: column(row, 12)?,
-                municipality: column(row, 13)?,
+                prefecture: column(row, 13)?,
+                municipality: column(row, 14)?,
             },
             not_before: instant(row, 3)?,
             not_after: instant(row, 4)?,
             der: column(row, 5)?,
             key_pkcs8: column(row, 6)?,
+            phone: fields::phone(column(row, 15)?, column(row, 16)?).map_err(corrupt)?,
         },
         revocation: revocation(row, 7)?,
     })

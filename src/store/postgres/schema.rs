@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 /// Schema migrations, applied in order; `jpki_mock_schema.version` records how many ran.
 /// Instants are Unix seconds (BIGINT), dates `YYYY-MM-DD`, as in the SQLite store; the
 /// texts that CRL partitions sort by compare bytewise (`COLLATE "C"`), as in SQLite.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- 'revision' is bumped by every transaction that changes what the server publishes;
 -- 'next_serial' is the serial counter (its row is locked while serials are taken).
@@ -98,7 +99,21 @@ CREATE TABLE pins (
     failures BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (card_id, kind)
 );
-"#];
+"#,
+    r#"
+-- Phone certificates (issue 17): the platform and device a certificate was issued to
+-- (NULL: the card), and when a hold was lifted (removeFromCRL: the entry leaves the CRL).
+ALTER TABLE certificates ADD COLUMN platform TEXT CHECK (platform IN ('android', 'ios'));
+ALTER TABLE certificates ADD COLUMN device_id TEXT;
+ALTER TABLE certificates ADD COLUMN lifted_at BIGINT;
+DROP INDEX revoked_entries;
+DROP INDEX revoked_by_point;
+CREATE INDEX revoked_entries ON certificates (kind, generation, serial)
+    INCLUDE (not_after, revoked_at, reason, recorded_at, lifted_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX revoked_by_point ON certificates (kind, generation, prefecture, municipality, serial)
+    INCLUDE (not_after, revoked_at, reason, recorded_at, lifted_at) WHERE revoked_at IS NOT NULL;
+"#,
+];
 
 /// Whether the schema holds a jpki-mock state.
 pub(super) fn exists(client: &mut Client, schema: &str) -> Result<bool> {

@@ -25,6 +25,14 @@ fn localities_lists_each_distribution_point_once_in_order() {
 }
 
 #[test]
+fn holds_are_lifted_and_phones_and_holders_are_kept() {
+    let Some(schema) = TestSchema::new("holds") else {
+        return;
+    };
+    contract::holds_are_lifted_and_phones_and_holders_are_kept(&mut store_in(&schema));
+}
+
+#[test]
 fn a_shared_key_is_stored_once_and_a_batch_commits_or_undoes_all_its_writes() {
     let Some(schema) = TestSchema::new("batch") else {
         return;

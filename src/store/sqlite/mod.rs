@@ -532,6 +532,41 @@ impl Store for SqliteStore {
         Ok(id)
     }
 
+    fn lift_holds(&mut self, serials: &[Serial], lifted_at: OffsetDateTime) -> Result<()> {
+        let tx = self.change()?;
+        let mut statement = tx.prepare_cached(
+            "UPDATE certificates SET lifted_at = ?1
+             WHERE serial = ?2 AND revoked_at IS NOT NULL AND lifted_at IS NULL",
+        )?;
+        for serial in serials {
+            if statement.execute(params![unix(lifted_at), serial.0])? != 1 {
+                return Err(Error::ConcurrentChange(format!(
+                    "certificate {serial} is not held (not revoked, or its hold was lifted)"
+                )));
+            }
+        }
+        drop(statement);
+        tx.commit()
+    }
+
+    fn put_holder(&mut self, card_id: CardId, holder: &HolderRecord) -> Result<()> {
+        let tx = self.change()?;
+        let changed = tx.execute(
+            "UPDATE cards SET name = ?1, address = ?2, prefecture = ?3, municipality = ?4 WHERE id = ?5",
+            params![
+                holder.name,
+                holder.address,
+                holder.locality.prefecture,
+                holder.locality.municipality,
+                card_id.0
+            ],
+        )?;
+        if changed != 1 {
+            return Err(Error::NotFound(format!("no card {card_id}")));
+        }
+        tx.commit()
+    }
+
     fn card(&self, id: CardId) -> Result<Option<CardRecord>> {
         Ok(self
             .connection
@@ -613,7 +648,7 @@ impl Store for SqliteStore {
         Ok(self
             .connection
             .prepare_cached(
-                "SELECT kind, generation, not_after, revoked_at, cause, reason, recorded_at
+                "SELECT kind, generation, not_after, revoked_at, cause, reason, recorded_at, lifted_at
                  FROM certificates WHERE serial = ?1",
             )?
             .query_row([serial.0], |r| {
@@ -648,9 +683,15 @@ impl Store for SqliteStore {
                 &locality.municipality,
             ]);
         }
-        if let Some(before) = &recorded_before {
-            sql += &format!(" AND recorded_at < ?{}", values.len() + 1);
-            values.push(before);
+        match &recorded_before {
+            Some(before) => {
+                let n = values.len() + 1;
+                sql += &format!(
+                    " AND recorded_at < ?{n} AND (lifted_at IS NULL OR lifted_at >= ?{n})"
+                );
+                values.push(before);
+            }
+            None => sql += " AND lifted_at IS NULL",
         }
         sql += " ORDER BY serial";
         let mut statement = self.connection.prepare_cached(&sql)?;

@@ -53,8 +53,8 @@ pub(super) fn insert_certificates(
     certificates: &[NewCertificate],
 ) -> Result<()> {
     let mut statement = tx.prepare_cached(
-        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8, key_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, x'', ?10)",
+        "INSERT INTO certificates (serial, card_id, kind, generation, prefecture, municipality, not_before, not_after, der, key_pkcs8, key_id, platform, device_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, x'', ?10, ?11, ?12)",
     )?;
     for c in certificates {
         let key_id = key_id(tx, &c.key_pkcs8)?;
@@ -69,6 +69,8 @@ pub(super) fn insert_certificates(
             unix(c.not_after),
             c.der,
             key_id,
+            c.phone.as_ref().map(|p| p.platform.as_str()),
+            c.phone.as_ref().map(|p| &p.device_id),
         ])?;
     }
     Ok(())
@@ -103,8 +105,8 @@ pub(super) fn insert_event(tx: &Connection, event: &NewEvent) -> Result<i64> {
     )?;
     let id = tx.last_insert_rowid();
     let mut statement = tx.prepare_cached(
-        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4, recorded_at = ?7
-         WHERE serial = ?5 AND card_id = ?6 AND revoked_at IS NULL",
+        "UPDATE certificates SET revoked_at = ?1, cause = ?2, reason = ?3, revoked_by = ?4, recorded_at = ?7, lifted_at = NULL
+         WHERE serial = ?5 AND card_id = ?6 AND (revoked_at IS NULL OR lifted_at IS NOT NULL)",
     )?;
     for (serial, reason) in &event.revokes {
         let changed = statement.execute(params![
@@ -158,9 +160,11 @@ pub(super) fn card_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CardRecord> 
 /// (certificates stored before).
 pub(super) const CERT_COLUMNS: &str = "serial, card_id, kind, not_before, not_after, der, \
      COALESCE((SELECT k.pkcs8 FROM card_keys k WHERE k.id = key_id), key_pkcs8), \
-     revoked_at, cause, reason, recorded_at, generation, prefecture, municipality";
+     revoked_at, cause, reason, recorded_at, lifted_at, generation, prefecture, municipality, \
+     platform, device_id";
 
-/// The revocation in the columns `revoked_at, cause, reason, recorded_at` from `first`.
+/// The revocation in the columns `revoked_at, cause, reason, recorded_at, lifted_at` from
+/// `first`.
 pub(super) fn revocation(
     row: &rusqlite::Row<'_>,
     first: usize,
@@ -173,6 +177,10 @@ pub(super) fn revocation(
         cause: cause(row.get(first + 1)?)?,
         reason: reason_from_code(row.get(first + 2)?)?,
         recorded_at: instant(row.get(first + 3)?)?,
+        lifted_at: row
+            .get::<_, Option<i64>>(first + 4)?
+            .map(instant)
+            .transpose()?,
     }))
 }
 
@@ -182,16 +190,25 @@ pub(super) fn certificate_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Certi
         certificate: NewCertificate {
             serial: Serial(row.get(0)?),
             kind: parsed(row.get(2)?)?,
-            generation: row.get(11)?,
+            generation: row.get(12)?,
             locality: Locality {
-                prefecture: row.get(12)?,
-                municipality: row.get(13)?,
+                prefecture: row.get(13)?,
+                municipality: row.get(14)?,
             },
             not_before: instant(row.get(3)?)?,
             not_after: instant(row.get(4)?)?,
             der: row.get(5)?,
             key_pkcs8: row.get(6)?,
+            phone: phone(row.get(15)?, row.get(16)?)?,
         },
         revocation: revocation(row, 7)?,
     })
+}
+
+/// The phone in the columns `platform, device_id` (both NULL: the card).
+fn phone(
+    platform: Option<String>,
+    device_id: Option<String>,
+) -> rusqlite::Result<Option<PhoneBinding>> {
+    fields::phone(platform.as_deref(), device_id).map_err(conversion)
 }

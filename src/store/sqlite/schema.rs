@@ -125,6 +125,21 @@ ALTER TABLE certificates ADD COLUMN key_id INTEGER REFERENCES card_keys(id);
 -- every card (a million, after populate) for each card read.
 CREATE INDEX cards_by_replaces ON cards (replaces) WHERE replaces IS NOT NULL;
 "#,
+    r#"
+-- Phone certificates (issue 17): the platform and device a certificate was issued to
+-- (NULL: the card), and when a hold was lifted (removeFromCRL: the entry leaves the CRL).
+ALTER TABLE certificates ADD COLUMN platform TEXT CHECK (platform IN ('android', 'ios'));
+ALTER TABLE certificates ADD COLUMN device_id TEXT;
+ALTER TABLE certificates ADD COLUMN lifted_at INTEGER;
+DROP INDEX revoked_entries;
+DROP INDEX revoked_by_point;
+CREATE INDEX revoked_entries ON certificates
+    (kind, generation, serial, not_after, revoked_at, reason, recorded_at, lifted_at)
+    WHERE revoked_at IS NOT NULL;
+CREATE INDEX revoked_by_point ON certificates
+    (kind, generation, prefecture, municipality, serial, not_after, revoked_at, reason, recorded_at, lifted_at)
+    WHERE revoked_at IS NOT NULL;
+"#,
 ];
 
 pub(super) fn migrate(connection: &mut Connection) -> Result<()> {

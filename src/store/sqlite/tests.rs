@@ -102,6 +102,13 @@ fn a_state_from_before_generations_migrates_without_losing_anything() {
 }
 
 #[test]
+fn holds_are_lifted_and_phones_and_holders_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create(dir.path()).unwrap();
+    contract::holds_are_lifted_and_phones_and_holders_are_kept(&mut store);
+}
+
+#[test]
 fn localities_lists_each_distribution_point_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::create(dir.path()).unwrap();
