@@ -200,6 +200,103 @@ def test_renew_is_refused_outside_the_window_and_works_inside(mock):
         "revoked_at": renewed["sign"]["not_before"]}]
 
 
+# -- phones, new signing certificates, links and latest facts ---------------------------
+
+def test_issue_phone_and_a_second_one_on_the_platform_replaces_it(mock):
+    card = mock.issue(key_alg="p256")
+    first = mock.issue_phone(card["card_id"], "ios", device_id="iphone-15")
+    assert (first["card_id"], first["platform"], first["device_id"]) == (
+        card["card_id"], "ios", "iphone-15")
+    for kind in ("sign", "auth"):
+        assert first[kind]["cert_pem"].startswith("-----BEGIN CERTIFICATE-----")
+        assert first[kind]["serial"] not in (card["sign"]["serial"], card["auth"]["serial"])
+    assert "revoked" not in first
+    assert mock.links(first["sign"]["serial"])["pair"] == first["auth"]["serial"]
+
+    second = mock.issue_phone(card["card_id"], "ios")
+    assert second["device_id"] and second["device_id"] != "iphone-15"  # made up
+    assert sorted(r["serial"] for r in second["revoked"]) == sorted(
+        [first["sign"]["serial"], first["auth"]["serial"]])
+    assert mock.cert(first["auth"]["serial"])["cause"] == "device_change"
+    assert mock.cert(second["auth"]["serial"])["status"] == "good"
+
+
+def test_revoke_a_phone_by_cause_and_platform(mock):
+    card = mock.issue(key_alg="p256")
+    phone = mock.issue_phone(card["card_id"], "android")
+    report = mock.revoke(card["card_id"], "phone_stolen", platform="android")
+    assert report["cause"] == "phone_stolen"
+    assert sorted((r["kind"], r["reason"]) for r in report["revoked"]) == [
+        ("auth", "keyCompromise"), ("sign", "keyCompromise")]
+    assert {r["serial"] for r in report["revoked"]} == {
+        phone["sign"]["serial"], phone["auth"]["serial"]}
+    # The card's own certificates stay good.
+    assert [c["status"] for c in mock.card(card["card_id"])["certificates"][:2]] == [
+        "good", "good"]
+
+
+def test_a_phone_cause_without_a_platform_is_a_bad_input_error(mock):
+    card = mock.issue(key_alg="p256")
+    mock.issue_phone(card["card_id"], "android")
+    with pytest.raises(JpkiMockError) as caught:
+        mock.revoke(card["card_id"], "phone_lost")
+    assert (caught.value.status, caught.value.code) == (400, "bad_input")
+    assert "platform" in caught.value.message
+    with pytest.raises(JpkiMockError) as caught:
+        mock.issue_phone(card["card_id"], "windows")
+    assert (caught.value.status, caught.value.code) == (400, "bad_input")
+    with pytest.raises(JpkiMockError) as caught:
+        mock.suspend_phone(card["card_id"], "ios")  # no iOS phone
+    assert (caught.value.status, caught.value.code) == (409, "refused")
+    with pytest.raises(JpkiMockError) as caught:
+        mock.resume_phone(card["card_id"], "android")  # not suspended
+    assert (caught.value.status, caught.value.code) == (409, "refused")
+
+
+def test_a_new_signing_certificate_after_a_name_change_and_its_links(mock):
+    card = mock.issue(name="山田 花子", key_alg="p256")
+    old = card["sign"]["serial"]
+    with pytest.raises(JpkiMockError) as caught:
+        mock.issue_signing_certificate(card["card_id"], name="佐藤 花子")
+    assert (caught.value.status, caught.value.code) == (409, "refused")
+
+    mock.revoke(card["card_id"], "name_change")
+    issued = mock.issue_signing_certificate(card["card_id"], name="佐藤 花子",
+                                            sign_pin="NEW123")
+    new = issued["sign"]["serial"]
+    assert issued["card_id"] == card["card_id"] and new != old
+    assert "auth" not in issued
+    assert mock.card(card["card_id"])["name"] == "佐藤 花子"  # the card keeps the new facts
+    assert mock.links(old) == {"serial": old, "pair": card["auth"]["serial"],
+                               "predecessor": None,
+                               "successors": [{"serial": new, "event": "name_change"}],
+                               "current": new}
+    assert mock.links(new)["predecessor"] == old
+
+
+def test_latest_facts_need_the_cards_consent(mock):
+    card = mock.issue(name="山田 花子", key_alg="p256")
+    serial = card["sign"]["serial"]
+    with pytest.raises(JpkiMockError) as caught:
+        mock.latest_facts(serial)
+    assert (caught.value.status, caught.value.code) == (403, "forbidden")
+    assert mock.set_latest_facts_consent(card["card_id"], True) == {
+        "card_id": card["card_id"], "latest_facts_consent": True}
+    facts = mock.latest_facts(serial)
+    assert (facts["serial"], facts["card_id"], facts["name"]) == (
+        serial, card["card_id"], "山田\u3000花子")
+
+    # After a move, the old certificate's latest facts are the new address.
+    mock.revoke(card["card_id"], "address_change")
+    mock.issue_signing_certificate(card["card_id"], address="大阪府大阪市北区梅田1-1-3")
+    assert mock.latest_facts(serial)["address"].startswith("大阪府大阪市北区梅田")
+
+    mock.set_latest_facts_consent(card["card_id"], False)
+    with pytest.raises(JpkiMockError) as caught:
+        mock.latest_facts(serial)
+    assert caught.value.status == 403
+
+
 # -- clock -------------------------------------------------------------------------------
 
 def test_set_clock_takes_text_dates_and_aware_datetimes(mock):

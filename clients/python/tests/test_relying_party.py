@@ -142,3 +142,52 @@ def test_a_revocation_in_one_tenant_is_not_seen_in_another(jpki_mock):
         assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
         assert [r["cert_statuses"] for r in other.requests()] == [["good"]]
         assert [r["cert_statuses"] for r in revoking.requests()] == [["revoked"]]
+
+
+def test_a_lost_phone_suspended_then_resumed_by_ocsp(jpki_mock_tenant):
+    ca = jpki_mock_tenant  # real time, a clock and cards of its own
+    card = ca.issue(key_alg="p256")
+    phone = ca.issue_phone(card["card_id"], "android", device_id="pixel-8")
+    assert (phone["platform"], phone["device_id"]) == ("android", "pixel-8")
+    sign_ca = x509.load_pem_x509_certificate(ca.ca_pem("sign").encode())
+    auth_ca = x509.load_pem_x509_certificate(ca.ca_pem("auth").encode())
+    auth = x509.load_pem_x509_certificate(phone["auth"]["cert_pem"].encode())
+    old_sign = x509.load_pem_x509_certificate(phone["sign"]["cert_pem"].encode())
+    auth.verify_directly_issued_by(auth_ca)
+    old_sign.verify_directly_issued_by(sign_ca)
+    assert ocsp_url_of(auth) == ca.ocsp_url("auth")
+    assert check_ocsp(auth, auth_ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert check_ocsp(old_sign, sign_ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+
+    report = ca.suspend_phone(card["card_id"], "android")
+    assert report["cause"] == "phone_lost"
+    assert sorted((r["serial"], r["reason"]) for r in report["revoked"]) == [
+        (phone["sign"]["serial"], "certificateHold"), (phone["auth"]["serial"], "certificateHold")]
+    for cert, issuer in ((auth, auth_ca), (old_sign, sign_ca)):
+        answer = check_ocsp(cert, issuer)
+        assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+        assert answer.revocation_reason == x509.ReasonFlags.certificate_hold
+
+    resumed = ca.resume_phone(card["card_id"], "android")
+    assert resumed["lifted"] == [phone["auth"]["serial"]]
+    assert (resumed["platform"], resumed["device_id"]) == ("android", "pixel-8")
+    assert "auth" not in resumed  # the auth certificate stays, its hold lifted
+    new_sign = x509.load_pem_x509_certificate(resumed["sign"]["cert_pem"].encode())
+    assert new_sign.serial_number not in (old_sign.serial_number, auth.serial_number)
+    new_sign.verify_directly_issued_by(sign_ca)
+
+    assert check_ocsp(auth, auth_ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+    answer = check_ocsp(old_sign, sign_ca)
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason == x509.ReasonFlags.certificate_hold
+    assert check_ocsp(new_sign, sign_ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+    # The card's own certificates were never touched.
+    card_sign = x509.load_pem_x509_certificate(card["sign"]["cert_pem"].encode())
+    assert check_ocsp(card_sign, sign_ca).certificate_status == ocsp.OCSPCertStatus.GOOD
+
+    # The mock saw the auth certificate asked about three times: good, revoked, good.
+    assert [r["cert_statuses"] for r in ca.requests(serial=auth.serial_number)] == [
+        ["good"], ["revoked"], ["good"]]
+    # The links lead from the held signing certificate to its re-issue.
+    assert ca.links(old_sign.serial_number)["successors"] == [
+        {"serial": new_sign.serial_number, "event": "phone_lost"}]

@@ -124,6 +124,11 @@ def _cert_list(certs: Union[None, str, Iterable[str]]) -> Optional[List[str]]:
     return list(certs)
 
 
+def _platform(platform: str) -> str:
+    """A platform for a path: quoted, so that the server judges what it names."""
+    return urllib.parse.quote(str(platform), safe="")
+
+
 def _kind(kind: str) -> str:
     if kind not in _KINDS:
         raise ValueError(f"kind must be 'sign' or 'auth', got {kind!r}")
@@ -448,20 +453,98 @@ class JpkiMock:
 
     def revoke(self, card_id: int, cause: str,
                certs: Union[None, str, Iterable[str]] = None, *,
-               at: Optional[TimeLike] = None) -> Dict[str, Any]:
+               at: Optional[TimeLike] = None,
+               platform: Optional[str] = None) -> Dict[str, Any]:
         """Records an event that revokes certificates (`POST /api/v1/cards/{id}/events`):
         `cause` is `lost`, `stolen`, `address_change`, `name_change`,
-        `card_invalidated`, `stop`, `ex_officio`, `leak`, `emigration`; `certs` (`"sign"`,
-        `"auth"` or a list) where the cause allows a choice; `at` the event's time.
-        Returns the report: `{card_id, cause, revoked: [{serial, kind, reason,
-        revoked_at}], message}`."""
+        `card_invalidated`, `stop`, `ex_officio`, `leak`, `emigration`, or one about a
+        phone, `phone_lost`, `phone_stolen`, `device_change`, `device_disposed`, which
+        needs `platform` (`"android"` or `"ios"`); `certs` (`"sign"`, `"auth"` or a
+        list) where the cause allows a choice; `at` the event's time. Returns the
+        report: `{card_id, cause, revoked: [{serial, kind, reason, revoked_at}],
+        message}`."""
         body: Dict[str, Any] = {"cause": cause}
         listed = _cert_list(certs)
         if listed is not None:
             body["certs"] = listed
         if at is not None:
             body["at"] = _time_text(at, "at")
+        if platform is not None:
+            body["platform"] = platform
         return self.api("POST", f"/cards/{int(card_id)}/events", body)
+
+    def issue_signing_certificate(self, card_id: int, *, name: Optional[str] = None,
+                                  address: Optional[str] = None,
+                                  locality: Optional[str] = None,
+                                  sign_pin: Optional[str] = None) -> Dict[str, Any]:
+        """A new signing certificate on a card whose signing certificate was revoked
+        (after `name_change`, `address_change`, `emigration`, …), with the new facts
+        (`POST /api/v1/cards/{id}/certs/sign`): `name`, `address` (with `locality` for
+        one abroad) and `sign_pin` default to the card's, which keeps the new ones.
+        Returns `{card_id, card_expiry, fee_yen, sign: {serial, …, cert_pem, key_pem,
+        chain_pem}}`; a `refused` JpkiMockError (409) while the signing certificate is
+        still good."""
+        body: Dict[str, Any] = {}
+        for key, value in (("name", name), ("address", address), ("locality", locality),
+                           ("sign_pin", sign_pin)):
+            if value is not None:
+                body[key] = value
+        return self.api("POST", f"/cards/{int(card_id)}/certs/sign", body)
+
+    # -- phones ----------------------------------------------------------------------
+
+    def issue_phone(self, card_id: int, platform: str,
+                    device_id: Optional[str] = None) -> Dict[str, Any]:
+        """Issues a phone's signing and auth certificates for the card's holder
+        (`POST /api/v1/cards/{id}/phones`): `platform` is `"android"` or `"ios"`,
+        `device_id` the device's (default: made up). Returns `{card_id, card_expiry,
+        fee_yen, platform, device_id, sign: {…}, auth: {…}}` like `issue`; a set already
+        on that platform is revoked (`device_change`) and listed under `revoked`."""
+        body: Dict[str, Any] = {"platform": platform}
+        if device_id is not None:
+            body["device_id"] = device_id
+        return self.api("POST", f"/cards/{int(card_id)}/phones", body)
+
+    def suspend_phone(self, card_id: int, platform: str) -> Dict[str, Any]:
+        """Suspends a lost phone (`POST /api/v1/cards/{id}/phones/{platform}/suspend`):
+        both its certificates on hold (`certificateHold`, cause `phone_lost`). Returns
+        the report: `{card_id, cause, revoked: [{serial, kind, reason, revoked_at}],
+        message}`."""
+        return self.api("POST", f"/cards/{int(card_id)}/phones/{_platform(platform)}/suspend",
+                        {})
+
+    def resume_phone(self, card_id: int, platform: str) -> Dict[str, Any]:
+        """Resumes a suspended phone (`POST /api/v1/cards/{id}/phones/{platform}/resume`):
+        the hold on its auth certificate is lifted (OCSP says good again, the CRL no
+        longer lists it), and its signing certificate, which stays revoked, is
+        re-issued. Returns `{card_id, card_expiry, fee_yen, platform, device_id, sign:
+        {… the new signing certificate …}, lifted: [serial, …]}`; a `refused`
+        JpkiMockError (409) if the phone is not suspended."""
+        return self.api("POST", f"/cards/{int(card_id)}/phones/{_platform(platform)}/resume",
+                        {})
+
+    # -- links and latest facts ----------------------------------------------------------
+
+    def links(self, serial: int) -> Dict[str, Any]:
+        """A certificate's links (`GET /api/v1/certs/{serial}/links`): `{serial, pair,
+        predecessor, successors: [{serial, event}], current}`, `pair` being the other
+        certificate of the same card or phone, `current` the newest certificate its
+        chain of successors leads to."""
+        return self.api("GET", f"/certs/{int(serial)}/links")
+
+    def latest_facts(self, serial: int) -> Dict[str, Any]:
+        """The holder's latest basic four facts (`GET /api/v1/certs/{serial}/latest-facts`):
+        `{serial, card_id, name, birth_date, gender, address}` as the signing
+        certificate's subjectAltName carries them. A `forbidden` JpkiMockError (403)
+        unless the card consents (`set_latest_facts_consent`)."""
+        return self.api("GET", f"/certs/{int(serial)}/latest-facts")
+
+    def set_latest_facts_consent(self, card_id: int, consent: bool) -> Dict[str, Any]:
+        """Sets a card's consent to the latest-facts service
+        (`PUT /api/v1/cards/{id}/latest-facts-consent`); returns `{card_id,
+        latest_facts_consent}`."""
+        return self.api("PUT", f"/cards/{int(card_id)}/latest-facts-consent",
+                        {"consent": bool(consent)})
 
     def renew(self, card_id: int,
               certs: Union[None, str, Iterable[str]] = None) -> Dict[str, Any]:
