@@ -19,12 +19,15 @@ import java.util.Set;
 
 /**
  * A card as the admin API returns it from {@code POST /api/v1/cards} (and from a
- * renewal): the JSON object itself, read-only, as a {@code Map<String, Object>}
- * ({@code card_id}, {@code card_expiry}, {@code fee_yen}, {@code sign}, {@code auth},
- * and for a renewal {@code revoked}), with typed accessors for what tests use most.
+ * renewal, a phone's issue or resume, a new signing certificate): the JSON object itself,
+ * read-only, as a {@code Map<String, Object>} ({@code card_id}, {@code card_expiry},
+ * {@code fee_yen}, {@code sign}, {@code auth}, for a renewal or a phone that replaced
+ * another {@code revoked}, for a phone {@code platform} and {@code device_id}, for a
+ * resumed phone {@code lifted}), with typed accessors for what tests use most.
  * {@code kind} is {@code "sign"} or {@code "auth"}; a card without that certificate (a
  * holder under 15 has no signing certificate, a renewal of one kind returns only that
- * one) makes the accessors throw {@link NoSuchElementException}.
+ * one, a resumed phone and a new signing certificate only {@code sign}) makes the
+ * accessors throw {@link NoSuchElementException}.
  */
 public final class Card extends AbstractMap<String, Object> {
     private final Map<String, Object> json;

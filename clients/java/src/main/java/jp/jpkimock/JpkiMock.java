@@ -575,7 +575,9 @@ public final class JpkiMock implements AutoCloseable {
 
     /**
      * Applies a cause to a card ({@code POST /api/v1/cards/{id}/events}): stop, lost,
-     * stolen, card_invalidated, name_change, address_change, ex_officio, leak, emigration. Returns
+     * stolen, card_invalidated, name_change, address_change, ex_officio, leak, emigration
+     * (the causes about a phone take a platform: {@link #revoke(long, String, Collection,
+     * String)}). Returns
      * {@code {card_id, cause, revoked: [{serial, kind, reason, revoked_at}], message}}.
      */
     public Map<String, Object> revoke(long cardId, String cause) {
@@ -592,13 +594,130 @@ public final class JpkiMock implements AutoCloseable {
         return event(cardId, cause, new ArrayList<>(certs));
     }
 
+    /**
+     * {@link #revoke(long, String)} with a platform, for the causes about a phone:
+     * phone_lost (both its certificates on hold), phone_stolen, device_change,
+     * device_disposed need {@code platform} ("android" or "ios"); 400 {@code bad_input}
+     * without it. {@code certs} ("sign", "auth") may be null for the cause's default;
+     * {@code platform} null for a cause about the card.
+     */
+    public Map<String, Object> revoke(long cardId, String cause, Collection<String> certs, String platform) {
+        return event(cardId, cause, certs == null ? null : new ArrayList<>(certs), platform);
+    }
+
     private Map<String, Object> event(long cardId, String cause, List<String> certs) {
+        return event(cardId, cause, certs, null);
+    }
+
+    private Map<String, Object> event(long cardId, String cause, List<String> certs, String platform) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("cause", Objects.requireNonNull(cause, "cause"));
         if (certs != null) {
             body.put("certs", certs);
         }
+        if (platform != null) {
+            body.put("platform", platform);
+        }
         return map(call("POST", "/api/v1/cards/" + cardId + "/events", body));
+    }
+
+    /**
+     * A new signing certificate on a card whose signing certificate was revoked (after
+     * name_change, address_change, emigration, …) with new facts
+     * ({@code POST /api/v1/cards/{id}/certs/sign}): {@code name}, {@code address},
+     * {@code locality} (for an address abroad), {@code sign_pin}, each defaulting to the
+     * card's; the card keeps the new ones. The answer has {@code sign} only; 409
+     * {@code refused} while the signing certificate is still good.
+     */
+    public Card issueSigningCertificate(long cardId, Map<String, ?> fields) {
+        return new Card(map(call("POST", "/api/v1/cards/" + cardId + "/certs/sign",
+            fields == null ? Collections.emptyMap() : fields)));
+    }
+
+    /** {@link #issueSigningCertificate(long, Map)} with the card's facts as they are. */
+    public Card issueSigningCertificate(long cardId) {
+        return issueSigningCertificate(cardId, Collections.emptyMap());
+    }
+
+    // ---- phones ----
+
+    /**
+     * Issues a phone's signing and auth certificates for the card's holder
+     * ({@code POST /api/v1/cards/{id}/phones}): {@code platform} "android" or "ios",
+     * {@code deviceId} the device's (null: made up). The answer is a {@link Card} with
+     * {@code platform} and {@code device_id} too; a set already on that platform is
+     * revoked (device_change) and listed under {@code revoked}.
+     */
+    public Card issuePhone(long cardId, String platform, String deviceId) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("platform", Objects.requireNonNull(platform, "platform"));
+        if (deviceId != null) {
+            body.put("device_id", deviceId);
+        }
+        return new Card(map(call("POST", "/api/v1/cards/" + cardId + "/phones", body)));
+    }
+
+    /** {@link #issuePhone(long, String, String)} with a made-up device id. */
+    public Card issuePhone(long cardId, String platform) {
+        return issuePhone(cardId, platform, null);
+    }
+
+    /**
+     * Suspends a lost phone ({@code POST /api/v1/cards/{id}/phones/{platform}/suspend}):
+     * both its certificates on hold (certificateHold, cause phone_lost). Returns
+     * {@code {card_id, cause, revoked: [{serial, kind, reason, revoked_at}], message}}.
+     */
+    public Map<String, Object> suspendPhone(long cardId, String platform) {
+        return map(call("POST", phonePath(cardId, platform) + "/suspend", Collections.emptyMap()));
+    }
+
+    /**
+     * Resumes a suspended phone ({@code POST /api/v1/cards/{id}/phones/{platform}/resume}):
+     * the hold on its auth certificate is lifted (OCSP good again, off the CRL), and its
+     * signing certificate, which stays revoked, is re-issued. The answer is a
+     * {@link Card} with the new {@code sign} only, {@code platform}, {@code device_id} and
+     * {@code lifted} (the serials whose hold was lifted); 409 {@code refused} if the
+     * phone is not suspended.
+     */
+    public Card resumePhone(long cardId, String platform) {
+        return new Card(map(call("POST", phonePath(cardId, platform) + "/resume", Collections.emptyMap())));
+    }
+
+    private static String phonePath(long cardId, String platform) {
+        return "/api/v1/cards/" + cardId + "/phones/"
+            + URLEncoder.encode(Objects.requireNonNull(platform, "platform"), StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    // ---- links and latest facts ----
+
+    /**
+     * A certificate's links ({@code GET /api/v1/certs/{serial}/links}): {@code {serial,
+     * pair, predecessor, successors: [{serial, event}], current}}; {@code pair} is the
+     * other certificate of the same card or phone, {@code current} the newest one its
+     * successors lead to.
+     */
+    public Map<String, Object> links(long serial) {
+        return map(call("GET", "/api/v1/certs/" + serial + "/links", null));
+    }
+
+    /**
+     * The holder's latest basic four facts ({@code GET /api/v1/certs/{serial}/latest-facts}):
+     * {@code {serial, card_id, name, birth_date, gender, address}} as the signing
+     * certificate's subjectAltName carries them; 403 {@code forbidden} unless the card
+     * consents ({@link #setLatestFactsConsent(long, boolean)}).
+     */
+    public Map<String, Object> latestFacts(long serial) {
+        return map(call("GET", "/api/v1/certs/" + serial + "/latest-facts", null));
+    }
+
+    /**
+     * Sets a card's consent to the latest-facts service
+     * ({@code PUT /api/v1/cards/{id}/latest-facts-consent}); returns {@code {card_id,
+     * latest_facts_consent}}.
+     */
+    public Map<String, Object> setLatestFactsConsent(long cardId, boolean consent) {
+        return map(call("PUT", "/api/v1/cards/" + cardId + "/latest-facts-consent",
+            Collections.singletonMap("consent", consent)));
     }
 
     /**

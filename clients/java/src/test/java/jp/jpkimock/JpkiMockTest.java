@@ -191,6 +191,124 @@ class JpkiMockTest {
         assertNotEquals(card.serial("auth"), auth.serial("auth"));
     }
 
+    // ---- phones, new signing certificates, links, latest facts ----
+
+    @Test
+    void aLostPhoneSuspendedThenResumedAsOcspTellsIt(JpkiMock mock) throws Exception {
+        // At real time: Java judges OCSP answers by its own clock (javaJudgesOcspAtRealTime).
+        Card card = mock.issue(holder("佐藤 花子", "1990-10-01"));
+        Card phone = mock.issuePhone(card.cardId(), "android", "pixel-8");
+        assertEquals("android", phone.get("platform"));
+        assertEquals("pixel-8", phone.get("device_id"));
+        assertEquals(card.cardId(), phone.cardId());
+        X509Certificate auth = phone.certificate("auth");
+        X509Certificate oldSign = phone.certificate("sign");
+        validate(auth, mock);
+        validate(oldSign, mock);
+
+        Map<String, Object> report = mock.suspendPhone(card.cardId(), "android");
+        assertEquals("phone_lost", report.get("cause"));
+        List<?> held = (List<?>) report.get("revoked");
+        assertEquals(2, held.size());
+        for (Object entry : held) {
+            assertEquals("certificateHold", ((Map<?, ?>) entry).get("reason"));
+        }
+        for (X509Certificate cert : List.of(auth, oldSign)) {
+            CertPathValidatorException e = assertThrows(CertPathValidatorException.class, () -> validate(cert, mock));
+            assertEquals(CertPathValidatorException.BasicReason.REVOKED, e.getReason());
+            assertEquals(CRLReason.CERTIFICATE_HOLD, ((CertificateRevokedException) e.getCause()).getRevocationReason());
+        }
+
+        Card resumed = mock.resumePhone(card.cardId(), "android");
+        assertEquals(List.of(phone.serial("auth")), resumed.get("lifted"));
+        assertEquals("pixel-8", resumed.get("device_id"));
+        assertFalse(resumed.has("auth"), "the auth certificate stays, its hold lifted");
+        X509Certificate newSign = resumed.certificate("sign");
+        assertNotEquals(phone.serial("sign"), resumed.serial("sign"));
+
+        validate(auth, mock); // good again
+        validate(newSign, mock);
+        CertPathValidatorException e = assertThrows(CertPathValidatorException.class, () -> validate(oldSign, mock));
+        assertEquals(CertPathValidatorException.BasicReason.REVOKED, e.getReason());
+        assertEquals(CRLReason.CERTIFICATE_HOLD, ((CertificateRevokedException) e.getCause()).getRevocationReason());
+        validate(card.certificate("sign"), mock); // the card's own, untouched
+
+        List<Object> statuses = new java.util.ArrayList<>();
+        for (Map<String, Object> asked : mock.requests(phone.serial("auth"))) {
+            statuses.add(asked.get("cert_statuses"));
+        }
+        assertEquals(List.of(List.of("good"), List.of("revoked"), List.of("good")), statuses);
+        Map<String, Object> links = mock.links(phone.serial("sign"));
+        assertEquals(phone.serial("auth"), links.get("pair"));
+        assertEquals(List.of(Map.of("serial", resumed.serial("sign"), "event", "phone_lost")), links.get("successors"));
+        assertEquals(resumed.serial("sign"), links.get("current"));
+    }
+
+    @Test
+    void phoneCausesNeedAPlatformAndASecondPhoneReplacesTheFirst(JpkiMock mock) {
+        Card card = mock.issue(holder("佐藤 花子", "1990-10-01"));
+        Card first = mock.issuePhone(card.cardId(), "ios");
+        assertTrue(first.get("device_id") instanceof String);
+        assertFalse(first.containsKey("revoked"));
+        Card second = mock.issuePhone(card.cardId(), "ios", "iphone-16");
+        List<?> replaced = (List<?>) second.get("revoked");
+        assertEquals(2, replaced.size(), "device_change revokes the set on that platform");
+        assertEquals(first.serial("sign"), ((Map<?, ?>) replaced.get(0)).get("serial"));
+
+        JpkiMockException e = assertThrows(JpkiMockException.class,
+            () -> mock.revoke(card.cardId(), "phone_lost", null, null));
+        assertEquals(400, e.status());
+        assertEquals("bad_input", e.code());
+        assertTrue(e.getMessage().contains("platform"), e.getMessage());
+        e = assertThrows(JpkiMockException.class, () -> mock.issuePhone(card.cardId(), "windows"));
+        assertEquals(400, e.status());
+        e = assertThrows(JpkiMockException.class, () -> mock.resumePhone(card.cardId(), "ios"));
+        assertEquals(409, e.status());
+        assertEquals("refused", e.code());
+
+        Map<String, Object> report = mock.revoke(card.cardId(), "device_disposed", null, "ios");
+        assertEquals("device_disposed", report.get("cause"));
+        List<?> revoked = (List<?>) report.get("revoked");
+        assertEquals(2, revoked.size());
+        assertEquals(second.serial("sign"), ((Map<?, ?>) revoked.get(0)).get("serial"));
+        assertEquals("good", status(mock, card, "sign"), "a phone's cause leaves the card");
+        // The existing overloads still mean what they meant: three strings are certs.
+        assertEquals(1, ((List<?>) mock.revoke(card.cardId(), "stop", "auth").get("revoked")).size());
+    }
+
+    @Test
+    void aNewSigningCertificateAfterANameChangeAndTheLatestFacts(JpkiMock mock) {
+        Card card = mock.issue(holder("山田 花子", "1990-10-01"));
+        long old = card.serial("sign");
+        JpkiMockException e = assertThrows(JpkiMockException.class,
+            () -> mock.issueSigningCertificate(card.cardId(), Map.of("name", "佐藤 花子")));
+        assertEquals(409, e.status());
+        e = assertThrows(JpkiMockException.class, () -> mock.latestFacts(old));
+        assertEquals(403, e.status());
+        assertEquals("forbidden", e.code());
+
+        mock.revoke(card.cardId(), "name_change");
+        Card issued = mock.issueSigningCertificate(card.cardId(), Map.of("name", "佐藤 花子"));
+        assertFalse(issued.has("auth"));
+        assertNotEquals(old, issued.serial("sign"));
+        assertEquals("佐藤 花子", mock.card(card.cardId()).get("name"));
+        Map<String, Object> links = mock.links(old);
+        assertEquals(old, links.get("serial"));
+        assertEquals(card.serial("auth"), links.get("pair"));
+        assertNull(links.get("predecessor"));
+        assertEquals(List.of(Map.of("serial", issued.serial("sign"), "event", "name_change")), links.get("successors"));
+        assertEquals(issued.serial("sign"), links.get("current"));
+        assertEquals(old, mock.links(issued.serial("sign")).get("predecessor"));
+
+        assertEquals(Map.of("card_id", card.cardId(), "latest_facts_consent", true),
+            mock.setLatestFactsConsent(card.cardId(), true));
+        Map<String, Object> facts = mock.latestFacts(old);
+        assertEquals(old, facts.get("serial"));
+        assertEquals("佐藤\u3000花子", facts.get("name"), "the newest facts, as the certificate writes them");
+        mock.setLatestFactsConsent(card.cardId(), false);
+        assertEquals(403, assertThrows(JpkiMockException.class, () -> mock.latestFacts(old)).status());
+    }
+
     @Test
     void setClockAndResetClock(JpkiMock mock) {
         Map<String, Object> fixed = mock.setClock("2021-03-15T10:00:00+09:00");
