@@ -107,6 +107,9 @@ pub fn export(authority: &mut Authority) -> Result<Vec<ExportFile>> {
                 "certificate": format!("{stem}.pem"),
                 "key": format!("{stem}.key"),
                 "ocsp_response": format!("{stem}.ocsp.der"),
+                // A phone's certificates (null: the card's).
+                "platform": view.platform,
+                "device_id": view.device_id,
             }));
         }
         manifest_cards.push(serde_json::json!({

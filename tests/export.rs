@@ -12,8 +12,10 @@ fn jpki(s: &Scratch, now: &str, args: &[&str]) -> String {
     s.ok(&[&["--seed", "export-test", "--now", now][..], args].concat())
 }
 
-/// One history: init, two cards (RSA and P-256), a lost card, then export.
-fn export(s: &Scratch) -> PathBuf {
+/// One history: init, two cards (RSA and P-256), a lost card, a phone on card 1
+/// suspended and resumed (its signing certificate held and re-issued, its auth hold
+/// lifted), then export. Returns the bundle and the held phone signing serial.
+fn export(s: &Scratch) -> (PathBuf, u64) {
     let out = s.path("bundle");
     jpki(s, "2021-03-01", &["init"]);
     for (name, alg) in [("山田 太郎", "rsa2048"), ("佐藤 花子", "p256")] {
@@ -40,22 +42,35 @@ fn export(s: &Scratch) -> PathBuf {
         "2021-04-01",
         &["revoke", "--card", "2", "--cause", "lost"],
     );
+    let phone = ["--card", "1", "--platform", "ios"];
+    let issued = jpki(s, "2021-04-02", &[&["phone", "issue"][..], &phone].concat());
+    let issued: serde_json::Value = serde_json::from_str(&issued).unwrap();
+    jpki(
+        s,
+        "2021-04-03",
+        &[&["phone", "suspend"][..], &phone].concat(),
+    );
+    jpki(
+        s,
+        "2021-04-04",
+        &[&["phone", "resume"][..], &phone].concat(),
+    );
     jpki(s, "2021-05-01", &["export", "--out", p(&out)]);
-    out
+    (out, issued["sign"]["serial"].as_u64().unwrap())
 }
 
 #[test]
 fn two_exports_of_the_same_history_are_byte_identical() {
     let a = Scratch::new();
     let b = Scratch::new();
-    let first = files_under(&export(&a), |_| true);
-    let second = files_under(&export(&b), |_| true);
+    let first = files_under(&export(&a).0, |_| true);
+    let second = files_under(&export(&b).0, |_| true);
     // Per CA: generation 1's certificate, responder, CRL and ARL, and the current
     // generation's certificate, responder and ARL under the names without a number;
-    // the manifest; 4 certificates x (pem, key, ocsp).
+    // the manifest; 4 card and 3 phone certificates x (pem, key, ocsp).
     assert_eq!(
         first.len(),
-        2 * (4 + 3) + 1 + 12,
+        2 * (4 + 3) + 1 + 21,
         "{:?}",
         first.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
@@ -68,7 +83,7 @@ fn two_exports_of_the_same_history_are_byte_identical() {
 #[test]
 fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
     let s = Scratch::new();
-    let out = export(&s);
+    let (out, held) = export(&s);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let cards = manifest["cards"].as_array().unwrap();
@@ -99,11 +114,15 @@ fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
                 p(&out.join(format!("ca/responder-{kind}.pem"))),
             ]);
             assert!(text.contains("Response verify OK"), "{text}");
-            let expected = if card["card_id"] == 2 {
+            // Card 2 was lost; of the phone, only the held signing certificate stays
+            // revoked (its auth hold was lifted).
+            let expected = if card["card_id"] == 2 || cert["serial"] == held {
                 "revoked"
             } else {
                 "good"
             };
+            let phone = cert["serial"].as_u64().unwrap() >= held;
+            assert_eq!(cert["platform"] == "ios", phone, "{cert}");
             assert_eq!(cert["status"], expected);
             assert!(text.contains(&format!(": {expected}")), "{text}");
             if expected == "revoked" {
@@ -122,7 +141,8 @@ fn the_bundle_is_self_contained_and_openssl_accepts_its_ocsp_responses() {
         p(&out.join("crl/sign.crl")),
     ]);
     assert!(ok, "{text}");
-    assert_eq!(text.matches("Certificate Hold").count(), 1, "{text}");
+    // The lost card's and the held phone's signing certificates.
+    assert_eq!(text.matches("Certificate Hold").count(), 2, "{text}");
 
     // With the bundle's CRL and ARL, openssl checks the whole chain (-crl_check_all):
     // card 1's signing certificate is good, card 2's is on hold; without the ARL the

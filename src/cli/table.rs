@@ -58,15 +58,21 @@ pub(super) fn card(card: &CardView) -> String {
 pub(super) fn certificate(cert: &CertView) -> String {
     let mut facts = vec![
         ("serial", format!("{} (0x{})", cert.serial, cert.serial_hex)),
-        ("kind", cert.kind.to_string()),
+        ("kind", kind(cert)),
         ("card", cert.card_id.0.to_string()),
         ("CA generation", cert.generation.to_string()),
         ("not before", cert.not_before.clone()),
         ("not after", cert.not_after.clone()),
         ("status", status(cert)),
     ];
+    if let Some(device) = &cert.device_id {
+        facts.push(("device", device.clone()));
+    }
     if let Some(at) = &cert.revoked_at {
         facts.push(("revoked at", at.clone()));
+    }
+    if let Some(at) = &cert.hold_lifted_at {
+        facts.push(("hold lifted", at.clone()));
     }
     if let Some([first, last]) = &cert.renewal_window {
         facts.push(("renewal", format!("{first} to {last}")));
@@ -109,11 +115,19 @@ fn card_row(card: &CardView, cert: Option<&CertView>, first: bool) -> Vec<String
 
 fn cert_columns(cert: &CertView) -> Vec<String> {
     vec![
-        cert.kind.to_string(),
+        kind(cert),
         cert.serial.to_string(),
         cert.expiry.clone(),
         status(cert),
     ]
+}
+
+/// `sign`, or for a phone's certificate `sign (ios)`.
+fn kind(cert: &CertView) -> String {
+    match cert.platform {
+        Some(platform) => format!("{} ({platform})", cert.kind),
+        None => cert.kind.to_string(),
+    }
 }
 
 /// `good`, `expired`, or `revoked (reason, cause)`.
