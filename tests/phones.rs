@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use support::{
-    holder, openssl, openssl_crl_entries, openssl_ocsp, state_digest, Client, InProcess, Scratch,
+    adult, holder, openssl, openssl_crl_entries, openssl_ocsp, state_digest, strs, Client,
+    InProcess, Scratch,
 };
 
 /// The mock's clock in these tests.
@@ -151,8 +152,16 @@ fn a_suspended_phone_is_held_and_on_resume_its_auth_is_good_again_and_its_signin
     assert!(lifted["hold_lifted_at"].is_string(), "{lifted}");
 }
 
-#[test]
-fn each_cause_reaches_the_card_or_the_phones_as_the_rules_say() {
+/// A card (id 1) and a phone on each platform, issued at NOW.
+struct Holder {
+    s: Scratch,
+    server: InProcess,
+    card: Value,
+    android: Value,
+    ios: Value,
+}
+
+fn holder_with_two_phones() -> Holder {
     let s = Scratch::new();
     let server = InProcess::start(&s.state(), None, None);
     let c = server.client();
@@ -160,6 +169,25 @@ fn each_cause_reaches_the_card_or_the_phones_as_the_rules_say() {
     let card = c.issue(holder("p256"));
     let android = phone(&c, 1, json!({"platform": "android"}));
     let ios = phone(&c, 1, json!({"platform": "ios"}));
+    Holder {
+        s,
+        server,
+        card,
+        android,
+        ios,
+    }
+}
+
+#[test]
+fn each_cause_reaches_the_card_or_the_phones_as_the_rules_say() {
+    let Holder {
+        s,
+        server,
+        card,
+        android,
+        ios,
+    } = holder_with_two_phones();
+    let c = server.client();
     assert!(android["device_id"]
         .as_str()
         .unwrap()
@@ -189,13 +217,14 @@ fn each_cause_reaches_the_card_or_the_phones_as_the_rules_say() {
 
 #[test]
 fn a_change_of_address_revokes_every_signing_certificate_and_a_new_phone_replaces_the_old() {
-    let s = Scratch::new();
-    let server = InProcess::start(&s.state(), None, None);
+    let Holder {
+        s,
+        server,
+        card,
+        android,
+        ios,
+    } = holder_with_two_phones();
     let c = server.client();
-    c.set_clock(NOW);
-    let card = c.issue(holder("p256"));
-    let android = phone(&c, 1, json!({"platform": "android"}));
-    let ios = phone(&c, 1, json!({"platform": "ios"}));
     let report = c.event(1, json!({"cause": "address_change"}));
     let revoked: Vec<u64> = report["revoked"]
         .as_array()
@@ -434,21 +463,10 @@ fn the_cli_issues_suspends_and_resumes_a_phone_and_the_policy_oids_are_settings(
         s.json(&all)
     };
     s.ok(&["--config", &config, "init"]);
-    let card = cli(&[
-        "issue",
-        "--name",
-        "山田 太郎",
-        "--birth",
-        "1990-10-01",
-        "--gender",
-        "male",
-        "--address",
-        "東京都品川区広町2-1-36",
-        "--key-alg",
-        "p256",
-        "--card-expiry",
-        "2035-10-01",
-    ]);
+    let mut issue = vec!["--config".to_string(), config.clone()];
+    issue.extend(adult("2026-04-01", "p256"));
+    issue.extend(["--card-expiry".into(), "2035-10-01".into()]);
+    let card = s.json(&strs(&issue));
     let issued = cli(&["phone", "issue", "--card", "1", "--platform", "ios"]);
     assert_eq!(issued["platform"], "ios");
     // "own": the card's rules from the phone's issue date (the 5th birthday), not the

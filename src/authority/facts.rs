@@ -22,18 +22,7 @@ impl Authority {
     ) -> Result<IssuedCard> {
         let now = self.now();
         let today = jst::date_of(now);
-        let card = self.card_record(id)?;
-        if let Some(newer) = card.replaced_by {
-            return Err(Error::Refused(format!(
-                "card {id} was replaced by card {newer}; use that one"
-            )));
-        }
-        if card.card.expiry < today {
-            return Err(Error::Refused(format!(
-                "card {id} expired on {} (today is {today} JST)",
-                card.card.expiry
-            )));
-        }
+        let card = self.current_card(id, now)?;
         let rules = &self.config.validity;
         let birth = card.card.holder.birth;
         if !rules.may_issue_sign(birth, today) {

@@ -368,6 +368,24 @@ impl Authority {
             .ok_or_else(|| Error::NotFound(format!("no card {id}")))
     }
 
+    /// A card that new certificates may go on: neither replaced nor expired.
+    pub(super) fn current_card(&self, id: CardId, now: OffsetDateTime) -> Result<CardRecord> {
+        let card = self.card_record(id)?;
+        if let Some(newer) = card.replaced_by {
+            return Err(Error::Refused(format!(
+                "card {id} was replaced by card {newer}; use that one"
+            )));
+        }
+        let today = jst::date_of(now);
+        if card.card.expiry < today {
+            return Err(Error::Refused(format!(
+                "card {id} expired on {} (today is {today} JST)",
+                card.card.expiry
+            )));
+        }
+        Ok(card)
+    }
+
     /// The newest certificate of each kind on a card.
     fn current_certificates(&self, id: CardId) -> Result<Vec<CertificateRecord>> {
         Ok(newest_of_each_kind(

@@ -20,7 +20,7 @@ impl Authority {
     /// (`device_change`) in the same transaction.
     pub fn issue_phone(&mut self, id: CardId, request: &PhoneRequest) -> Result<IssuedCard> {
         let now = self.now();
-        let card = self.phone_card(id, now)?;
+        let card = self.current_card(id, now)?;
         let card_sign = self
             .current_certificates(id)?
             .into_iter()
@@ -117,7 +117,7 @@ impl Authority {
     /// re-issued; both in one transaction.
     pub fn resume_phone(&mut self, id: CardId, platform: Platform) -> Result<IssuedCard> {
         let now = self.now();
-        let card = self.phone_card(id, now)?;
+        let card = self.current_card(id, now)?;
         let set = self.current_phone_set(id, platform)?;
         if set.is_empty() {
             return Err(Error::Refused(format!(
@@ -184,24 +184,6 @@ impl Authority {
         issued.device_id = device_id;
         issued.lifted = lifted.iter().map(|s| s.0).collect();
         Ok(issued)
-    }
-
-    /// The card a phone operation is asked on: neither replaced nor expired.
-    fn phone_card(&self, id: CardId, now: OffsetDateTime) -> Result<CardRecord> {
-        let card = self.card_record(id)?;
-        if let Some(newer) = card.replaced_by {
-            return Err(Error::Refused(format!(
-                "card {id} was replaced by card {newer}; use that one"
-            )));
-        }
-        let today = jst::date_of(now);
-        if card.card.expiry < today {
-            return Err(Error::Refused(format!(
-                "card {id} expired on {} (today is {today} JST)",
-                card.card.expiry
-            )));
-        }
-        Ok(card)
     }
 
     /// Builds phone certificates of the card's holder: `ends` fixes a kind's notAfter,
