@@ -132,6 +132,28 @@ fn a_suspended_phone_is_held_and_on_resume_its_auth_is_good_again_and_its_signin
         ))
         .json();
     assert_eq!(new_links["pair"], android["auth"]["serial"]);
+    // Expiry notices are the card's: its two certificates, not the phone's.
+    let expiry = card["sign"]["expiry"].as_str().unwrap();
+    assert_eq!(android["sign"]["expiry"], expiry);
+    let on = c.card(1)["certificates"][0]["renewal_window"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let day_before = time::Date::parse(
+        &on,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap()
+    .previous_day()
+    .unwrap();
+    let notices = c.get(&format!("/api/v1/notices?on={day_before}")).json();
+    let serials: Vec<&Value> = notices["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["serial"])
+        .collect();
+    assert_eq!(serials, [&card["sign"]["serial"], &card["auth"]["serial"]]);
     // Resuming twice is refused: the phone is no longer suspended.
     let again = c.api("POST", "/api/v1/cards/1/phones/android/resume", None);
     assert_eq!(again.status, 409, "{}", again.text());

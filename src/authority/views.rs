@@ -276,8 +276,8 @@ pub struct NoticeView {
 }
 
 impl Authority {
-    /// The expiry notices due on `on`: good certificates whose expiry − 3 months is
-    /// that date.
+    /// The expiry notices due on `on`: the card certificates, good, whose expiry −
+    /// 3 months is that date.
     pub fn notices(&self, on: Date) -> Result<Vec<NoticeView>> {
         // Every expiry whose notice date is `on` lies 89 to 95 days after it (three
         // calendar months, with month-end clamping); scan a little wider and filter.
@@ -287,7 +287,10 @@ impl Authority {
         for record in self.store.certificates_expiring(from, to)? {
             let expiry = jst::date_of(record.certificate.not_after);
             let good = CertStatus::of(&record, record.certificate.not_after) == CertStatus::Good;
-            if renewal::notice_date(expiry) != on || !good {
+            // The notice is mailed about the card's certificates (a phone's are not
+            // renewed: the holder issues new ones).
+            let phone = record.certificate.phone.is_some();
+            if renewal::notice_date(expiry) != on || !good || phone {
                 continue;
             }
             let (first, last) = renewal::renewal_window(expiry);
