@@ -1,4 +1,4 @@
-//! Signing speed of the responder's key type (RSA-2048 and P-256, aws-lc-rs), for
+//! Signing speed of the responder's key type (RSA-2048, P-256 and P-384, aws-lc-rs), for
 //! comparison with `openssl speed rsa2048`. Usage: cargo bench --bench sign
 use std::time::Instant;
 
@@ -6,7 +6,7 @@ use jpki_mock::internals::KeyPair;
 use jpki_mock::KeyAlg;
 
 fn main() {
-    for alg in [KeyAlg::Rsa2048, KeyAlg::P256] {
+    for alg in KeyAlg::ALL {
         let key = KeyPair::generate(alg).expect("key");
         let message = [7u8; 200];
         let count = 2000;

@@ -17,10 +17,16 @@
 #     fallback, with the responder URL given, and from the certificate's AIA (with a
 #     nonce);
 #   - Java's HttpClient (scripts/interop/TooLarge.java): an 11 MB POST to /ocsp/sign and
-#     to the admin API reads the 413 and its error body (no reset while still sending).
-# It builds the binary (or takes $JPKI_MOCK), serves two fresh states (OCSP; CRL
-# partitions) on free ports of 127.0.0.1, issues the cards with the real clock and stops
-# the servers on exit.
+#     to the admin API reads the 413 and its error body (no reset while still sending);
+#   - the provisional next-gen preset (a third state, `preset = "next-gen"` at init):
+#     pyca checks that the CA, the cards' certificates (default key: no --key-alg), the
+#     CRL, the OCSP responses and their responder are ecdsa-with-SHA384 with secp384r1
+#     keys and verifies every signature (ocsp_check.py --expect-alg p384 --crl);
+#     Java's PKIXRevocationChecker validates the P-384 chain with OCSP
+#     (-Dinterop.sigalg=SHA384withECDSA -Dinterop.ecbits=384).
+# It builds the binary (or takes $JPKI_MOCK), serves three fresh states (OCSP; CRL
+# partitions; next-gen) on free ports of 127.0.0.1, issues the cards with the real clock
+# and stops the servers on exit.
 # Runs the clients the machine has ("SKIPPED: <client> not installed" for the others;
 # INTEROP_REQUIRE_ALL=1 makes a missing client a failure); installs `cryptography` with
 # pip when it is missing. Prints one PASS/FAIL line per check, then "N passed, M failed";
@@ -187,6 +193,22 @@ for f in stolen/sign.pem stolen/auth.pem osaka/sign.pem osaka/auth.pem rolled/si
   [ -s "$work/crl/$f" ] || die "missing $work/crl/$f"
 done
 
+# For the provisional next-gen preset (recorded at init, so that `serve` and `issue`
+# follow it without the file): a good card and a stolen one, with the preset's default
+# key, the sign CA and its CRL.
+printf 'preset = "next-gen"\n' >"$work/next-gen.toml"
+serve nextgen --config "$work/next-gen.toml"
+ng_base=$base ng_server=$server
+ng_good=$(issue "$work/ng/good" "$tokyo")
+ng_revoked=$(issue "$work/ng/revoked" "$tokyo")
+[ -n "$ng_good" ] && [ -n "$ng_revoked" ] || die "could not read the next-gen card ids from 'issue'"
+cli revoke --card "$ng_revoked" --cause stolen
+cli ca sign --pem --out "$work/ng/ca-sign.pem"
+cli crl sign --out "$work/ng/crl-sign.der"
+for f in good/sign.pem revoked/sign.pem ca-sign.pem crl-sign.der; do
+  [ -s "$work/ng/$f" ] || die "missing $work/ng/$f"
+done
+
 # --- Checks --------------------------------------------------------------------------
 passed=0
 failed=0
@@ -243,6 +265,12 @@ else
   # pyca reads every CRL partition and every CA generation.
   run "python crl" python3 "$here/crl_check.py" "$crl_base" "$work/crl/ca-list.json" "$work/crl/osaka" \
     --revoked "$work/crl/stolen" --rolled "$work/crl/rolled"
+  # next-gen: P-384 and SHA-384 on the certificates, the CRL and the OCSP answers.
+  ng=(--expect-alg p384 --crl "$work/ng/crl-sign.der" --tag next-gen)
+  run "python next-gen good" "${py[@]}" "$work/ng/ca-sign.pem" "$work/ng/good/sign.pem" \
+    "$ng_base/ocsp/sign" good "${ng[@]}"
+  run "python next-gen revoked" "${py[@]}" "$work/ng/ca-sign.pem" "$work/ng/revoked/sign.pem" \
+    "$ng_base/ocsp/sign" revoked key_compromise "${ng[@]}"
 fi
 
 # Java: PKIXRevocationChecker, and HttpClient for the 413.
@@ -264,19 +292,26 @@ else
   run "java good (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/good/sign.pem" aia good
   run "java revoked (AIA)" "${java[@]}" "$work/ca-sign.pem" "$work/revoked/sign.pem" aia \
     revoked KEY_COMPROMISE
+  # next-gen: the P-384 chain, validated with OCSP.
+  java=(java -Dcom.sun.security.ocsp.timeout=10 -Dinterop.sigalg=SHA384withECDSA -Dinterop.ecbits=384
+    -cp "$work/java" OcspCheck)
+  run "java next-gen good" "${java[@]}" "$work/ng/ca-sign.pem" "$work/ng/good/sign.pem" \
+    "$ng_base/ocsp/sign" good
+  run "java next-gen revoked" "${java[@]}" "$work/ng/ca-sign.pem" "$work/ng/revoked/sign.pem" \
+    "$ng_base/ocsp/sign" revoked KEY_COMPROMISE
   # A body far over the 64 KiB limit: the 413 is read, not a reset.
   run "java 413 ocsp" java -cp "$work/java" TooLarge "$ocsp_base/ocsp/sign" application/ocsp-request limit
   run "java 413 admin" java -cp "$work/java" TooLarge "$ocsp_base/api/v1/cards" application/json too_large
 fi
 
-for s in "ocsp:$ocsp_server" "crl:$crl_server"; do # NAME:PID
+for s in "ocsp:$ocsp_server" "crl:$crl_server" "nextgen:$ng_server"; do # NAME:PID
   if ! kill -0 "${s#*:}" 2>/dev/null; then
     say "FAIL server ${s%%:*}: it exited during the checks"
     failed=$((failed + 1))
     client_failed=$((client_failed + 1))
   fi
 done
-for name in ocsp crl; do
+for name in ocsp crl nextgen; do
   if [ "$client_failed" -ne 0 ] && [ -s "$work/$name.log" ]; then
     say "$name server log (last lines):"
     tail -n 20 "$work/$name.log" | sed 's/^/    /'

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use der::asn1::ObjectIdentifier;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::rules::locality::DesignatedCityWards;
@@ -149,6 +149,8 @@ pub struct Config {
     pub faults: Vec<crate::faults::Fault>,
     /// The preset applied to `profile`, if any.
     pub preset: Option<String>,
+    /// What that preset set beyond the profile's DN and policies (recorded with it).
+    pub preset_settings: PresetSettings,
     /// The presets that `preset` (or `init --preset`) may name.
     presets: BTreeMap<String, ProfilePreset>,
 }
@@ -159,6 +161,82 @@ struct ProfilePreset {
     org: Option<String>,
     sign_policy: Option<ObjectIdentifier>,
     auth_policy: Option<ObjectIdentifier>,
+    settings: PresetSettings,
+}
+
+/// What a preset sets besides the DN and policies: the key algorithm and `[validity]`
+/// keys. `init` records them with the preset, so that the state keeps them whatever
+/// the configuration of later commands says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PresetSettings {
+    /// `profile.key_alg` (CA, responder and default card keys).
+    pub key_alg: Option<KeyAlg>,
+    /// `[validity]` keys.
+    pub validity: ValidityOverrides,
+}
+
+/// The `[validity]` keys a preset sets; `None`: the configuration's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidityOverrides {
+    /// `validity.card_birthdays_adult`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_birthdays_adult: Option<u32>,
+    /// `validity.card_birthdays_minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_birthdays_minor: Option<u32>,
+    /// `validity.cert_birthdays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_birthdays: Option<u32>,
+    /// `validity.renewal_birthdays`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_birthdays: Option<u32>,
+    /// `validity.renewal_window_months`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewal_window_months: Option<u32>,
+}
+
+impl ValidityOverrides {
+    /// Whether it sets nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == ValidityOverrides::default()
+    }
+
+    /// Lays these keys over `rules`, checking them as the `[validity]` section's
+    /// (`what` names them in errors).
+    pub fn apply(&self, rules: &mut ValidityRules, what: &str) -> Result<()> {
+        let key = |field: &str| format!("{what}.{field}");
+        let set = |field: &str, value: Option<u32>, target: &mut u32| -> Result<()> {
+            if let Some(value) = value {
+                *target = positive(&key(field), value)?;
+            }
+            Ok(())
+        };
+        set(
+            "card_birthdays_adult",
+            self.card_birthdays_adult,
+            &mut rules.card_birthdays_adult,
+        )?;
+        set(
+            "card_birthdays_minor",
+            self.card_birthdays_minor,
+            &mut rules.card_birthdays_minor,
+        )?;
+        set(
+            "cert_birthdays",
+            self.cert_birthdays,
+            &mut rules.cert_birthdays,
+        )?;
+        set(
+            "renewal_birthdays",
+            self.renewal_birthdays,
+            &mut rules.renewal_birthdays,
+        )?;
+        if let Some(months) = self.renewal_window_months {
+            rules.renewal_window_months = window_months(&key("renewal_window_months"), months)?;
+        }
+        Ok(())
+    }
 }
 
 /// The settings as the TOML says them, after the user's file is laid over the
@@ -210,6 +288,9 @@ struct RawPreset {
     org: Option<String>,
     sign_policy_oid: Option<String>,
     auth_policy_oid: Option<String>,
+    key_alg: Option<String>,
+    #[serde(default)]
+    validity: ValidityOverrides,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +303,7 @@ struct RawValidity {
     adult_age: u32,
     min_sign_age: u32,
     feb29: String,
+    renewal_window_months: u32,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +408,17 @@ fn positive(key: &str, value: u32) -> Result<u32> {
     }
 }
 
+fn window_months(key: &str, value: u32) -> Result<u32> {
+    let max = crate::rules::renewal::MAX_RENEWAL_WINDOW_MONTHS;
+    if !(1..=max).contains(&value) {
+        return Err(bad(
+            key,
+            format!("{value} is out of range (1 to {max} months)"),
+        ));
+    }
+    Ok(value)
+}
+
 fn seconds(key: &str, value: u64, min: u64) -> Result<Duration> {
     if value < min || value > 10 * 365 * 86_400 {
         return Err(bad(
@@ -392,6 +485,10 @@ impl Config {
                 .feb29
                 .parse::<Feb29Rule>()
                 .map_err(|e| bad("validity.feb29", e))?,
+            renewal_window_months: window_months(
+                "validity.renewal_window_months",
+                v.renewal_window_months,
+            )?,
         };
 
         let listen = &raw.server.listen;
@@ -495,10 +592,21 @@ impl Config {
             if preset.org.as_ref().is_some_and(|org| org.trim().is_empty()) {
                 return Err(bad(&key("org"), "must not be empty"));
             }
+            // Checked now, so that applying a preset later cannot fail.
+            preset
+                .validity
+                .apply(&mut validity.clone(), &key("validity"))?;
             let preset = ProfilePreset {
                 sign_policy: oid_of("sign_policy_oid", preset.sign_policy_oid)?,
                 auth_policy: oid_of("auth_policy_oid", preset.auth_policy_oid)?,
                 org: preset.org,
+                settings: PresetSettings {
+                    key_alg: preset
+                        .key_alg
+                        .map(|alg| alg.parse().map_err(|e| bad(&key("key_alg"), e)))
+                        .transpose()?,
+                    validity: preset.validity,
+                },
             };
             presets.insert(name, preset);
         }
@@ -515,6 +623,7 @@ impl Config {
             phones,
             faults: raw.faults,
             preset: None,
+            preset_settings: PresetSettings::default(),
             presets,
         };
         if !raw.preset.is_empty() {
@@ -525,7 +634,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Applies a preset: its keys replace the profile's.
+    /// Applies a preset: its keys replace the profile's (and the `[validity]` keys it
+    /// names).
     pub fn apply_preset(&mut self, name: &str) -> std::result::Result<(), String> {
         let preset = self.presets.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.presets.keys().map(String::as_str).collect();
@@ -543,7 +653,23 @@ impl Config {
         if let Some(oid) = preset.auth_policy {
             self.profile.auth_policy = oid;
         }
+        let settings = preset.settings.clone();
+        self.apply_preset_settings(settings)
+            .map_err(|e| e.to_string())?;
         self.preset = Some(name.to_string());
+        Ok(())
+    }
+
+    /// Puts a preset's key algorithm and `[validity]` keys in force (those recorded
+    /// with a state, or a preset's own).
+    pub fn apply_preset_settings(&mut self, settings: PresetSettings) -> Result<()> {
+        if let Some(alg) = settings.key_alg {
+            self.profile.key_alg = alg;
+        }
+        settings
+            .validity
+            .apply(&mut self.validity, "preset validity")?;
+        self.preset_settings = settings;
         Ok(())
     }
 

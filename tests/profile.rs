@@ -609,3 +609,182 @@ fn the_jpki_test_preset_is_fixed_at_init_and_openssl_sees_it() {
     assert!(stderr.contains("preset jpki-test"), "{stderr}");
     assert_eq!(before, cli.digest());
 }
+
+/// Whether openssl's `-text` shows ecdsa-with-SHA384 and, when `key`, a P-384 key.
+fn shows_p384(text: &str, key: bool) -> bool {
+    text.contains("Signature Algorithm: ecdsa-with-SHA384")
+        && !text.contains("sha256WithRSAEncryption")
+        && !text.contains("ecdsa-with-SHA256")
+        && (!key || (text.contains("ASN1 OID: secp384r1") && text.contains("NIST CURVE: P-384")))
+}
+
+/// The holder's (born 1 October) 10th birthday after `day`.
+fn tenth_birthday_after(day: time::Date) -> String {
+    let first = if (u8::from(day.month()), day.day()) < (10, 1) {
+        day.year()
+    } else {
+        day.year() + 1
+    };
+    format!("{}-10-01", first + 9)
+}
+
+#[test]
+fn the_next_gen_preset_signs_with_p384_and_sha384_and_openssl_verifies_it() {
+    let cli = Scratch::new();
+    // Real time throughout: `openssl ocsp` checks the responder at its own clock.
+    let init = cli.ok(&["init", "--preset", "next-gen"]);
+    assert!(init.contains("(preset next-gen)"), "{init}");
+    let today = support::today_jst();
+
+    // A card with the preset's default key (no --key-alg), and one issued by a later
+    // command whose configuration says RSA and 5 years: the recorded preset wins.
+    let mut args = adult(&support::now_rfc3339(), "-");
+    let at = args.iter().position(|a| a == "--key-alg").unwrap();
+    args.drain(at..at + 2);
+    let mut kept = args.clone();
+    args.extend(["--out".to_string(), cli.path("card").display().to_string()]);
+    let card = cli.json(&strs(&args));
+    let config = cli.write(
+        "rsa.toml",
+        "[profile]\nkey_alg = \"rsa2048\"\n[validity]\ncert_birthdays = 5\n",
+    );
+    kept.splice(0..0, ["--config".to_string(), config]);
+    kept.extend(["--out".to_string(), cli.path("lost").display().to_string()]);
+    let lost = cli.json(&strs(&kept));
+    // Ten years, capped by a card of ten years.
+    for issued in [&card, &lost] {
+        let expiry = tenth_birthday_after(today);
+        assert_eq!(issued["card_expiry"], serde_json::json!(expiry), "{issued}");
+        for kind in ["sign", "auth"] {
+            assert_eq!(
+                issued[kind]["expiry"],
+                serde_json::json!(expiry),
+                "{issued}"
+            );
+        }
+    }
+    let lost_id = lost["card_id"].to_string();
+    cli.ok(&["revoke", "--card", &lost_id, "--cause", "stolen"]);
+
+    for kind in ["sign", "auth"] {
+        // The CA certificate: self-signed with its P-384 key.
+        let ca = cli.ca_pem(kind);
+        let (ok, text) = openssl(&["x509", "-in", &ca, "-noout", "-text"]);
+        assert!(ok && shows_p384(&text, true), "{kind} CA: {text}");
+        let (ok, text) = openssl(&["verify", "-CAfile", &ca, &ca]);
+        assert!(ok && text.contains(": OK"), "{kind} CA: {text}");
+        // Both cards' certificates.
+        for dir in ["card", "lost"] {
+            let leaf = cli.path(&format!("{dir}/{kind}.pem"));
+            let (ok, text) = openssl(&["x509", "-in", p(&leaf), "-noout", "-text"]);
+            assert!(ok && shows_p384(&text, true), "{dir} {kind}: {text}");
+            let (ok, text) = openssl(&["verify", "-CAfile", &ca, p(&leaf)]);
+            assert!(ok && text.contains(": OK"), "{dir} {kind}: {text}");
+            let key = cli.path(&format!("{dir}/{kind}.key"));
+            let (ok, text) = openssl(&["pkey", "-in", p(&key), "-noout", "-text"]);
+            assert!(
+                ok && text.contains("NIST CURVE: P-384"),
+                "{dir} {kind}: {text}"
+            );
+        }
+        // The CRL (and the ARL): signed with ecdsa-with-SHA384, verified by the CA,
+        // the stolen card on it.
+        let crl = cli.path(&format!("crl-{kind}.pem"));
+        cli.ok(&["crl", kind, "--pem", "--out", p(&crl)]);
+        let (ok, text) = openssl(&["crl", "-in", p(&crl), "-CAfile", &ca, "-noout", "-text"]);
+        assert!(ok && text.contains("verify OK"), "{kind} CRL: {text}");
+        assert!(shows_p384(&text, false), "{kind} CRL: {text}");
+        let revoked = lost[kind]["serial_hex"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("Serial Number: {revoked}")),
+            "{text}"
+        );
+        for (dir, expected) in [("card", ": OK"), ("lost", "certificate revoked")] {
+            let leaf = cli.path(&format!("{dir}/{kind}.pem"));
+            let (_, text) = openssl(&[
+                "verify",
+                "-crl_check",
+                "-CAfile",
+                &ca,
+                "-CRLfile",
+                p(&crl),
+                p(&leaf),
+            ]);
+            assert!(text.contains(expected), "{dir} {kind} with the CRL: {text}");
+        }
+        let arl = cli.path(&format!("arl-{kind}.pem"));
+        cli.ok(&["arl", kind, "--pem", "--out", p(&arl)]);
+        let (ok, text) = openssl(&["crl", "-in", p(&arl), "-CAfile", &ca, "-noout", "-text"]);
+        assert!(
+            ok && text.contains("verify OK") && shows_p384(&text, false),
+            "{text}"
+        );
+    }
+
+    // OCSP from the served binary, whose own configuration names no preset: the
+    // response and its responder are P-384, and openssl verifies them.
+    let server = support::Binary::start(&cli.state(), &[]);
+    for kind in ["sign", "auth"] {
+        let ca = cli.ca_pem(kind);
+        let url = format!("{}/ocsp/{kind}", server.base);
+        for (dir, status) in [("card", ": good"), ("lost", ": revoked")] {
+            let leaf = cli.path(&format!("{dir}/{kind}.pem"));
+            let (ok, text) = openssl(&[
+                "ocsp",
+                "-issuer",
+                &ca,
+                "-cert",
+                p(&leaf),
+                "-url",
+                &url,
+                "-CAfile",
+                &ca,
+                "-resp_text",
+            ]);
+            assert!(
+                ok && text.contains("Response verify OK"),
+                "{dir} {kind}: {text}"
+            );
+            assert!(text.contains(status), "{dir} {kind}: {text}");
+            assert!(shows_p384(&text, true), "{dir} {kind}: {text}");
+        }
+    }
+    // A card issued through the served API without a key_alg: P-384, ten years.
+    let mut body = support::holder("p256");
+    body.as_object_mut().unwrap().remove("key_alg");
+    let served = server.client().issue(body);
+    let pem = cli.write("served.pem", served["sign"]["cert_pem"].as_str().unwrap());
+    let (ok, text) = openssl(&["x509", "-in", &pem, "-noout", "-text"]);
+    assert!(ok && shows_p384(&text, true), "{text}");
+    assert_eq!(
+        served["sign"]["expiry"],
+        serde_json::json!(tenth_birthday_after(today))
+    );
+}
+
+#[test]
+fn p384_is_a_key_algorithm_of_its_own_outside_the_preset() {
+    // The default profile keeps RSA CAs and five-year certificates; a P-384 card key
+    // is signed by the RSA CA.
+    let cli = Scratch::new();
+    let card = issued(&cli, "p384", "out");
+    assert_eq!(card["sign"]["expiry"], serde_json::json!("2025-10-01"));
+    let ca = cli.ca_pem("sign");
+    let (_, text) = openssl(&["x509", "-in", &ca, "-noout", "-text"]);
+    assert!(text.contains("sha256WithRSAEncryption"), "{text}");
+    let leaf = cli.path("out/sign.pem");
+    let (_, text) = openssl(&["x509", "-in", p(&leaf), "-noout", "-text"]);
+    assert!(
+        text.contains("NIST CURVE: P-384") && text.contains("sha256WithRSAEncryption"),
+        "{text}"
+    );
+    let (ok, text) = openssl(&[
+        "verify",
+        "-attime",
+        &epoch("2022-01-01"),
+        "-CAfile",
+        &ca,
+        p(&leaf),
+    ]);
+    assert!(ok && text.contains(": OK"), "{text}");
+}

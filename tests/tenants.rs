@@ -493,3 +493,44 @@ fn on_postgres_every_replica_serves_every_tenant() {
     assert!(gone, "A still serves a tenant deleted through B");
     assert!(listed(&a.client()).is_empty());
 }
+
+#[test]
+fn a_next_gen_tenant_signs_with_p384_beside_an_rsa_server() {
+    let s = Scratch::new();
+    let server = Binary::start(&s.state(), &[]);
+    let c = server.client();
+    let tenant = create(&c, json!({"name": "next", "preset": "next-gen"}));
+    let client = Client::tcp(tenant["base_url"].as_str().unwrap());
+    // A card without key_alg: the preset's P-384, and ten years.
+    let mut body = holder("p256");
+    body.as_object_mut().unwrap().remove("key_alg");
+    let issued = client.issue(body);
+    let expiry = issued["sign"]["expiry"].as_str().unwrap();
+    let years = expiry[..4].parse::<i32>().unwrap() - today_jst().year();
+    assert!((9..=10).contains(&years), "{issued}");
+    let ca = client.get("/ca/sign.pem");
+    assert_eq!(ca.status, 200, "{}", ca.text());
+    let ca = s.write("next-ca.pem", ca.body);
+    let sign = s.write(
+        "next-sign.pem",
+        issued["sign"]["cert_pem"].as_str().unwrap(),
+    );
+    let card = TenantCard {
+        client,
+        ca: ca.clone(),
+        sign: sign.clone(),
+    };
+    let text = card.ocsp(&card.ca, &card.sign, None);
+    assert!(text.contains("Response verify OK"), "{text}");
+    assert!(text.contains(": good"), "{text}");
+    assert!(
+        text.contains("ecdsa-with-SHA384") && text.contains("NIST CURVE: P-384"),
+        "{text}"
+    );
+    let (ok, text) = openssl(&["verify", "-CAfile", &ca, &sign]);
+    assert!(ok, "{text}");
+    // The server's own CA stays RSA.
+    let own = s.write("own-ca.pem", c.get("/ca/sign.pem").body);
+    let (_, text) = openssl(&["x509", "-in", &own, "-noout", "-text"]);
+    assert!(text.contains("sha256WithRSAEncryption"), "{text}");
+}

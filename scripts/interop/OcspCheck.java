@@ -14,7 +14,9 @@ import java.util.*;
  * certificate's authority information access. A good leaf must validate; a revoked one
  * must fail with BasicReason.REVOKED (and, when REASON is given, e.g. KEY_COMPROMISE,
  * with that CRLReason when Java reports one). Java sends a nonce when run with
- * -Djdk.security.certpath.ocspNonce=true, and then insists that it is echoed.
+ * -Djdk.security.certpath.ocspNonce=true, and then insists that it is echoed. With
+ * -Dinterop.sigalg=SHA384withECDSA -Dinterop.ecbits=384 (the next-gen preset) the CA
+ * and the leaf must be signed with that algorithm and carry EC keys of that size.
  * Prints one PASS/FAIL line; exits 1 on FAIL.
  */
 public class OcspCheck {
@@ -57,6 +59,28 @@ public class OcspCheck {
         try (FileInputStream in = new FileInputStream(leafPath)) {
             leaf = (X509Certificate) factory.generateCertificate(in);
         }
+        String sigAlg = System.getProperty("interop.sigalg");
+        String extra = "";
+        if (sigAlg != null) {
+            int bits = Integer.getInteger("interop.ecbits", 0);
+            for (X509Certificate cert : List.of(ca, leaf)) {
+                String who = cert == ca ? "CA" : "leaf";
+                if (!cert.getSigAlgName().equalsIgnoreCase(sigAlg)) {
+                    throw new Failure(who + " signed with " + cert.getSigAlgName() + ", expected " + sigAlg);
+                }
+                if (bits > 0) {
+                    if (!(cert.getPublicKey() instanceof java.security.interfaces.ECPublicKey)) {
+                        throw new Failure(who + " key is " + cert.getPublicKey().getAlgorithm() + ", not EC");
+                    }
+                    int size = ((java.security.interfaces.ECPublicKey) cert.getPublicKey())
+                        .getParams().getCurve().getField().getFieldSize();
+                    if (size != bits) {
+                        throw new Failure(who + " key on a " + size + "-bit curve, expected " + bits);
+                    }
+                }
+            }
+            extra = ", " + sigAlg + (bits > 0 ? " P-" + bits : "");
+        }
         CertPathValidator validator = CertPathValidator.getInstance("PKIX");
         PKIXRevocationChecker checker = (PKIXRevocationChecker) validator.getRevocationChecker();
         if (!responder.equals("aia")) {
@@ -91,7 +115,7 @@ public class OcspCheck {
             if (revoked.getRevocationDate().after(new Date())) {
                 throw new Failure("revocation date " + revoked.getRevocationDate().toInstant() + " in the future");
             }
-            return " reason " + got;
+            return " reason " + got + extra;
         }
         if (!expected.equals("good")) {
             throw new Failure("the path validated");
@@ -100,7 +124,7 @@ public class OcspCheck {
         if (!soft.isEmpty()) {
             throw new Failure("soft failures: " + soft);
         }
-        return "";
+        return extra;
     }
 
     static String causes(Throwable e) {

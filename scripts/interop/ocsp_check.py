@@ -3,6 +3,7 @@
 
 usage: ocsp_check.py CA_PEM LEAF_PEM URL good|revoked [REASON]
                      [--hash sha1,sha256] [--method post,get] [--nonce extra|yes|no] [--tag TEXT]
+                     [--expect-alg p384 [--crl CRL_FILE]]
 
 For each CertID hash and each method (default: SHA-1 and SHA-256, POST and GET), and
 once more as a POST with a nonce (--nonce extra, the default), builds the request with
@@ -20,7 +21,13 @@ with the percent-escaped base64 request appended to URL), and checks:
 - certStatus as expected, the revocation reason (REASON, e.g. key_compromise) and a
   revocation time not in the future for a revoked certificate;
 - thisUpdate not in the future, nextUpdate (if any) not in the past;
-- the nonce echoed, for the nonce request.
+- the nonce echoed, for the nonce request;
+- with --expect-alg p384 (the provisional next-gen preset): the response and the
+  responder certificate are signed with ecdsa-with-SHA384 and the responder key is on
+  secp384r1; and once, before the OCSP runs, the CA certificate (self-signed) and the
+  leaf (signed by the CA) are ecdsa-with-SHA384 with secp384r1 keys and their
+  signatures verify, and the CRL of --crl (DER or PEM) is ecdsa-with-SHA384, verifies
+  with the CA key and lists the leaf exactly when it is expected revoked.
 
 Prints one "PASS ..." or "FAIL ..." line per check (a FAIL is followed by the request
 and the response in base64, indented, for the bug report); exits 1 if any failed.
@@ -70,6 +77,42 @@ def verify_signature(key, signature, data, hash_algorithm):
         raise TypeError(f"unsupported key type {type(key).__name__}")
 
 
+ECDSA_WITH_SHA384 = x509.oid.SignatureAlgorithmOID.ECDSA_WITH_SHA384
+
+
+def p384_problems(what, signature_oid, key=None):
+    """Problems with a next-gen signature algorithm (and key), as text."""
+    problems = []
+    if signature_oid != ECDSA_WITH_SHA384:
+        problems.append(f"{what} signed with {signature_oid.dotted_string}, not ecdsa-with-SHA384")
+    if key is not None and not (isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp384r1"):
+        problems.append(f"{what} key is {getattr(getattr(key, 'curve', None), 'name', type(key).__name__)}, not secp384r1")
+    return problems
+
+
+def check_p384_objects(issuer, cert, crl_path, expected):
+    """The next-gen checks of the CA certificate, the leaf and the CRL."""
+    problems = p384_problems("CA certificate", issuer.signature_algorithm_oid, issuer.public_key())
+    problems += p384_problems("leaf", cert.signature_algorithm_oid, cert.public_key())
+    for what, signed in (("CA certificate", issuer), ("leaf", cert)):
+        try:
+            verify_signature(issuer.public_key(), signed.signature, signed.tbs_certificate_bytes,
+                             signed.signature_hash_algorithm)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"{what} signature does not verify with the CA key: {e!r}")
+    if crl_path:
+        with open(crl_path, "rb") as f:
+            data = f.read()
+        crl = x509.load_pem_x509_crl(data) if data.startswith(b"-----") else x509.load_der_x509_crl(data)
+        problems += p384_problems("CRL", crl.signature_algorithm_oid)
+        if not crl.is_signature_valid(issuer.public_key()):
+            problems.append("CRL signature does not verify with the CA key")
+        listed = crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+        if listed != (expected == "revoked"):
+            problems.append(f"leaf {'on' if listed else 'not on'} the CRL, expected {expected}")
+    return problems
+
+
 def fetch(url, der, method):
     if method == "get":
         encoded = urllib.parse.quote(base64.b64encode(der).decode(), safe="")
@@ -85,7 +128,7 @@ def fetch(url, der, method):
         return e.code, e.headers, e.read()
 
 
-def check(issuer, cert, url, expected, reason, algorithm, method, nonce):
+def check(issuer, cert, url, expected, reason, algorithm, method, nonce, expect_alg=None):
     """Returns (problems, request DER, response bytes)."""
     digest = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}[algorithm]
     builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, digest)
@@ -145,6 +188,11 @@ def check(issuer, cert, url, expected, reason, algorithm, method, nonce):
         problems.append(f"responderID by name ({answer.responder_name.rfc4514_string()}), not by key hash")
     elif answer.responder_key_hash != key_id:
         problems.append("responderID key hash is not the responder's key hash")
+
+    if expect_alg == "p384":
+        problems += p384_problems("responder certificate", responder.signature_algorithm_oid,
+                                  responder.public_key())
+        problems += p384_problems("OCSP response", answer.signature_algorithm_oid)
 
     # The response's signature.
     try:
@@ -210,6 +258,9 @@ def main():
     parser.add_argument("--nonce", choices=["extra", "yes", "no"], default="extra",
                         help="extra (default): one more POST with a nonce; yes: every POST; no: none")
     parser.add_argument("--tag", default="", help="words after the status in the labels (e.g. 'auth /ocsp')")
+    parser.add_argument("--expect-alg", choices=["p384"], default=None,
+                        help="p384: every signature ecdsa-with-SHA384, every key secp384r1 (next-gen)")
+    parser.add_argument("--crl", default=None, help="with --expect-alg: a CRL file to check too")
     args = parser.parse_args()
     reason = None if args.reason in (None, "-", "") else args.reason
     algorithms = args.hash.split(",")
@@ -231,12 +282,25 @@ def main():
         runs.append((algorithms[-1], "post", True))
 
     failed = 0
+    if args.expect_alg:
+        label = f"python {args.expected}{' ' + args.tag if args.tag else ''} ({args.expect_alg}: CA, leaf"
+        label += ", CRL)" if args.crl else ")"
+        try:
+            problems = check_p384_objects(issuer, cert, args.crl, args.expected)
+        except Exception as e:  # noqa: BLE001
+            problems = [f"{type(e).__name__}: {e}"]
+        if problems:
+            failed += 1
+            print(f"FAIL {label}: {'; '.join(problems)}")
+        else:
+            print(f"PASS {label}: ecdsa-with-SHA384, secp384r1, signatures verify")
     for algorithm, method, nonce in runs:
         label = f"python {args.expected}{' ' + args.tag if args.tag else ''} ({algorithm}, {method.upper()}"
         label += ", nonce)" if nonce else ")"
         der, body = b"", b""
         try:
-            problems, der, body = check(issuer, cert, args.url, args.expected, reason, algorithm, method, nonce)
+            problems, der, body = check(issuer, cert, args.url, args.expected, reason, algorithm, method, nonce,
+                                        args.expect_alg)
         except Exception as e:  # noqa: BLE001 - a client crash is a FAIL too
             problems = [f"{type(e).__name__}: {e}"]
         if problems:

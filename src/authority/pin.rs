@@ -60,6 +60,7 @@ impl Authority {
             algorithm: match key.alg() {
                 KeyAlg::Rsa2048 => SignatureAlgorithm::Sha256WithRsaEncryption,
                 KeyAlg::P256 => SignatureAlgorithm::EcdsaWithSha256,
+                KeyAlg::P384 => SignatureAlgorithm::EcdsaWithSha384,
             },
             serial: certificate.certificate.serial.0,
             status: CertStatus::of(&certificate, now).state(),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, PresetSettings, ValidityOverrides};
 use crate::error::{Error, Result};
 use crate::rules::CrlLayout;
 use crate::store::Store;
@@ -34,6 +34,14 @@ pub struct RecordedProfile {
     /// states recorded before it existed are single).
     #[serde(default = "single")]
     pub crl_layout: String,
+    /// The key algorithm the preset sets (CA, responder and default card keys), if it
+    /// sets one; otherwise the configuration's `profile.key_alg` applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_alg: Option<String>,
+    /// The `[validity]` keys the preset sets (e.g. next-gen's 10-year certificates and
+    /// 12-month renewal window); the others are the configuration's.
+    #[serde(default, skip_serializing_if = "ValidityOverrides::is_empty")]
+    pub validity: ValidityOverrides,
 }
 
 fn single() -> String {
@@ -53,6 +61,11 @@ impl RecordedProfile {
             sign_ocsp_url: p.sign_ocsp_url,
             crl_dp_uri: p.crl_dp_uri,
             crl_layout: config.crl.layout.as_str().to_string(),
+            key_alg: config
+                .preset_settings
+                .key_alg
+                .map(|alg| alg.as_str().to_string()),
+            validity: config.preset_settings.validity,
         }
     }
 
@@ -91,6 +104,20 @@ impl RecordedProfile {
             .crl_layout
             .parse()
             .map_err(|e| Error::State(format!("the recorded CRL layout is corrupt: {e}")))?;
+        let key_alg = self
+            .key_alg
+            .as_deref()
+            .map(|alg| {
+                alg.parse()
+                    .map_err(|e| Error::State(format!("the recorded key algorithm: {e}")))
+            })
+            .transpose()?;
+        config
+            .apply_preset_settings(PresetSettings {
+                key_alg,
+                validity: self.validity,
+            })
+            .map_err(|e| Error::State(format!("the recorded profile: {e}")))?;
         config.preset = self.preset.clone();
         Ok(config)
     }

@@ -5,7 +5,7 @@ use super::issue::CertOrder;
 use super::views::{CertStatus, IssuedCard, RevokedView};
 use super::{bad, holder_facts, rfc3339, Authority, REISSUE_FEE_YEN};
 use crate::error::{Error, Result};
-use crate::rules::{jst, renewal, Cause, CertKind, CrlReason, HolderName, Issuance, Serial};
+use crate::rules::{jst, Cause, CertKind, CrlReason, HolderName, Issuance, Serial};
 use crate::store::{CardId, CertificateRecord, NewCard, NewEvent};
 
 impl Authority {
@@ -54,7 +54,9 @@ impl Authority {
                 )));
             }
             let expiry = jst::date_of(record.certificate.not_after);
-            renewal::check_renewal(expiry, today)
+            self.config
+                .validity
+                .check_renewal(expiry, today)
                 .map_err(|refusal| Error::Refused(format!("{kind} certificate: {refusal}")))?;
             old.push(record.certificate.serial);
         }

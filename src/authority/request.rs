@@ -45,7 +45,7 @@ pub struct IssueRequest {
     /// Issue a signing certificate even under the minimum age.
     #[serde(default)]
     pub force_sign: bool,
-    /// rsa2048 | p256.
+    /// rsa2048 | p256 | p384.
     #[serde(default)]
     pub key_alg: Option<String>,
     /// The holder consents to platform operators receiving their latest basic four

@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 use super::{pem, rfc3339, Authority};
 use crate::error::{Error, Result};
 use crate::pki::keys::KeyPair;
-use crate::rules::{jst, renewal, Carrier, Cause, CertKind, CrlReason, Gender, Platform, Serial};
+use crate::rules::{
+    jst, Carrier, Cause, CertKind, CrlReason, Gender, Platform, Serial, ValidityRules,
+};
 use crate::store::{CardId, CertificateRecord};
 
 /// A certificate's status at a given instant.
@@ -48,6 +50,9 @@ pub enum SignatureAlgorithm {
     /// ECDSA P-256 with SHA-256.
     #[serde(rename = "ecdsa-with-SHA256")]
     EcdsaWithSha256,
+    /// ECDSA P-384 with SHA-384.
+    #[serde(rename = "ecdsa-with-SHA384")]
+    EcdsaWithSha384,
 }
 
 impl CertStatus {
@@ -247,7 +252,8 @@ pub struct CardView {
 pub struct SignatureView {
     /// The signature, base64.
     pub signature_base64: String,
-    /// The algorithm: sha256WithRSAEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256.
+    /// The algorithm: sha256WithRSAEncryption (PKCS#1 v1.5), ecdsa-with-SHA256 or
+    /// ecdsa-with-SHA384.
     pub algorithm: SignatureAlgorithm,
     /// The certificate whose key signed.
     pub serial: u32,
@@ -269,20 +275,22 @@ pub struct NoticeView {
     pub kind: CertKind,
     /// Expiry date.
     pub expiry: String,
-    /// The notice date (expiry − 3 months).
+    /// The notice date (expiry − `validity.renewal_window_months`, 3 by default).
     pub notice_date: String,
     /// Renewal window, first and last day.
     pub renewal_window: [String; 2],
 }
 
 impl Authority {
-    /// The expiry notices due on `on`: the card certificates, good, whose expiry −
-    /// 3 months is that date.
+    /// The expiry notices due on `on`: the card certificates, good, whose expiry − the
+    /// renewal window (3 months by default) is that date.
     pub fn notices(&self, on: Date) -> Result<Vec<NoticeView>> {
-        // Every expiry whose notice date is `on` lies 89 to 95 days after it (three
-        // calendar months, with month-end clamping); scan a little wider and filter.
-        let from = jst::start_of_day(on + time::Duration::days(80));
-        let to = jst::end_of_day(on + time::Duration::days(100));
+        // Every expiry whose notice date is `on` lies N calendar months after it (28 to
+        // 31 days a month, with month-end clamping); scan a little wider and filter.
+        let rules = &self.config.validity;
+        let months = i64::from(rules.renewal_window_months);
+        let from = jst::start_of_day(on + time::Duration::days(28 * months - 5));
+        let to = jst::end_of_day(on + time::Duration::days(31 * months + 7));
         let mut notices = Vec::new();
         for record in self.store.certificates_expiring(from, to)? {
             let expiry = jst::date_of(record.certificate.not_after);
@@ -290,10 +298,10 @@ impl Authority {
             // The notice is mailed about the card's certificates (a phone's are not
             // renewed: the holder issues new ones).
             let phone = record.certificate.phone.is_some();
-            if renewal::notice_date(expiry) != on || !good || phone {
+            if rules.notice_date(expiry) != on || !good || phone {
                 continue;
             }
-            let (first, last) = renewal::renewal_window(expiry);
+            let (first, last) = rules.renewal_window(expiry);
             notices.push(NoticeView {
                 card_id: record.card_id,
                 serial: record.certificate.serial.0,
@@ -314,7 +322,7 @@ impl Authority {
             .store
             .card_certificates(id)?
             .iter()
-            .map(|c| cert_view(c, now))
+            .map(|c| cert_view(c, now, &self.config.validity))
             .collect();
         let card = record.card;
         Ok(CardView {
@@ -340,7 +348,7 @@ impl Authority {
             .store
             .certificate(serial)?
             .ok_or_else(|| Error::NotFound(format!("no certificate with serial {serial}")))?;
-        Ok(cert_view(&record, now))
+        Ok(cert_view(&record, now, &self.config.validity))
     }
 
     /// The private key of one of our certificates, PKCS#8 PEM (the mock keeps card
@@ -363,12 +371,12 @@ impl Authority {
     }
 }
 
-fn cert_view(record: &CertificateRecord, now: OffsetDateTime) -> CertView {
+fn cert_view(record: &CertificateRecord, now: OffsetDateTime, rules: &ValidityRules) -> CertView {
     let c = &record.certificate;
     let status = CertStatus::of(record, now);
     let revocation = record.revocation.filter(|r| r.lifted_at.is_none());
     let expiry = jst::date_of(c.not_after);
-    let (first, last) = renewal::renewal_window(expiry);
+    let (first, last) = rules.renewal_window(expiry);
     CertView {
         serial: c.serial.0,
         serial_hex: c.serial.hex(),

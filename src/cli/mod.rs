@@ -222,7 +222,8 @@ pub enum Command {
         #[arg(long, env = "JPKI_MOCK_BASE_URL")]
         base_url: Option<String>,
         /// A preset of profile settings, fixed for the state: jpki-test (O=JPKI-TEST and
-        /// the test policies).
+        /// the test policies) or next-gen (provisional: P-384 keys with SHA-384,
+        /// certificates of 10 years, renewal from 12 months before expiry).
         #[arg(long)]
         preset: Option<String>,
     },
@@ -333,7 +334,8 @@ pub enum Command {
     },
     /// List every card and its certificates (a table on a terminal, else JSON).
     List,
-    /// List the expiry notices due on a date (expiry − 3 months).
+    /// List the expiry notices due on a date (expiry − 3 months, or
+    /// validity.renewal_window_months).
     Notices {
         /// The date, YYYY-MM-DD.
         #[arg(long)]
@@ -827,6 +829,16 @@ fn run(cli: Cli) -> Result<()> {
                 match &profile.preset {
                     Some(preset) => println!("profile: O={} (preset {preset})", profile.org),
                     None => println!("profile: O={}", profile.org),
+                }
+                if let Some(alg) = &profile.key_alg {
+                    println!("keys: {alg} (CAs, OCSP responders, default for cards)");
+                }
+                let validity = &profile.validity;
+                if let Some(n) = validity.cert_birthdays {
+                    println!("certificates: to the {n}th birthday after issuance");
+                }
+                if let Some(n) = validity.renewal_window_months {
+                    println!("renewal: from {n} months before expiry");
                 }
             }
             Ok(())

@@ -143,3 +143,76 @@ fn base_url_is_normalised() {
     assert!(normalize_base_url("127.0.0.1:8080").is_err());
     assert!(normalize_base_url("http://").is_err());
 }
+
+#[test]
+fn the_next_gen_preset_sets_p384_ten_years_and_a_twelve_month_window() {
+    let c = Config::from_toml("preset = \"next-gen\"\n").unwrap();
+    assert_eq!(c.preset.as_deref(), Some("next-gen"));
+    assert_eq!(c.profile.key_alg, KeyAlg::P384);
+    assert_eq!(c.validity.cert_birthdays, 10);
+    assert_eq!(c.validity.renewal_birthdays, 11);
+    assert_eq!(c.validity.card_birthdays_adult, 10);
+    assert_eq!(c.validity.card_birthdays_minor, 10);
+    assert_eq!(c.validity.renewal_window_months, 12);
+    assert_eq!(c.preset_settings.key_alg, Some(KeyAlg::P384));
+    // The DN and policies stay the profile's; the other rules too.
+    let defaults = Config::default();
+    assert_eq!(c.profile.org, defaults.profile.org);
+    assert_eq!(c.profile.sign_policy, defaults.profile.sign_policy);
+    assert_eq!(c.validity.adult_age, defaults.validity.adult_age);
+    let mut later = Config::default();
+    later.apply_preset("next-gen").unwrap();
+    assert_eq!(later, c);
+    // The preset's keys win over the file's [validity] and [profile], as for jpki-test.
+    let over = Config::from_toml(
+        "preset = \"next-gen\"\n[validity]\ncert_birthdays = 3\nfeb29 = \"mar1\"\n",
+    )
+    .unwrap();
+    assert_eq!(over.validity.cert_birthdays, 10);
+    assert_eq!(over.validity.feb29, Feb29Rule::Mar1);
+}
+
+#[test]
+fn the_defaults_keep_rsa_five_years_and_three_months() {
+    let c = Config::default();
+    assert_eq!(c.preset, None);
+    assert_eq!(c.profile.key_alg, KeyAlg::Rsa2048);
+    assert_eq!(c.validity.cert_birthdays, 5);
+    assert_eq!(c.validity.renewal_birthdays, 6);
+    assert_eq!(c.validity.card_birthdays_minor, 5);
+    assert_eq!(c.validity.renewal_window_months, 3);
+    assert_eq!(c.preset_settings, PresetSettings::default());
+    // jpki-test sets neither keys nor validity.
+    let test = Config::from_toml("preset = \"jpki-test\"\n").unwrap();
+    assert_eq!(test.profile.key_alg, KeyAlg::Rsa2048);
+    assert_eq!(test.validity, c.validity);
+}
+
+#[test]
+fn renewal_windows_and_preset_validity_are_checked() {
+    for (text, needle) in [
+        (
+            "[validity]\nrenewal_window_months = 0\n",
+            "validity.renewal_window_months",
+        ),
+        (
+            "[validity]\nrenewal_window_months = 13\n",
+            "validity.renewal_window_months",
+        ),
+        ("[presets.x]\nkey_alg = \"rsa1024\"\n", "presets.x.key_alg"),
+        (
+            "[presets.x.validity]\ncert_birthdays = 0\n",
+            "presets.x.validity.cert_birthdays",
+        ),
+        (
+            "[presets.x.validity]\nrenewal_window_months = 24\n",
+            "presets.x.validity.renewal_window_months",
+        ),
+        ("[presets.x.validity]\nfeb29 = \"mar1\"\n", "feb29"),
+    ] {
+        let err = Config::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains(needle), "{text:?} gave {err:?}");
+    }
+    let c = Config::from_toml("[validity]\nrenewal_window_months = 6\n").unwrap();
+    assert_eq!(c.validity.renewal_window_months, 6);
+}

@@ -41,8 +41,9 @@ pub struct TenantRequest {
     /// Deleted this many real seconds after its creation (1 to 31536000; default: kept
     /// until deleted). Real time: no virtual clock moves it.
     pub ttl_seconds: Option<u64>,
-    /// A profile preset for its CAs and certificates (e.g. jpki-test); default: the
-    /// server's profile.
+    /// A profile preset for its CAs and certificates: jpki-test, or next-gen
+    /// (provisional: P-384 keys, 10-year certificates, renewal from 12 months before
+    /// expiry); default: the server's profile.
     pub preset: Option<String>,
 }
 

@@ -14,6 +14,8 @@ use crate::rules::KeyAlg;
 pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 /// ecdsa-with-SHA256 (RFC 5758).
 pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// ecdsa-with-SHA384 (RFC 5758).
+pub const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
 enum Signer {
     Rsa(RsaKeyPair),
@@ -54,6 +56,12 @@ impl KeyPair {
                 .map_err(crypto("P-256 key encoding"))?
                 .as_ref()
                 .to_vec(),
+            KeyAlg::P384 => EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_ASN1_SIGNING)
+                .map_err(crypto("P-384 key generation"))?
+                .to_pkcs8v1()
+                .map_err(crypto("P-384 key encoding"))?
+                .as_ref()
+                .to_vec(),
         };
         Self::from_pkcs8_der(&pkcs8)
     }
@@ -88,11 +96,12 @@ impl KeyPair {
                     .as_bytes()
                     .to_vec()
             }
+            KeyAlg::P384 => seeded_p384(&mut rng)?,
         };
         Self::from_pkcs8_der(&pkcs8)
     }
 
-    /// Loads a PKCS#8 DER private key (RSA or P-256).
+    /// Loads a PKCS#8 DER private key (RSA, P-256 or P-384).
     pub fn from_pkcs8_der(pkcs8: &[u8]) -> Result<Self> {
         let (alg, signer, spki) = if let Ok(rsa) = RsaKeyPair::from_pkcs8(pkcs8) {
             let spki = rsa
@@ -112,9 +121,19 @@ impl KeyPair {
                 .as_ref()
                 .to_vec();
             (KeyAlg::P256, Signer::Ecdsa(ec), spki)
+        } else if let Ok(ec) =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8)
+        {
+            let spki = ec
+                .public_key()
+                .as_der()
+                .map_err(crypto("P-384 public key encoding"))?
+                .as_ref()
+                .to_vec();
+            (KeyAlg::P384, Signer::Ecdsa(ec), spki)
         } else {
             return Err(Error::State(
-                "the private key is neither an RSA nor a P-256 PKCS#8 key".into(),
+                "the private key is neither an RSA, a P-256 nor a P-384 PKCS#8 key".into(),
             ));
         };
         Ok(Self {
@@ -159,7 +178,8 @@ impl KeyPair {
     }
 
     /// The signature algorithm this key signs with: sha256WithRSAEncryption with NULL
-    /// parameters, or ecdsa-with-SHA256 with none.
+    /// parameters, or ecdsa-with-SHA256 (P-256) or ecdsa-with-SHA384 (P-384) with none
+    /// (RFC 5758).
     pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
         match self.alg {
             KeyAlg::Rsa2048 => AlgorithmIdentifierOwned {
@@ -170,10 +190,15 @@ impl KeyPair {
                 oid: ECDSA_WITH_SHA256,
                 parameters: None,
             },
+            KeyAlg::P384 => AlgorithmIdentifierOwned {
+                oid: ECDSA_WITH_SHA384,
+                parameters: None,
+            },
         }
     }
 
-    /// Signs `message` (RSA PKCS#1 v1.5 with SHA-256, or ECDSA P-256 with SHA-256).
+    /// Signs `message` (RSA PKCS#1 v1.5 with SHA-256, ECDSA P-256 with SHA-256, or ECDSA
+    /// P-384 with SHA-384).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         let rng = SystemRandom::new();
         match &self.signer {
@@ -190,6 +215,35 @@ impl KeyPair {
                 .to_vec()),
         }
     }
+}
+
+/// A P-384 PKCS#8 key from a seeded generator: 48 random bytes as the private scalar,
+/// drawn again in the (negligible) case that they are not below the group order.
+fn seeded_p384(rng: &mut rand_chacha::ChaCha20Rng) -> Result<Vec<u8>> {
+    use aws_lc_rs::agreement::{PrivateKey, ECDH_P384};
+    use aws_lc_rs::encoding::EcPrivateKeyRfc5915Der;
+    use rand_core::RngCore;
+    for _ in 0..16 {
+        let mut scalar = [0u8; 48];
+        rng.fill_bytes(&mut scalar);
+        let Ok(private) = PrivateKey::from_private_key(&ECDH_P384, &scalar) else {
+            continue;
+        };
+        let sec1: EcPrivateKeyRfc5915Der<'static> = private
+            .as_der()
+            .map_err(crypto("seeded P-384 key encoding"))?;
+        let key = EcdsaKeyPair::from_private_key_der(
+            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            sec1.as_ref(),
+        )
+        .map_err(|e| Error::Internal(format!("seeded P-384 key: {e}")))?;
+        return Ok(key
+            .to_pkcs8v1()
+            .map_err(crypto("seeded P-384 key encoding"))?
+            .as_ref()
+            .to_vec());
+    }
+    Err(Error::Internal("seeded P-384 key generation".into()))
 }
 
 #[cfg(test)]
@@ -211,6 +265,34 @@ mod tests {
         let c = KeyPair::generate_seeded(KeyAlg::P256, "s", "two").unwrap();
         assert_eq!(a.spki_der(), b.spki_der());
         assert_ne!(a.spki_der(), c.spki_der());
+    }
+
+    #[test]
+    fn p384_keys_sign_with_ecdsa_sha384_and_round_trip() {
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P384_SHA384_ASN1};
+        for key in [
+            KeyPair::generate(KeyAlg::P384).unwrap(),
+            KeyPair::generate_seeded(KeyAlg::P384, "s", "one").unwrap(),
+        ] {
+            assert_eq!(key.alg(), KeyAlg::P384);
+            let again = KeyPair::from_pkcs8_pem(&key.to_pkcs8_pem()).unwrap();
+            assert_eq!(
+                (again.alg(), again.spki_der()),
+                (KeyAlg::P384, key.spki_der())
+            );
+            let algorithm = key.signature_algorithm();
+            assert_eq!(algorithm.oid.to_string(), "1.2.840.10045.4.3.3");
+            assert!(algorithm.parameters.is_none());
+            // The SPKI's last 97 bytes are the uncompressed point.
+            let point = &key.spki_der()[key.spki_der().len() - 97..];
+            let signature = key.sign(b"message").unwrap();
+            UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, point)
+                .verify(b"message", &signature)
+                .unwrap();
+        }
+        let a = KeyPair::generate_seeded(KeyAlg::P384, "s", "one").unwrap();
+        let b = KeyPair::generate_seeded(KeyAlg::P384, "s", "one").unwrap();
+        assert_eq!(a.spki_der(), b.spki_der());
     }
 
     #[test]

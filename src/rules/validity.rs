@@ -63,9 +63,20 @@ pub enum ValidityError {
         /// The name of the offending field, e.g. `cert_birthdays`.
         field: &'static str,
     },
+    /// The renewal window is empty, or opens more than a year before expiry (a renewal
+    /// would then lose the old expiry as its first birthday).
+    #[error("renewal_window_months must be 1 to {max} (got {months})")]
+    RenewalWindow {
+        /// The configured length.
+        months: u32,
+        /// The longest allowed.
+        max: u32,
+    },
 }
 
-/// The configurable expiry rules of `domain.md` §2 (defaults: 10, 5, 5, 18, 15, feb28).
+/// The configurable expiry rules of `domain.md` §2 and the renewal window of §3
+/// (defaults: 10, 5, 5, 6, 18, 15, feb28, 3 months; the provisional `next-gen` preset
+/// sets 10, 10, 10, 11 and 12 months).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidityRules {
     /// Birthdays a card issued to an adult lasts (default 10).
@@ -84,6 +95,10 @@ pub struct ValidityRules {
     pub min_sign_age: u32,
     /// Birthday of people born on 29 February in non-leap years (default 28 February).
     pub feb29: Feb29Rule,
+    /// How many months before a certificate's expiry its renewal window opens and its
+    /// expiry notice is due (default 3; at most
+    /// [`MAX_RENEWAL_WINDOW_MONTHS`](super::renewal::MAX_RENEWAL_WINDOW_MONTHS)).
+    pub renewal_window_months: u32,
 }
 
 /// domain.md's values, for the rules' own tests; the running mock reads them from its
@@ -99,6 +114,7 @@ impl Default for ValidityRules {
             adult_age: 18,
             min_sign_age: 15,
             feb29: Feb29Rule::Feb28,
+            renewal_window_months: 3,
         }
     }
 }
@@ -141,7 +157,34 @@ impl ValidityRules {
                 return Err(ValidityError::ZeroBirthdays { field });
             }
         }
+        let max = super::renewal::MAX_RENEWAL_WINDOW_MONTHS;
+        if !(1..=max).contains(&self.renewal_window_months) {
+            return Err(ValidityError::RenewalWindow {
+                months: self.renewal_window_months,
+                max,
+            });
+        }
         Ok(())
+    }
+
+    /// The renewal window of a certificate expiring on `expiry` (domain.md §3), first
+    /// and last day.
+    pub fn renewal_window(&self, expiry: Date) -> (Date, Date) {
+        super::renewal::renewal_window(expiry, self.renewal_window_months)
+    }
+
+    /// The day a certificate expiring on `expiry` is due its expiry notice.
+    pub fn notice_date(&self, expiry: Date) -> Date {
+        super::renewal::notice_date(expiry, self.renewal_window_months)
+    }
+
+    /// Whether a certificate expiring on `expiry` may be renewed on `on`.
+    pub fn check_renewal(
+        &self,
+        expiry: Date,
+        on: Date,
+    ) -> Result<(), super::renewal::RenewalRefusal> {
+        super::renewal::check_renewal(expiry, on, self.renewal_window_months)
     }
 
     /// The holder's birthday in `year`; 29 February births use `self.feb29` in non-leap years.

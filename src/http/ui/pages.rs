@@ -299,7 +299,7 @@ fn issue_form() -> Markup {
                 div.field {
                     label for="issue-key_alg" { "Key algorithm" }
                     select #issue-key_alg name="key_alg" {
-                        option value="rsa2048" { "RSA 2048 (as the card)" } option value="p256" { "P-256 (faster)" }
+                        option value="rsa2048" { "RSA 2048 (as the card)" } option value="p256" { "P-256 (faster)" } option value="p384" { "P-384 (next-gen, provisional)" }
                     }
                 }
                 button type="submit" { "Issue card" }

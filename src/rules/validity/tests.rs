@@ -518,3 +518,120 @@ fn a_renewal_runs_to_the_sixth_birthday_counted_from_the_renewal_day() {
         date!(2031 - 10 - 01)
     );
 }
+
+// ---- the provisional next-gen preset's values ----
+
+/// The next-gen preset's counts (config/jpki-mock.toml, presets.next-gen.validity).
+fn next_gen() -> ValidityRules {
+    ValidityRules {
+        card_birthdays_adult: 10,
+        card_birthdays_minor: 10,
+        cert_birthdays: 10,
+        renewal_birthdays: 11,
+        renewal_window_months: 12,
+        ..ValidityRules::default()
+    }
+}
+
+#[test]
+fn next_gen_certificates_run_ten_years_capped_by_the_card() {
+    let r = next_gen();
+    assert_eq!(r.validate(), Ok(()));
+    let birth = date!(1990 - 10 - 01);
+    let issued = date!(2028 - 04 - 01);
+    // The card and both certificates: the 10th birthday after issuance.
+    let card = r.card_expiry(birth, issued);
+    assert_eq!(card, date!(2037 - 10 - 01));
+    let auth = r.auth_expiry(birth, issued, Issuance::New, card);
+    assert_eq!(auth, date!(2037 - 10 - 01));
+    assert_eq!(
+        r.sign_expiry(birth, issued, Issuance::New, Some(auth), card),
+        date!(2037 - 10 - 01)
+    );
+    // A certificate issued three years into the card: its own 10th birthday lies past
+    // the card, so the card caps it.
+    let later = date!(2031 - 06 - 01);
+    assert_eq!(
+        r.auth_expiry(birth, later, Issuance::New, card),
+        date!(2037 - 10 - 01)
+    );
+    let longer_card = date!(2045 - 01 - 01);
+    assert_eq!(
+        r.auth_expiry(birth, later, Issuance::New, longer_card),
+        date!(2040 - 10 - 01)
+    );
+    // A minor's card runs ten birthdays too, so it does not cut the certificate short.
+    let child = date!(2020 - 05 - 05);
+    let card = r.card_expiry(child, issued);
+    assert_eq!(card, date!(2037 - 05 - 05));
+    assert_eq!(
+        r.auth_expiry(child, issued, Issuance::New, card),
+        date!(2037 - 05 - 05)
+    );
+}
+
+#[test]
+fn next_gen_renewal_opens_twelve_months_before_and_loses_nothing() {
+    let r = next_gen();
+    let birth = date!(1990 - 10 - 01);
+    let expiry = date!(2037 - 10 - 01);
+    assert_eq!(
+        r.renewal_window(expiry),
+        (date!(2036 - 10 - 02), date!(2037 - 10 - 01))
+    );
+    assert_eq!(r.notice_date(expiry), date!(2036 - 10 - 01));
+    assert!(r.check_renewal(expiry, date!(2036 - 10 - 01)).is_err());
+    assert_eq!(r.check_renewal(expiry, date!(2036 - 10 - 02)), Ok(()));
+    // Renewed on the window's first day, the certificate runs to ten years after the
+    // old expiry (the old expiry is the first of 11 birthdays), capped by the card.
+    let far_card = date!(2050 - 01 - 01);
+    assert_eq!(
+        r.auth_expiry(birth, date!(2036 - 10 - 02), Issuance::Renewal, far_card),
+        date!(2047 - 10 - 01)
+    );
+    assert_eq!(
+        r.auth_expiry(birth, date!(2037 - 10 - 01), Issuance::Renewal, far_card),
+        date!(2047 - 10 - 01)
+    );
+}
+
+#[test]
+fn the_default_rules_are_unchanged_five_years_and_three_months() {
+    let r = rules();
+    assert_eq!(r.renewal_window_months, 3);
+    assert_eq!(r.validate(), Ok(()));
+    let birth = date!(1990 - 10 - 01);
+    let issued = date!(2028 - 04 - 01);
+    let card = r.card_expiry(birth, issued);
+    assert_eq!(card, date!(2037 - 10 - 01));
+    assert_eq!(
+        r.auth_expiry(birth, issued, Issuance::New, card),
+        date!(2032 - 10 - 01)
+    );
+    let expiry = date!(2032 - 10 - 01);
+    assert_eq!(
+        r.renewal_window(expiry),
+        (date!(2032 - 07 - 02), date!(2032 - 10 - 01))
+    );
+    assert!(r.check_renewal(expiry, date!(2032 - 07 - 01)).is_err());
+    assert!(r.check_renewal(expiry, date!(2031 - 10 - 02)).is_err());
+    // A minor's card: 5 birthdays.
+    assert_eq!(
+        r.card_expiry(date!(2020 - 05 - 05), issued),
+        date!(2032 - 05 - 05)
+    );
+}
+
+#[test]
+fn a_renewal_window_outside_one_to_twelve_months_is_invalid() {
+    for months in [0, 13] {
+        let r = ValidityRules {
+            renewal_window_months: months,
+            ..rules()
+        };
+        assert_eq!(
+            r.validate(),
+            Err(ValidityError::RenewalWindow { months, max: 12 })
+        );
+    }
+}

@@ -103,7 +103,7 @@ proptest! {
         let r = rules_with(rule);
         let uncapped = Date::MAX;
         let old = r.auth_expiry(birth, issued, Issuance::New, uncapped);
-        let (first, last) = crate::rules::renewal::renewal_window(old);
+        let (first, last) = crate::rules::renewal::renewal_window(old, 3);
         let renewed_on = first + time::Duration::days(offset);
         prop_assume!(renewed_on <= last);
         // The old expiry is the first of the six birthdays: the result is the fifth

@@ -560,7 +560,7 @@ public final class JpkiMock implements AutoCloseable {
     /**
      * Issues a card ({@code POST /api/v1/cards}): {@code name} ("surname given"),
      * {@code birth} (YYYY-MM-DD), {@code gender} (male, female, unknown), {@code address},
-     * and optionally {@code sign_pin}, {@code auth_pin}, {@code key_alg} (rsa2048, p256),
+     * and optionally {@code sign_pin}, {@code auth_pin}, {@code key_alg} (rsa2048, p256, p384),
      * {@code locality}, {@code issued_on}, {@code card_expiry}, {@code only},
      * {@code force_sign}.
      */
