@@ -595,11 +595,20 @@ impl Authority {
             })
             .into_iter()
             .collect();
+        // Of the same instant, the one on the same card (a reissue may follow a renewal
+        // at once).
         let pair = line
             .iter()
-            .rfind(|c| {
+            .filter(|c| {
                 c.certificate.kind != kind
                     && c.certificate.not_before <= asked.certificate.not_before
+            })
+            .max_by_key(|c| {
+                (
+                    c.certificate.not_before,
+                    c.card_id == asked.card_id,
+                    c.certificate.serial,
+                )
             })
             .map(|c| c.certificate.serial.0);
         Ok(LinksView {
