@@ -2294,6 +2294,13 @@ fn the_dashboard_renders_its_data_in_the_html_and_asks_for_the_token_off_loopbac
     let c = server.client();
     let issued = c.issue(holder("p256"));
     let serial = issued["sign"]["serial"].as_i64().unwrap();
+    let phone = c.api(
+        "POST",
+        "/api/v1/cards/1/phones",
+        Some(json!({"platform": "ios", "device_id": "iphone-admin-1"})),
+    );
+    assert_eq!(phone.status, 201, "{}", phone.text());
+    let phone = phone.json();
     c.event(1, json!({"cause": "lost"}));
     // The data is in the served HTML: a tool without JavaScript sees it.
     let list = c.get("/ui");
@@ -2316,6 +2323,27 @@ fn the_dashboard_renders_its_data_in_the_html_and_asks_for_the_token_off_loopbac
         card.contains("1990-10-01") && card.contains("/ocsp/sign"),
         "{card}"
     );
+    // The phone's certificates, apart from the card's, under their platform; a lost
+    // card leaves them good.
+    let phones = &card[card.find(r#"id="phones""#).expect("a phone section")..];
+    assert!(
+        phones.contains(r#"data-platform="ios""#) && phones.contains("iphone-admin-1"),
+        "{phones}"
+    );
+    for kind in ["sign", "auth"] {
+        let serial = phone[kind]["serial"].as_i64().unwrap();
+        let label = if kind == "sign" {
+            "signing"
+        } else {
+            "authentication"
+        };
+        assert!(
+            phones.contains(&format!("iOS phone {label} certificate {serial}"))
+                && phones.contains(&format!(r#"data-status="{serial}">good<"#)),
+            "{phones}"
+        );
+    }
+    assert!(!card[..card.find(r#"id="phones""#).unwrap()].contains("iOS phone"));
     let pem = c.get(&format!("/ui/certs/{serial}.pem"));
     assert_eq!(pem.text(), issued["sign"]["cert_pem"].as_str().unwrap());
     assert!(pem

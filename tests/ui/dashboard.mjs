@@ -1,5 +1,8 @@
 // The dashboard end to end in headless Chromium (Debian's), driven by playwright-core:
-// issue a card in the form, see it in the list, report it lost, see both certificates
+// issue a card in the form, see it in the list; issue a phone's certificates in the
+// form, suspend the phone (its auth `certificateHold` to `openssl ocsp`), resume it
+// (good again, the signing certificate re-issued); a phone cause without its platform
+// shows the API's message under the field; report the card lost, see both certificates
 // `revoked (certificateHold)`, confirm with `openssl ocsp`, move the clock past the
 // expiry and see `expired`, set a tryLater fault and see it listed and then consumed
 // in the request log; a wrong input shows the API's message next to its field; every
@@ -59,19 +62,31 @@ function openssl(args) {
   }
 }
 
+let page, base;
+
+/** `openssl ocsp` about one of our certificates (the PEM the page offers) at the mock. */
+async function ocspOf(kind, serial) {
+  const pem = await (await page.request.get(`${base}/ui/certs/${serial}.pem`)).text();
+  const ca = await (await fetch(`${base}/ca/${kind}.pem`)).text();
+  const [certFile, caFile] = [join(scratch, `${serial}.pem`), join(scratch, `ca-${kind}.pem`)];
+  writeFileSync(certFile, pem);
+  writeFileSync(caFile, ca);
+  return openssl(["ocsp", "-issuer", caFile, "-cert", certFile, "-url", `${base}/ocsp/${kind}`, "-CAfile", caFile]);
+}
+
 const server = await serve();
-const { base } = server;
+base = server.base;
 const browser = await chromium.launch({
   executablePath: browserPath,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-const page = await context.newPage();
+page = await context.newPage();
 const shot = name => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const statusOf = (serial) => page.locator(`[data-status="${serial}"]`).first();
 
-let card, sign, auth;
+let card, sign, auth, phoneSign, phoneAuth;
 
 await step("a wrong input shows the API's message next to its field, and issues nothing", async () => {
   await page.goto(`${base}/ui`);
@@ -119,17 +134,127 @@ await step("the card page decodes both certificates; renewal is refused with its
   assert.match(await page.locator("#renew-reason").textContent(), /Renewal is open from \d{4}-\d\d-\d\d to/);
 });
 
+await step("a phone cause without its platform shows the API's message under the field", async () => {
+  await page.getByLabel("Cause").selectOption("phone_lost");
+  assert.match(await page.locator("#cause-preview").textContent(), /^Choose the phone's platform/);
+  assert.equal(await page.getByLabel(/^Phone platform/).isDisabled(), false);
+  await page.getByRole("button", { name: "Apply cause" }).click();
+  await page.waitForFunction(() => document.querySelector("#cause-error-platform").textContent.length > 0);
+  const text = await page.locator("#cause-error-platform").textContent();
+  const api = await (await fetch(`${base}/api/v1/cards/1/events`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ cause: "phone_lost" }),
+  })).json();
+  assert.match(text, /^platform: /, text);
+  assert.equal(text, api.message, "the message is the API's, word for word");
+  await page.getByLabel("Cause").selectOption("stop");
+  assert.equal(await page.getByLabel(/^Phone platform/).isDisabled(), true, "a card cause takes no platform");
+});
+
+await step("issue a phone's certificates in the form: shown apart, per platform, decoded", async () => {
+  await page.getByLabel("Platform", { exact: true }).selectOption("android");
+  await page.getByLabel("Device id (optional)").fill("pixel-ui-1");
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Issue phone certificates" }).click()]);
+  card = await (await fetch(`${base}/api/v1/cards/1`)).json();
+  const phone = card.certificates.filter(c => c.platform === "android");
+  [phoneSign, phoneAuth] = ["sign", "auth"].map(k => phone.find(c => c.kind === k).serial);
+  assert.match(await page.locator("#flash").textContent(), new RegExp(`Issued: sign ${phoneSign}, auth ${phoneAuth}\\.`));
+  const section = page.locator('#phones section[data-platform="android"]');
+  const text = await section.textContent();
+  for (const want of ["Android phone", "pixel-ui-1", `Android phone signing certificate ${phoneSign}`,
+    `Android phone authentication certificate ${phoneAuth}`, "subjectAltName: name", "Valid until"]) {
+    assert.ok(text.includes(want), `the phone section lacks ${want}`);
+  }
+  assert.equal(await statusOf(phoneSign).textContent(), "good");
+  assert.equal(await statusOf(phoneAuth).textContent(), "good");
+  assert.equal(await page.locator(`#certs-heading ~ article[data-serial="${phoneSign}"]`).count(), 0,
+    "not among the card's certificates");
+  const links = await page.locator(`[data-links="${phoneSign}"]`).textContent();
+  assert.match(links, new RegExp(`Pair${phoneAuth}`), links);
+  assert.match(links, new RegExp(`Current${phoneSign}`), links);
+});
+
+await step("the cause preview is right for phone causes", async () => {
+  const preview = () => page.locator("#cause-preview").textContent();
+  await page.getByLabel("Cause").selectOption("phone_lost");
+  await page.getByLabel(/^Phone platform/).selectOption("android");
+  assert.equal(await preview(), `Will revoke: Android phone signing ${phoneSign}, Android phone authentication ${phoneAuth}.`);
+  await page.getByLabel(/^Phone platform/).selectOption("ios");
+  assert.equal(await preview(), "Will revoke nothing: no good certificate of that kind.");
+  await page.getByLabel("Cause").selectOption("emigration");
+  assert.equal(await preview(), `Will revoke: signing ${sign}, Android phone signing ${phoneSign}.`);
+  await page.getByLabel("Cause").selectOption("stolen");
+  assert.equal(await preview(), `Will revoke: signing ${sign}, authentication ${auth}.`);
+});
+
+await step("suspend the phone: its auth is certificateHold to openssl ocsp", async () => {
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Suspend Android phone" }).click()]);
+  assert.match(await page.locator("#flash").textContent(),
+    new RegExp(`Revoked: ${phoneSign} \\(certificateHold\\), ${phoneAuth} \\(certificateHold\\)`));
+  assert.equal(await statusOf(phoneAuth).textContent(), "revoked (certificateHold)");
+  assert.equal(await statusOf(sign).textContent(), "good", "the card's stay");
+  assert.equal(await page.getByRole("button", { name: "Suspend Android phone" }).isDisabled(), true);
+  const out = await ocspOf("auth", phoneAuth);
+  assert.match(out, /: revoked/, out);
+  assert.match(out, /Reason: certificateHold/, out);
+  await shot("card-phone-suspended");
+});
+
+await step("resume the phone: openssl says good, the page shows the re-issued signing certificate", async () => {
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Resume Android phone" }).click()]);
+  const flash = await page.locator("#flash").textContent();
+  const match = /re-issued signing certificate (\d+); hold lifted on (\d+)/.exec(flash);
+  assert.ok(match, flash);
+  const reissued = Number(match[1]);
+  assert.notEqual(reissued, phoneSign);
+  assert.equal(Number(match[2]), phoneAuth);
+  const section = page.locator('#phones section[data-platform="android"]');
+  assert.equal(await section.locator(`[data-status="${reissued}"]`).textContent(), "good");
+  assert.equal(await statusOf(phoneAuth).textContent(), "good");
+  assert.match(await page.locator(`[data-lifted="${phoneAuth}"]`).textContent(), /^Hold lifted .* JST/);
+  assert.match(await page.locator(`[data-links="${phoneSign}"]`).textContent(),
+    new RegExp(`Successors${reissued} \\(phone_lost\\)`));
+  const out = await ocspOf("auth", phoneAuth);
+  assert.match(out, /: good/, out);
+  assert.match(await ocspOf("sign", reissued), /: good/);
+  phoneSign = reissued;
+  await shot("card-phone");
+});
+
+await step("the new signing certificate form is refused with its reason while the card's is good", async () => {
+  const button = page.getByRole("button", { name: "Issue signing certificate" });
+  assert.equal(await button.isDisabled(), true);
+  assert.match(await page.locator("#sign-reason").textContent(), new RegExp(`signing certificate ${sign} is good`));
+  for (const label of [/^New name/, /^New address$/, /^Locality of the new address/, /^New signing PIN/]) {
+    assert.equal(await page.getByLabel(label).count(), 1, String(label));
+  }
+});
+
+await step("the latest-facts consent toggles", async () => {
+  const consent = () => fetch(`${base}/api/v1/certs/${sign}/latest-facts`).then(r => r.status);
+  assert.equal(await consent(), 403);
+  await page.getByLabel("The holder consents to the latest-facts service").check();
+  await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Save consent" }).click()]);
+  assert.equal(await page.locator("#consent-state").textContent(), "given");
+  assert.equal(await page.getByLabel("The holder consents to the latest-facts service").isChecked(), true);
+  assert.equal(await consent(), 200);
+});
+
 await step("report the card lost: the preview names both certificates, then both are on hold", async () => {
   await page.getByLabel("Cause").selectOption("lost");
   assert.equal(await page.locator("#cause-preview").textContent(),
     `Will revoke: signing ${sign}, authentication ${auth}.`);
   await page.getByLabel("Cause").selectOption("address_change");
-  assert.equal(await page.locator("#cause-preview").textContent(), `Will revoke: signing ${sign}.`);
+  assert.equal(await page.locator("#cause-preview").textContent(),
+    `Will revoke: signing ${sign}, Android phone signing ${phoneSign}.`);
   await page.getByLabel("Cause").selectOption("lost");
   await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Apply cause" }).click()]);
   assert.match(await page.locator("#flash").textContent(), new RegExp(`Revoked: ${sign} \\(certificateHold\\), ${auth} \\(certificateHold\\)`));
   assert.equal(await statusOf(sign).textContent(), "revoked (certificateHold)");
   assert.equal(await statusOf(auth).textContent(), "revoked (certificateHold)");
+  assert.equal(await statusOf(phoneSign).textContent(), "good", "a card's cause leaves the phones");
+  assert.equal(await page.getByRole("button", { name: "Issue signing certificate" }).isDisabled(), false,
+    "a new signing certificate once the card's is not good");
   await shot("card");
   await page.goto(`${base}/ui`);
   const row = page.locator('#cards tr[data-card="1"]');
@@ -139,12 +264,7 @@ await step("report the card lost: the preview names both certificates, then both
 
 await step("openssl ocsp says what the page says", async () => {
   for (const [kind, serial] of [["sign", sign], ["auth", auth]]) {
-    const pem = await (await page.request.get(`${base}/ui/certs/${serial}.pem`)).text();
-    const ca = await (await fetch(`${base}/ca/${kind}.pem`)).text();
-    writeFileSync(join(scratch, `${kind}.pem`), pem);
-    writeFileSync(join(scratch, `ca-${kind}.pem`), ca);
-    const out = openssl(["ocsp", "-issuer", join(scratch, `ca-${kind}.pem`), "-cert", join(scratch, `${kind}.pem`),
-      "-url", `${base}/ocsp/${kind}`, "-CAfile", join(scratch, `ca-${kind}.pem`)]);
+    const out = await ocspOf(kind, serial);
     assert.match(out, /: revoked/, out);
     assert.match(out, /Reason: certificateHold/, out);
   }
@@ -189,8 +309,7 @@ await step("a tryLater fault is listed, then consumed, and the request log shows
   await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Add fault" }).click()]);
   assert.match(await page.locator("#faults").textContent(), /"fault":"ocsp_status","status":"tryLater".*"count":1/);
   await shot("faults");
-  const out = openssl(["ocsp", "-issuer", join(scratch, "ca-sign.pem"), "-cert", join(scratch, "sign.pem"),
-    "-url", `${base}/ocsp/sign`, "-CAfile", join(scratch, "ca-sign.pem")]);
+  const out = await ocspOf("sign", sign);
   assert.match(out, /trylater/, out);
   await page.reload();
   assert.equal(await page.locator("#no-faults").count(), 1, "consumed");
@@ -208,7 +327,9 @@ await step("the revocation page lists each CRL with its entries", async () => {
   const signCrl = rows.find(r => r.startsWith("sign CRL, generation 1"));
   assert.ok(signCrl, rows.join("\n"));
   const entries = await page.locator("#lists tbody tr").filter({ hasText: "sign CRL, generation 1" }).locator("td.entries").textContent();
-  assert.equal(entries, "1");
+  // The card's signing certificate on hold, and the resumed phone's old one (held,
+  // re-issued: its hold is never lifted).
+  assert.equal(entries, "2");
   const href = await page.locator("#lists tbody tr").filter({ hasText: "sign CRL, generation 1" }).getByRole("link").getAttribute("href");
   const der = Buffer.from(await (await fetch(new URL(href, base))).arrayBuffer());
   writeFileSync(join(scratch, "sign.crl"), der);

@@ -6,11 +6,16 @@ const api = document.body.dataset.api;
 const ui = document.body.dataset.ui;
 
 // A form's fields as the JSON body the admin API takes: empty fields left out,
-// numbers as numbers, checkboxes of one name as a list.
+// numbers as numbers, checkboxes of one name as a list (a `data-boolean` one as
+// true or false).
 function body(form) {
   const out = {};
   for (const field of form.elements) {
     if (!field.name || field.disabled) continue;
+    if (field.type === "checkbox" && "boolean" in field.dataset) {
+      out[field.name] = field.checked;
+      continue;
+    }
     if (field.type === "checkbox") {
       (out[field.name] ||= []);
       if (field.checked) out[field.name].push(field.value);
@@ -33,11 +38,11 @@ function show(form, text, isError) {
   if (error) error.textContent = isError ? text : "";
 }
 
-// The field an API message names ("birth: …", "missing field `name`"), if it is one
-// of the form's.
+// The error place of the field an API message names ("birth: …", "missing field
+// `name`"), if it is one of the form's (`#error-NAME`, or `data-for="NAME"`).
 function namedField(form, message) {
   const match = /^([a-z_]+): /.exec(message) || /`([a-z_]+)`/.exec(message);
-  return match && form.querySelector(`#error-${match[1]}`);
+  return match && form.querySelector(`#error-${match[1]}, .field-error[data-for="${match[1]}"]`);
 }
 
 async function send(form) {
@@ -92,9 +97,20 @@ function after(form, answer) {
     case "message":
       show(form, `Done: ${JSON.stringify(answer)}`, false);
       break;
+    case "resumed": {
+      // A resumed phone: the auth hold lifted, the signing certificate re-issued.
+      const lifted = (answer.lifted || []).join(", ") || "nothing";
+      sessionStorage.setItem("jpki-mock-flash",
+        `Resumed: re-issued signing certificate ${answer.sign.serial}; hold lifted on ${lifted}.`);
+      location.reload();
+      break;
+    }
     default: {
+      const issued = ["sign", "auth"].filter(k => answer[k] && answer[k].serial)
+        .map(k => `${k} ${answer[k].serial}`);
+      const made = issued.length ? ` Issued: ${issued.join(", ")}.` : "";
       const revoked = answer.revoked ? ` Revoked: ${answer.revoked.map(r => `${r.serial} (${r.reason})`).join(", ") || "nothing"}.` : "";
-      sessionStorage.setItem("jpki-mock-flash", `Done.${revoked}`);
+      sessionStorage.setItem("jpki-mock-flash", `Done.${made}${revoked}`);
       location.reload();
     }
   }
@@ -105,16 +121,34 @@ function selectedCause(form) {
   return select.options[select.selectedIndex];
 }
 
-// What the chosen cause will revoke, before it is applied.
+// What the chosen cause will revoke, before it is applied, as the authority decides
+// it (Cause::reaches): the good current certificates of the kinds the cause targets,
+// on the carriers it reaches: a card cause the card's, a phone cause that phone's
+// (the platform chosen), a change of name or address or emigration every signing
+// certificate, card and phones alike.
 function preview(form) {
-  const fixed = selectedCause(form).dataset.fixed;
+  const option = selectedCause(form);
+  const { fixed, reach } = option.dataset;
   const boxes = form.querySelector("#cause-certs");
   boxes.hidden = Boolean(fixed);
+  const platform = form.querySelector("#cause-platform");
+  const phoneCause = reach === "phone";
+  platform.disabled = !phoneCause;
+  platform.setAttribute("aria-required", String(phoneCause));
+  const place = form.querySelector("#cause-preview");
+  if (phoneCause && !platform.value) {
+    place.textContent = "Choose the phone's platform: this cause reaches that phone's two certificates only.";
+    return;
+  }
   const kinds = fixed ? fixed.split(" ")
     : [...boxes.querySelectorAll("input:checked")].map(b => b.value);
   const names = { sign: "signing", auth: "authentication" };
-  const live = kinds.filter(k => form.dataset[k]).map(k => `${names[k]} ${form.dataset[k]}`);
-  form.querySelector("#cause-preview").textContent = live.length
+  const carriers = { android: "Android phone ", ios: "iOS phone " };
+  const reached = JSON.parse(form.dataset.live || "[]").filter(c => kinds.includes(c.kind)
+    && (c.carrier === "card" ? reach !== "phone"
+      : reach === "every" || (reach === "phone" && c.carrier === platform.value)));
+  const live = reached.map(c => `${carriers[c.carrier] || ""}${names[c.kind]} ${c.serial}`);
+  place.textContent = live.length
     ? `Will revoke: ${live.join(", ")}.` : "Will revoke nothing: no good certificate of that kind.";
 }
 

@@ -13,14 +13,14 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{Links, MountPrefix};
-use crate::authority::{CardView, CertState, CertView, CrlScope};
+use crate::authority::{CardView, CertState, CertView, CrlScope, LinksView};
 use crate::error::{Error, Result};
 use crate::faults::FAULT_NAMES;
 use crate::http::observe::RequestRecord;
 use crate::http::publish::{current_list, List};
 use crate::http::AppState;
 use crate::pki::describe::{crl_summary, describe_certificate};
-use crate::rules::{Cause, CertKind, Serial};
+use crate::rules::{Carrier, Cause, CertKind, Platform, Serial};
 use crate::store::CardId;
 
 type Page = Result<Html<String>>;
@@ -66,9 +66,41 @@ fn status_text(cert: &CertView) -> String {
     }
 }
 
-/// The newest certificate of each kind.
+/// The newest certificate of each kind on the card itself (not on a phone).
 fn latest(card: &CardView, kind: CertKind) -> Option<&CertView> {
-    card.certificates.iter().rev().find(|c| c.kind == kind)
+    newest(&card.certificates, kind, None)
+}
+
+/// The newest certificate of a kind on a carrier (`None`: the card, else a phone's
+/// platform), from certificates in issue order.
+fn newest(certs: &[CertView], kind: CertKind, platform: Option<Platform>) -> Option<&CertView> {
+    certs
+        .iter()
+        .rev()
+        .find(|c| c.kind == kind && c.platform == platform)
+}
+
+/// `android` or `iOS`, as people write them.
+fn platform_label(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Android => "Android",
+        Platform::Ios => "iOS",
+    }
+}
+
+/// Where a cause reaches: `card`, `phone` (that phone only) or `every` (every signing
+/// certificate, card and phones alike), as the cause picker's preview reads it.
+fn reach_name(cause: Cause) -> &'static str {
+    match (
+        cause.reaches(Carrier::Card),
+        Platform::ALL
+            .iter()
+            .any(|p| cause.reaches(Carrier::Phone(*p))),
+    ) {
+        (true, true) => "every",
+        (false, true) => "phone",
+        _ => "card",
+    }
 }
 
 /// The page around `body`.
@@ -312,6 +344,31 @@ fn issue_form() -> Markup {
 // ---------------------------------------------------------------------------------
 // One card.
 
+/// The data of the card page, read in one go.
+struct CardPage {
+    card: CardView,
+    /// The holder's phone certificates, issued on this card or the cards it replaced,
+    /// in issue order.
+    phones: Vec<CertView>,
+    /// Every shown certificate's links.
+    links: HashMap<u32, LinksView>,
+    consent: bool,
+    events: Vec<crate::store::EventRecord>,
+    now: OffsetDateTime,
+}
+
+/// A labelled field of a card-page form: `{form}-{name}`, with its error place (which
+/// app.js finds by `data-for`).
+fn form_field(form: &str, name: &str, label: &str, kind: &str) -> Markup {
+    html! {
+        div.field {
+            label for={(form) "-" (name)} { (label) }
+            input id={(form) "-" (name)} name=(name) type=(kind) aria-describedby={(form) "-error-" (name)};
+            p.field-error id={(form) "-error-" (name)} data-for=(name) role="alert" {}
+        }
+    }
+}
+
 /// `GET /ui/cards/{id}`.
 pub(super) async fn card(
     State(state): State<AppState>,
@@ -322,20 +379,48 @@ pub(super) async fn card(
     let id: i64 = id
         .parse()
         .map_err(|_| Error::BadInput(format!("card id {id:?} is not a number")))?;
-    let (card, events, now) = state
+    let CardPage {
+        card,
+        phones,
+        links: cert_links,
+        consent,
+        events,
+        now,
+    } = state
         .blocking(move |s| {
             s.authority.sync()?;
             let card = s.authority.card_view(CardId(id))?;
-            let events = s.authority.store().card_events(CardId(id))?;
-            Ok((card, events, s.authority.now()))
+            let mut phones: Vec<CertView> = card
+                .certificates
+                .iter()
+                .filter(|c| c.platform.is_some())
+                .cloned()
+                .collect();
+            let mut older = card.replaces;
+            while let Some(old) = older {
+                let view = s.authority.card_view(old)?;
+                phones.extend(
+                    view.certificates
+                        .into_iter()
+                        .filter(|c| c.platform.is_some()),
+                );
+                older = view.replaces;
+            }
+            phones.sort_by_key(|c| c.serial);
+            let mut links = HashMap::new();
+            for cert in card.certificates.iter().chain(&phones) {
+                links.insert(cert.serial, s.authority.links(Serial(cert.serial))?);
+            }
+            Ok(CardPage {
+                consent: s.authority.latest_facts_consent(CardId(id))?,
+                events: s.authority.store().card_events(CardId(id))?,
+                now: s.authority.now(),
+                card,
+                phones,
+                links,
+            })
         })
         .await?;
-    let live = |kind: CertKind| {
-        latest(&card, kind)
-            .filter(|c| c.status == CertState::Good)
-            .map(|c| c.serial.to_string())
-            .unwrap_or_default()
-    };
     let today = now.to_offset(jst_offset()).date().to_string();
     let windows: Vec<&[String; 2]> = card
         .certificates
@@ -353,8 +438,47 @@ pub(super) async fn card(
         }
         None => "No good certificate to renew.".to_string(),
     };
+    // What a cause could revoke now: the good current certificates, card and phones.
+    let carriers: Vec<Option<Platform>> = std::iter::once(None)
+        .chain(Platform::ALL.into_iter().map(Some))
+        .collect();
+    let live: Vec<serde_json::Value> = carriers
+        .iter()
+        .flat_map(|platform| {
+            let source = if platform.is_some() {
+                &phones
+            } else {
+                &card.certificates
+            };
+            CertKind::ALL
+                .into_iter()
+                .filter_map(move |kind| newest(source, kind, *platform))
+        })
+        .filter(|c| c.status == CertState::Good)
+        .map(|c| {
+            serde_json::json!({
+                "serial": c.serial,
+                "kind": c.kind.as_str(),
+                "carrier": c.platform.map_or("card", Platform::as_str),
+            })
+        })
+        .collect();
+    let card_sign = latest(&card, CertKind::Sign);
+    let sign_reason = match card_sign {
+        Some(sign) if sign.status == CertState::Good => format!(
+            "The card's signing certificate {} is good: a new one is issued after \
+             name_change, address_change or emigration revoked it (or after it expired).",
+            sign.serial
+        ),
+        _ => String::new(),
+    };
     let path = |action: &str| format!("/cards/{}/{action}", card.card_id);
     let title = format!("Card {}: {}", card.card_id, card.name);
+    let card_certs: Vec<&CertView> = card
+        .certificates
+        .iter()
+        .filter(|c| c.platform.is_none())
+        .collect();
     html_page(layout(
         &links,
         &title,
@@ -368,18 +492,27 @@ pub(super) async fn card(
                 dt { "Card issued" } dd { (card.issued_on) }
                 dt { "Card expiry" } dd { (card.card_expiry) }
                 dt { "Fee" } dd { (card.fee_yen) " yen" }
+                dt { "Latest-facts consent" } dd #consent-state { (if consent { "given" } else { "not given" }) }
                 @if let Some(old) = card.replaces { dt { "Replaces" } dd { a href=(links.ui(&format!("/cards/{old}"))) { "card " (old) } } }
                 @if let Some(new) = card.replaced_by { dt { "Replaced by" } dd { a href=(links.ui(&format!("/cards/{new}"))) { "card " (new) } } }
             }
             section aria-labelledby="actions-heading" {
                 h2 #actions-heading { "Actions" }
-                form #cause-form data-method="POST" data-path=(path("events")) data-then="reload" data-sign=(live(CertKind::Sign)) data-auth=(live(CertKind::Auth)) {
+                form #cause-form data-method="POST" data-path=(path("events")) data-then="reload" data-live=(serde_json::Value::from(live).to_string()) novalidate {
                     label for="cause" { "Cause" }
                     select #cause name="cause" {
                         @for cause in Cause::USER_CAUSES {
                             @let fixed = cause.fixed_targets().map(|kinds| kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" "));
-                            option value=(cause.as_str()) data-fixed=(fixed.unwrap_or_default()) { (cause.as_str()) }
+                            option value=(cause.as_str()) data-fixed=(fixed.unwrap_or_default()) data-reach=(reach_name(cause)) { (cause.as_str()) }
                         }
+                    }
+                    div.field {
+                        label for="cause-platform" { "Phone platform (needed for phone_lost, phone_stolen, device_change, device_disposed)" }
+                        select #cause-platform name="platform" aria-describedby="cause-error-platform" {
+                            option value="" { "—" }
+                            @for platform in Platform::ALL { option value=(platform.as_str()) { (platform_label(platform)) } }
+                        }
+                        p.field-error #cause-error-platform data-for="platform" role="alert" {}
                     }
                     fieldset #cause-certs {
                         legend { "Certificates (for causes that let you choose)" }
@@ -409,11 +542,68 @@ pub(super) async fn card(
                     button type="submit" { "Reset PIN" }
                     (outcome())
                 }
+                form #sign-form data-method="POST" data-path=(path("certs/sign")) data-then="reload" novalidate {
+                    h3 { "New signing certificate" }
+                    p { "With the holder's new facts (empty: the card's stay)." }
+                    (form_field("sign", "name", "New name (surname and given name, a space between)", "text"))
+                    (form_field("sign", "address", "New address", "text"))
+                    (form_field("sign", "locality", "Locality of the new address (PREF/MUNI; needed abroad)", "text"))
+                    (form_field("sign", "sign_pin", "New signing PIN (6–16 letters and digits, optional)", "password"))
+                    button type="submit" disabled[!sign_reason.is_empty()] aria-describedby="sign-reason" { "Issue signing certificate" }
+                    p #sign-reason { (sign_reason) }
+                    (outcome())
+                }
+                form #phone-form data-method="POST" data-path=(path("phones")) data-then="reload" novalidate {
+                    h3 { "Phone certificates" }
+                    div.field {
+                        label for="phone-platform" { "Platform" }
+                        select #phone-platform name="platform" aria-describedby="phone-error-platform" {
+                            @for platform in Platform::ALL { option value=(platform.as_str()) { (platform_label(platform)) } }
+                        }
+                        p.field-error #phone-error-platform data-for="platform" role="alert" {}
+                    }
+                    (form_field("phone", "device_id", "Device id (optional)", "text"))
+                    button type="submit" { "Issue phone certificates" }
+                    (outcome())
+                }
+                form #consent-form data-method="PUT" data-path=(path("latest-facts-consent")) data-then="reload" {
+                    input #consent type="checkbox" name="consent" data-boolean checked[consent];
+                    label for="consent" { "The holder consents to the latest-facts service" }
+                    button type="submit" { "Save consent" }
+                    (outcome())
+                }
             }
             section aria-labelledby="certs-heading" {
-                h2 #certs-heading { "Certificates" }
-                @for cert in card.certificates.iter().rev() {
-                    (certificate(&links, cert))
+                h2 #certs-heading { "Card certificates" }
+                @for cert in card_certs.iter().rev() {
+                    (certificate(&links, cert, cert_links.get(&cert.serial)))
+                }
+            }
+            section #phones aria-labelledby="phones-heading" {
+                h2 #phones-heading { "Phone certificates" }
+                @if phones.is_empty() { p { "None." } }
+                @for platform in Platform::ALL {
+                    @let set: Vec<&CertView> = phones.iter().filter(|c| c.platform == Some(platform)).collect();
+                    @if !set.is_empty() {
+                        @let current: Vec<&CertView> = CertKind::ALL.into_iter().filter_map(|k| newest(&phones, k, Some(platform))).collect();
+                        @let suspendable = current.iter().any(|c| c.status == CertState::Good);
+                        @let suspended = !current.is_empty() && current.iter().all(|c| c.cause == Some(Cause::PhoneLost));
+                        section.phone data-platform=(platform.as_str()) aria-labelledby={"phone-" (platform.as_str())} {
+                            h3 id={"phone-" (platform.as_str())} { (platform_label(platform)) " phone" }
+                            p { "Device id: " code.device { (current.first().and_then(|c| c.device_id.as_deref()).unwrap_or("—")) } }
+                            form id={"suspend-" (platform.as_str())} data-method="POST" data-path=(path(&format!("phones/{platform}/suspend"))) data-then="reload" {
+                                button type="submit" disabled[!suspendable] { "Suspend " (platform_label(platform)) " phone" }
+                                (outcome())
+                            }
+                            form id={"resume-" (platform.as_str())} data-method="POST" data-path=(path(&format!("phones/{platform}/resume"))) data-then="resumed" {
+                                button type="submit" disabled[!suspended] { "Resume " (platform_label(platform)) " phone" }
+                                (outcome())
+                            }
+                            @for cert in set.iter().rev() {
+                                (certificate(&links, cert, cert_links.get(&cert.serial)))
+                            }
+                        }
+                    }
                 }
             }
             section aria-labelledby="events-heading" {
@@ -434,17 +624,31 @@ pub(super) async fn card(
     ))
 }
 
-fn certificate(links: &Links, cert: &CertView) -> Markup {
+fn certificate(links: &Links, cert: &CertView, cert_links: Option<&LinksView>) -> Markup {
     let der = pem::parse(&cert.cert_pem)
         .map(|p| p.contents().to_vec())
         .unwrap_or_default();
     let described = describe_certificate(&der);
+    let carrier = cert
+        .platform
+        .map(|p| format!("{} phone ", platform_label(p)))
+        .unwrap_or_default();
     html! {
-        article.certificate data-serial=(cert.serial) {
-            h3 { (kind_label(cert.kind)) " certificate " (cert.serial) }
+        article.certificate id={"cert-" (cert.serial)} data-serial=(cert.serial) {
+            h3 { (carrier) (kind_label(cert.kind)) " certificate " (cert.serial) }
             p { "Status: " span class={"status " (state_name(cert.status))} data-status=(cert.serial) { (status_text(cert)) }
                 @if let Some(at) = &cert.revoked_at { " since " (jst_text(at)) }
                 @if let Some(cause) = cert.cause { " (cause " (cause.as_str()) ")" } }
+            @if let Some(at) = &cert.hold_lifted_at { p.lifted data-lifted=(cert.serial) { "Hold lifted " (jst_text(at)) " (removeFromCRL)" } }
+            @if let Some(device) = &cert.device_id { p { "Device id: " code { (device) } } }
+            @if let Some(l) = cert_links {
+                dl.links data-links=(cert.serial) {
+                    dt { "Pair" } dd { (l.pair.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
+                    dt { "Predecessor" } dd { (l.predecessor.map(|s| s.to_string()).unwrap_or_else(|| "—".into())) }
+                    dt { "Successors" } dd { @if l.successors.is_empty() { "—" } @for s in &l.successors { (s.serial) " (" (s.event.as_str()) ") " } }
+                    dt { "Current" } dd { (l.current) }
+                }
+            }
             @match described {
                 Ok(d) => {
                     dl {
