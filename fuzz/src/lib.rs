@@ -85,6 +85,7 @@ fn build() -> Harness {
                 cause: Cause::Leak,
                 certs: None,
                 at: None,
+                platform: None,
             },
         )
         .expect("revoke");
