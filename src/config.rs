@@ -164,13 +164,15 @@ struct ProfilePreset {
     settings: PresetSettings,
 }
 
-/// What a preset sets besides the DN and policies: the key algorithm and `[validity]`
-/// keys. `init` records them with the preset, so that the state keeps them whatever
-/// the configuration of later commands says.
+/// What a preset sets besides the DN and policies: the key algorithm, the CA
+/// generations' validity and `[validity]` keys. `init` records them with the preset, so
+/// that the state keeps them whatever the configuration of later commands says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PresetSettings {
     /// `profile.key_alg` (CA, responder and default card keys).
     pub key_alg: Option<KeyAlg>,
+    /// `ca.validity_years` (a CA generation must outlive the certificates it issues).
+    pub ca_validity_years: Option<u32>,
     /// `[validity]` keys.
     pub validity: ValidityOverrides,
 }
@@ -289,6 +291,7 @@ struct RawPreset {
     sign_policy_oid: Option<String>,
     auth_policy_oid: Option<String>,
     key_alg: Option<String>,
+    ca_validity_years: Option<u32>,
     #[serde(default)]
     validity: ValidityOverrides,
 }
@@ -605,6 +608,10 @@ impl Config {
                         .key_alg
                         .map(|alg| alg.parse().map_err(|e| bad(&key("key_alg"), e)))
                         .transpose()?,
+                    ca_validity_years: preset
+                        .ca_validity_years
+                        .map(|years| positive(&key("ca_validity_years"), years))
+                        .transpose()?,
                     validity: preset.validity,
                 },
             };
@@ -660,11 +667,14 @@ impl Config {
         Ok(())
     }
 
-    /// Puts a preset's key algorithm and `[validity]` keys in force (those recorded
+    /// Puts a preset's key algorithm, CA validity and `[validity]` keys in force (those recorded
     /// with a state, or a preset's own).
     pub fn apply_preset_settings(&mut self, settings: PresetSettings) -> Result<()> {
         if let Some(alg) = settings.key_alg {
             self.profile.key_alg = alg;
+        }
+        if let Some(years) = settings.ca_validity_years {
+            self.ca.validity_years = positive("preset ca_validity_years", years)?;
         }
         settings
             .validity

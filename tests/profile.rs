@@ -665,6 +665,21 @@ fn the_next_gen_preset_signs_with_p384_and_sha384_and_openssl_verifies_it() {
     }
     let lost_id = lost["card_id"].to_string();
     cli.ok(&["revoke", "--card", &lost_id, "--cause", "stolen"]);
+    // The CA generations last 20 years, so a card issued nine years on still gets its
+    // ten (with 10-year generations it would end with the generation).
+    let generation = &cli.json(&["ca", "list", "sign"])[0];
+    let ends = generation["not_after"].as_str().unwrap();
+    assert!(
+        ends.starts_with(&(today.year() + 20).to_string()),
+        "{generation}"
+    );
+    let later = today + time::Duration::days(9 * 365);
+    let late = cli.json(&strs(&adult(&format!("{later}"), "p256")));
+    assert_eq!(
+        late["sign"]["expiry"],
+        serde_json::json!(tenth_birthday_after(later)),
+        "{late}"
+    );
 
     for kind in ["sign", "auth"] {
         // The CA certificate: self-signed with its P-384 key.

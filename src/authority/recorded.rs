@@ -38,6 +38,10 @@ pub struct RecordedProfile {
     /// sets one; otherwise the configuration's `profile.key_alg` applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_alg: Option<String>,
+    /// The CA generations' validity the preset sets (`ca.validity_years`), if it sets
+    /// one: later generations (`ca rollover`) keep it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_validity_years: Option<u32>,
     /// The `[validity]` keys the preset sets (e.g. next-gen's 10-year certificates and
     /// 12-month renewal window); the others are the configuration's.
     #[serde(default, skip_serializing_if = "ValidityOverrides::is_empty")]
@@ -65,6 +69,7 @@ impl RecordedProfile {
                 .preset_settings
                 .key_alg
                 .map(|alg| alg.as_str().to_string()),
+            ca_validity_years: config.preset_settings.ca_validity_years,
             validity: config.preset_settings.validity,
         }
     }
@@ -115,6 +120,7 @@ impl RecordedProfile {
         config
             .apply_preset_settings(PresetSettings {
                 key_alg,
+                ca_validity_years: self.ca_validity_years,
                 validity: self.validity,
             })
             .map_err(|e| Error::State(format!("the recorded profile: {e}")))?;

@@ -155,6 +155,7 @@ fn the_next_gen_preset_sets_p384_ten_years_and_a_twelve_month_window() {
     assert_eq!(c.validity.card_birthdays_minor, 10);
     assert_eq!(c.validity.renewal_window_months, 12);
     assert_eq!(c.preset_settings.key_alg, Some(KeyAlg::P384));
+    assert_eq!(c.ca.validity_years, 20);
     // The DN and policies stay the profile's; the other rules too.
     let defaults = Config::default();
     assert_eq!(c.profile.org, defaults.profile.org);
@@ -181,6 +182,7 @@ fn the_defaults_keep_rsa_five_years_and_three_months() {
     assert_eq!(c.validity.renewal_birthdays, 6);
     assert_eq!(c.validity.card_birthdays_minor, 5);
     assert_eq!(c.validity.renewal_window_months, 3);
+    assert_eq!(c.ca.validity_years, 10);
     assert_eq!(c.preset_settings, PresetSettings::default());
     // jpki-test sets neither keys nor validity.
     let test = Config::from_toml("preset = \"jpki-test\"\n").unwrap();
@@ -200,6 +202,10 @@ fn renewal_windows_and_preset_validity_are_checked() {
             "validity.renewal_window_months",
         ),
         ("[presets.x]\nkey_alg = \"rsa1024\"\n", "presets.x.key_alg"),
+        (
+            "[presets.x]\nca_validity_years = 0\n",
+            "presets.x.ca_validity_years",
+        ),
         (
             "[presets.x.validity]\ncert_birthdays = 0\n",
             "presets.x.validity.cert_birthdays",

@@ -80,6 +80,9 @@ fn a_state_from_before_generations_migrates_without_losing_anything() {
     assert_eq!(record.certificate.locality.municipality, "Kiyose-shi");
     // The key stays where schema 1 put it, and reads back.
     assert_eq!(record.certificate.key_pkcs8, [4]);
+    // Schema 4: the card's certificate, its hold never lifted.
+    assert_eq!(record.certificate.phone, None);
+    assert_eq!(revocation.lifted_at, None);
     let localities = store.localities(CertKind::Sign, 1).unwrap();
     assert_eq!(
         localities,
