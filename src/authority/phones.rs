@@ -21,14 +21,14 @@ impl Authority {
     pub fn issue_phone(&mut self, id: CardId, request: &PhoneRequest) -> Result<IssuedCard> {
         let now = self.now();
         let card = self.current_card(id, now)?;
-        let card_sign = self
-            .current_certificates(id)?
-            .into_iter()
+        let card_certificates = self.current_certificates(id)?;
+        let card_sign = card_certificates
+            .iter()
             .find(|c| c.certificate.kind == CertKind::Sign);
-        match &card_sign {
+        match card_sign {
             Some(sign) if CertStatus::of(sign, now) == CertStatus::Good => {}
             other => {
-                let why = other.as_ref().map_or("has none".to_string(), |sign| {
+                let why = other.map_or("has none".to_string(), |sign| {
                     format!(
                         "has {} ({})",
                         sign.certificate.serial,
@@ -44,8 +44,7 @@ impl Authority {
         let platform = request.platform;
         let kinds = CertKind::ALL;
         let ends = match self.config.phones.validity {
-            PhoneValidity::Card => self
-                .current_certificates(id)?
+            PhoneValidity::Card => card_certificates
                 .iter()
                 .map(|c| (c.certificate.kind, c.certificate.not_after))
                 .collect(),

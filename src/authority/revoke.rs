@@ -25,13 +25,6 @@ impl Authority {
                 format!("{} is in the future (now is {})", rfc3339(at), rfc3339(now)),
             ));
         }
-        if let Some(platform) = request.platform {
-            if self.current_phone_set(id, platform)?.is_empty() {
-                return Err(Error::Refused(format!(
-                    "card {id} has no {platform} phone certificates (issue them with phone issue)"
-                )));
-            }
-        }
         let reason = self.config.reasons.reason(cause);
         // Another process may revoke the same certificates between our look and our
         // write; the write then fails whole, and a second look sees them revoked.
@@ -42,7 +35,13 @@ impl Authority {
             let mut revokes: Vec<(CardId, Serial)> = Vec::new();
             let mut revoked = Vec::new();
             let mut unchanged = Vec::new();
-            for record in self.reached_certificates(id, cause, request.platform)? {
+            let reached = self.reached_certificates(id, cause, request.platform)?;
+            if let (Some(platform), true) = (request.platform, reached.is_empty()) {
+                return Err(Error::Refused(format!(
+                    "card {id} has no {platform} phone certificates (issue them with phone issue)"
+                )));
+            }
+            for record in reached {
                 let c = &record.certificate;
                 if !targets.contains(&c.kind) {
                     continue;

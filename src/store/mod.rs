@@ -82,6 +82,31 @@ mod fields {
     /// The columns a card record is read from, `cards c` (the same SQL on both).
     pub(super) const CARD_COLUMNS: &str = "c.id, c.name, c.birth, c.gender, c.address, c.prefecture, c.municipality, c.issued_on, c.expiry, c.key_alg, c.replaces, c.fee_yen, c.created_at, (SELECT r.id FROM cards r WHERE r.replaces = c.id)";
 
+    /// The query of `Store::for_each_revoked`, the same on both SQL stores (`mark`:
+    /// `?` for SQLite, `$` for PostgreSQL), with only the conditions asked for (each
+    /// costs a comparison per entry). Its parameters, in order: kind, generation,
+    /// unexpired_at; prefecture and municipality with a locality; the cutoff with one.
+    pub(super) fn revoked_sql(query: &super::RevokedQuery<'_>, mark: char) -> String {
+        let mut sql = format!(
+            "SELECT serial, revoked_at, reason FROM certificates
+             WHERE kind = {mark}1 AND generation = {mark}2 AND revoked_at IS NOT NULL
+             AND not_after >= {mark}3"
+        );
+        let mut next = 4;
+        if query.locality.is_some() {
+            sql += &format!(" AND prefecture = {mark}4 AND municipality = {mark}5");
+            next = 6;
+        }
+        sql += &match query.recorded_before {
+            // Published with a cutoff: recorded before it, and not lifted before it.
+            Some(_) => format!(
+                " AND recorded_at < {mark}{next} AND (lifted_at IS NULL OR lifted_at >= {mark}{next})"
+            ),
+            None => " AND lifted_at IS NULL".to_string(),
+        };
+        sql + " ORDER BY serial"
+    }
+
     /// An event's revoked serials, as the `revoked` column keeps them (JSON).
     pub(super) fn serials_json(revokes: &[(crate::rules::Serial, CrlReason)]) -> String {
         let serials: Vec<u32> = revokes.iter().map(|(s, _)| s.0).collect();

@@ -836,29 +836,17 @@ impl Store for PostgresStore {
         let generation = i64::from(query.generation);
         let unexpired_at = unix(query.unexpired_at);
         let recorded_before = query.recorded_before.map(unix);
-        let mut sql = String::from(
-            "SELECT serial, revoked_at, reason FROM certificates
-             WHERE kind = $1 AND generation = $2 AND revoked_at IS NOT NULL AND not_after >= $3",
-        );
+        let sql = fields::revoked_sql(query, '$');
         let mut values: Vec<&(dyn ToSql + Sync)> = vec![&kind, &generation, &unexpired_at];
         if let Some(locality) = query.locality {
-            sql += " AND prefecture = $4 AND municipality = $5";
             values.extend([
                 &locality.prefecture as &(dyn ToSql + Sync),
                 &locality.municipality,
             ]);
         }
-        match &recorded_before {
-            Some(before) => {
-                let n = values.len() + 1;
-                sql += &format!(
-                    " AND recorded_at < ${n} AND (lifted_at IS NULL OR lifted_at >= ${n})"
-                );
-                values.push(before);
-            }
-            None => sql += " AND lifted_at IS NULL",
+        if let Some(before) = &recorded_before {
+            values.push(before);
         }
-        sql += " ORDER BY serial";
         self.read(|c| {
             let statement = c.statement(&sql)?;
             // Streamed: a CRL may list a million entries.

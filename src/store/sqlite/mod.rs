@@ -667,33 +667,20 @@ impl Store for SqliteStore {
         query: &RevokedQuery<'_>,
         each: &mut dyn FnMut(RevokedEntry),
     ) -> Result<()> {
-        // Only the conditions asked for: each one costs a comparison per entry.
         let kind = query.kind.as_str();
         let unexpired_at = unix(query.unexpired_at);
         let recorded_before = query.recorded_before.map(unix);
-        let mut sql = String::from(
-            "SELECT serial, revoked_at, reason FROM certificates
-             WHERE kind = ?1 AND generation = ?2 AND revoked_at IS NOT NULL AND not_after >= ?3",
-        );
+        let sql = fields::revoked_sql(query, '?');
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&kind, &query.generation, &unexpired_at];
         if let Some(locality) = query.locality {
-            sql += " AND prefecture = ?4 AND municipality = ?5";
             values.extend([
                 &locality.prefecture as &dyn rusqlite::ToSql,
                 &locality.municipality,
             ]);
         }
-        match &recorded_before {
-            Some(before) => {
-                let n = values.len() + 1;
-                sql += &format!(
-                    " AND recorded_at < ?{n} AND (lifted_at IS NULL OR lifted_at >= ?{n})"
-                );
-                values.push(before);
-            }
-            None => sql += " AND lifted_at IS NULL",
+        if let Some(before) = &recorded_before {
+            values.push(before);
         }
-        sql += " ORDER BY serial";
         let mut statement = self.connection.prepare_cached(&sql)?;
         let mut rows = statement.query(values.as_slice())?;
         while let Some(r) = rows.next()? {
